@@ -1,0 +1,68 @@
+"""Who may do what, decided once: API-key scopes for clients, roles for people."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import UserPassesTestMixin
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from governance.accounts import roles
+from governance.accounts.models import ApiKey, Scope
+
+
+def key_has_scope(key: object, scope: str) -> bool:
+    return isinstance(key, ApiKey) and scope in key.scopes
+
+
+class _ScopePermission(BasePermission):
+    scope: str = ""
+    message = "This API key lacks the required scope."
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            self.message = f"This API key lacks the '{self.scope}' scope."
+            return key_has_scope(request.auth, self.scope)
+        return False
+
+
+class HasIngestScope(_ScopePermission):
+    scope = Scope.INGEST.value
+
+
+class HasPolicyReadScope(_ScopePermission):
+    scope = Scope.POLICY_READ.value
+
+
+class IsReader(BasePermission):
+    """A signed-in manager or admin (session auth)."""
+
+    message = "Only Governor managers and admins may read this."
+
+    def has_permission(self, request, view) -> bool:
+        return roles.is_reader(request.user)
+
+
+class IsAdminOrReadOnly(BasePermission):
+    """Managers read; only admins change. The server enforces it, not the page."""
+
+    message = "Only Governor admins may change this."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return roles.is_reader(request.user)
+        return roles.is_admin(request.user)
+
+
+class ReaderRequiredMixin(UserPassesTestMixin):
+    """For pages: managers and admins may open them."""
+
+    def test_func(self) -> bool:
+        return roles.is_reader(self.request.user)
+
+
+class AdminRequiredMixin(UserPassesTestMixin):
+    """For pages that change something: admins only (a manager gets 403)."""
+
+    raise_exception = True
+
+    def test_func(self) -> bool:
+        return roles.is_admin(self.request.user)

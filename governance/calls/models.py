@@ -1,0 +1,159 @@
+from django.db import models
+
+
+class Risk(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Environment(models.TextChoices):
+    CI = "ci"
+    IDE = "ide"
+    CLI = "cli"
+    API = "api"
+    OTHER = "other"
+
+
+class Status(models.TextChoices):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"
+    CANCELLED = "cancelled"
+
+
+class PriceSource(models.TextChoices):
+    GENAI_PRICES = "genai_prices", "Published price (genai-prices)"
+    ALIAS = "alias", "Alias-priced (another model's published price)"
+    CUSTOM = "custom", "Admin price"
+    REPORTED = "reported", "Reported by the client"
+    UNPRICED = "unpriced", "Unpriced (unknown model)"
+
+
+class Call(models.Model):
+    """One model call as reported by a routing client.
+
+    Rows are written only by `calls_ingest` (bulk, idempotent on
+    (client, call_id)) and re-priced only by `calls_reprice`.
+    """
+
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    call_id = models.CharField(max_length=128)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    model = models.CharField(max_length=128)
+    provider = models.CharField(max_length=64, blank=True)
+    task_type = models.CharField(max_length=64, blank=True)
+    risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.MEDIUM)
+    environment = models.CharField(max_length=8, choices=Environment.choices, default=Environment.OTHER)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    cached_input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    error_type = models.CharField(max_length=128, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    fallback_from = models.CharField(max_length=128, blank=True)
+    decision_id = models.CharField(max_length=64, blank=True)
+    reported_cost_usd = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    # NULL cost means "unpriced", never $0.
+    cost_usd = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    price_source = models.CharField(max_length=16, choices=PriceSource.choices)
+    repo = models.CharField(max_length=255, blank=True)
+    prompt = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            # Idempotency is decided here, by the database, not by a read-before-write.
+            models.UniqueConstraint(fields=["client", "call_id"], name="call_unique_per_client"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "timestamp"], name="call_team_ts"),
+            models.Index(fields=["model", "timestamp"], name="call_model_ts"),
+            models.Index(fields=["timestamp"], name="call_ts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.model} {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class Granularity(models.TextChoices):
+    HOUR = "hour"
+    DAY = "day"
+
+
+class CallRollup(models.Model):
+    """Calls aggregated per hour and per UTC day, maintained by the ingestion
+    path in the same transaction as the calls (so they are exact), and rebuilt
+    from the calls by re-pricing. Dashboards and budgets read these, never
+    the raw calls."""
+
+    granularity = models.CharField(max_length=4, choices=Granularity.choices)
+    bucket = models.DateTimeField()
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=128)
+    task_type = models.CharField(max_length=64)
+    environment = models.CharField(max_length=8)
+    status = models.CharField(max_length=16)
+    risk = models.CharField(max_length=8)
+    calls = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    cached_input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    reasoning_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+    unpriced_calls = models.BigIntegerField(default=0)
+    latency_ms_sum = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+    retries = models.BigIntegerField(default=0)
+    fallback_calls = models.BigIntegerField(default=0)
+    fallback_cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["granularity", "bucket", "team", "client", "model", "task_type", "environment", "status", "risk"],
+                name="rollup_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["granularity", "bucket"], name="rollup_gran_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.granularity} {self.bucket:%Y-%m-%d %H:%M} {self.team_id} {self.model}"
+
+
+class RepoRollup(models.Model):
+    """Calls and cost per UTC day, team and repository (from metadata.repo)."""
+
+    day = models.DateField()
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    repo = models.CharField(max_length=255)
+    calls = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "team", "repo"], name="repo_rollup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.repo}"
+
+
+class RepriceRun(models.Model):
+    """A record that a re-pricing job ran, and what it changed."""
+
+    model = models.CharField(max_length=128)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    calls_repriced = models.BigIntegerField(default=0)
+    calls_still_unpriced = models.BigIntegerField(default=0)
+    reason = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"reprice {self.model} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,23 @@
+"""Root URLs. Each app's urls.py carries its own API routes (under api/v1/) and
+pages, so adding a route never touches another app's file."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("", include("governance.accounts.urls")),
+    path("", include("governance.catalog.urls")),
+    path("", include("governance.calls.urls")),
+    path("", include("governance.quality.urls")),
+    path("", include("governance.budgets.urls")),
+    path("", include("governance.flags.urls")),
+    path("", include("governance.policies.urls")),
+    path("", include("governance.audit.urls")),
+    path("", include("governance.dashboard.urls")),
+]
