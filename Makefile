@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1
+# The production shape on one machine. Point DATABASE_URL, CELERY_BROKER_URL
+# and CACHE_URL at PostgreSQL and Redis; without them it falls back to SQLite
+# and the filesystem broker under var/ so the command always starts.
+SERVE_ENV := DEBUG=0 GOVERNOR_MANIFEST_STATIC=1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
+	CELERY_BROKER_URL=$(or $(CELERY_BROKER_URL),filesystem://)
 
 .PHONY: demo test lint bench serve venv clean
 
@@ -19,6 +24,12 @@ demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(DEMO_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.demo start
+
+serve: venv
+	rm -rf var/prometheus && mkdir -p var/prometheus
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile start
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from governance.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from governance.ops.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GOVERNOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -53,9 +54,14 @@ INSTALLED_APPS = [
     "governance.flags",
     "governance.policies",
     "governance.dashboard",
+    "governance.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every log line below carries the request id, and oversized or
+    # compressed bodies are refused before anything reads them.
+    "governance.ops.middleware.RequestContextMiddleware",
+    "governance.ops.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,6 +161,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["governance.ops.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.ops.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.rest.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -190,18 +198,72 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue_dir),
         "store_processed": False,
     }
+# Celery logs through Django's LOGGING (JSON with the task id as request id).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Logs: one JSON object per line with the request (or task) id, or plain text
+# for a terminal (LOG_FORMAT=plain). Secrets and prompt text are never logged:
+# RequestIdFilter blanks such fields if any code passes them.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ConfigurationError(f"LOG_FORMAT must be 'json' or 'plain', got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "governance.ops.requestid.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "message": "event"},
+            "timestamp": False,
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request log line comes from RequestContextMiddleware, with the id.
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
 }
+
+# Production hardening, each from the environment with a default that keeps a
+# plain-HTTP `make serve` on loopback working; `check --deploy` (run in CI with
+# production values) lists what a real deployment must switch on.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("GOVERNOR_BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that strips and sets this header itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Health, metrics and limits (governance.ops).
+GOVERNOR_METRICS_TOKEN = env_str("GOVERNOR_METRICS_TOKEN")
+GOVERNOR_MAX_JSON_DEPTH = env_int("GOVERNOR_MAX_JSON_DEPTH", 32, minimum=2)
+# Requests per API key per window, shared by all web processes through the cache.
+GOVERNOR_API_KEY_RATE = env_str("GOVERNOR_API_KEY_RATE", "6000/min")
+try:
+    parse_rate(GOVERNOR_API_KEY_RATE)
+except ValueError as exc:
+    raise ConfigurationError(f"GOVERNOR_API_KEY_RATE: {exc}") from None
+# Retention: calls older than this many days are deleted (roll-ups stay).
+GOVERNOR_CALL_RETENTION_DAYS = env_int("GOVERNOR_CALL_RETENTION_DAYS", 400, minimum=1)
+GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)

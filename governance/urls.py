@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("governance.policies.urls")),
     path("", include("governance.audit.urls")),
     path("", include("governance.dashboard.urls")),
+    path("", include("governance.ops.urls")),
 ]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Running Governor in production: health, metrics, logs, limits, retention."""
+
+    name = "governance.ops"
+    label = "ops"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Task outcome counters hang off Celery's signals, so every app's tasks
+        # are counted without each task knowing about metrics.
+        from governance.ops import signals  # noqa: F401

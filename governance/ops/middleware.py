@@ -1,0 +1,128 @@
+"""Request context for every request: an id, a log line, metrics, and the
+limits applied before any view reads the body."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from governance.ops import metrics
+from governance.ops.requestid import new_request_id, reset_request_id, set_request_id
+
+logger = logging.getLogger("governance.http")
+
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def _route(request: HttpRequest) -> str:
+    # The URL pattern, not the path: ids in paths would make one time series
+    # per object and leak identifiers into metrics.
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "<unmatched>"
+    return "/" + (match.route or "").lstrip("^").rstrip("$")
+
+
+def _principal(request: HttpRequest) -> dict[str, object]:
+    auth = getattr(request, "auth", None)
+    if auth is not None and hasattr(auth, "client_id"):
+        return {"api_key_id": auth.pk, "client_id": auth.client_id}
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False) and hasattr(user, "pk"):
+        return {"user_id": user.pk}
+    return {}
+
+
+class RequestContextMiddleware:
+    """Outermost middleware: everything below it logs with the request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = new_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            elapsed = time.perf_counter() - started
+            route = _route(request)
+            response["X-Request-ID"] = request_id
+            metrics.HTTP_REQUESTS.labels(
+                method=request.method, route=route, status=str(response.status_code)
+            ).inc()
+            metrics.HTTP_LATENCY.labels(route=route).observe(elapsed)
+            # The path without its query string: query strings can carry tokens.
+            logger.info(
+                "http.request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    **_principal(request),
+                },
+            )
+            return response
+        finally:
+            reset_request_id(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Pages and plain views: a database outage is a 503 the client may
+        # retry, never a 500 (DRF views get the same from governance.rest).
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.warning("http.database_unavailable", extra={"error": type(exception).__name__})
+            response = JsonResponse(
+                {"detail": "The database is unavailable; retry shortly."}, status=503
+            )
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            return response
+        return None
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies the application will not read, before anything reads them.
+
+    DRF's parsers read the WSGI stream directly, bypassing Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE, so the size limit is enforced here from
+    Content-Length. Compressed request bodies are refused outright: no
+    endpoint needs them, and decompressing them is how a small request
+    becomes a memory bomb.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding and encoding != "identity":
+            return _refuse(
+                415,
+                f"Content-Encoding '{encoding[:32]}' is not accepted; send the body uncompressed.",
+                field="Content-Encoding",
+            )
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return _refuse(400, "Content-Length must be an integer.", field="Content-Length")
+        if length < 0:
+            return _refuse(400, "Content-Length must not be negative.", field="Content-Length")
+        limit = settings.GOVERNOR_MAX_BODY_BYTES
+        if length > limit:
+            response = _refuse(
+                413, f"The request body is {length} bytes; the limit is {limit}.", field="body"
+            )
+            response["X-Max-Body-Bytes"] = str(limit)
+            return response
+        return self.get_response(request)
+
+
+def _refuse(status: int, detail: str, *, field: str) -> JsonResponse:
+    logger.info("http.refused", extra={"status": status, "field": field})
+    return JsonResponse({"detail": detail, "field": field}, status=status)
