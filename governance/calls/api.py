@@ -26,6 +26,7 @@ from governance.calls.serializers import (
     validate_record,
 )
 from governance.calls.services import calls_ingest
+from governance.ops import metrics
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
@@ -105,6 +106,7 @@ class CallsView(APIView):
             result = validate_record(raw, index=index, now=now, max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES)
             (rejected if isinstance(result, Rejection) else valid).append(result)
         outcome = calls_ingest(client=request.user.client, calls=valid, received_at=now)
+        metrics.record_ingest(stored=outcome.accepted, duplicates=outcome.duplicates, rejected=len(rejected))
         payload = {
             "accepted": outcome.accepted,
             "duplicates": outcome.duplicates,
@@ -130,4 +132,5 @@ class CallsView(APIView):
 
 
 def _error(status_code: int, message: str) -> Response:
+    metrics.INGEST_REQUESTS_REJECTED.labels(status=str(status_code)).inc()
     return Response({"detail": message}, status=status_code)

@@ -122,6 +122,11 @@ def split_body(body: bytes, *, ndjson: bool, max_records: int) -> list[bytes | m
             raise BodyError(400, f'Body must be an object {{"calls": [...]}}: {exc}') from None
         except msgspec.DecodeError as exc:
             raise BodyError(400, f"Body is not valid JSON: {exc}") from None
+        except RecursionError:
+            # msgspec raises this for hostile nesting; it is the client's error.
+            raise BodyError(400, "Body is not valid JSON: nested too deeply.") from None
+        except UnicodeDecodeError as exc:
+            raise BodyError(400, f"Body is not valid UTF-8 (byte {exc.start}).") from None
     if not raws:
         raise BodyError(400, "calls: a batch must hold at least 1 record.")
     if len(raws) > max_records:
@@ -136,6 +141,10 @@ def validate_record(
         rec = _decode_record(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         return Rejection(index=index, call_id=_best_effort_call_id(raw), errors=_errors_from_msgspec(exc))
+    except RecursionError:
+        return Rejection(index=index, call_id=None, errors={"record": ["JSON nested too deeply."]})
+    except UnicodeDecodeError as exc:
+        return Rejection(index=index, call_id=None, errors={"record": [f"Not valid UTF-8 (byte {exc.start})."]})
     errors: dict[str, list[str]] = {}
 
     def fail(name: str, message: str) -> None:

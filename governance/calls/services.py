@@ -101,8 +101,10 @@ def calls_ingest(*, client: Client, calls: Sequence[ValidCall], received_at: dat
 
 def _after_ingest(*, team_ids: list[int]) -> None:
     from governance.calls.tasks import calls_after_ingest
+    from governance.ops.enqueue import task_enqueue_on_commit
 
-    transaction.on_commit(lambda: calls_after_ingest.delay(team_ids=team_ids))
+    # A broker outage must not fail ingestion: the calls are stored already.
+    task_enqueue_on_commit(calls_after_ingest, team_ids=team_ids)
 
 
 def _is_transient(exc: OperationalError) -> bool:
@@ -339,3 +341,37 @@ def _call_view(call: Call) -> ValidCall:
         reported_cost_usd=call.reported_cost_usd, prompt="", response="", metadata={}, metadata_json="{}",
         repo=call.repo,
     )  # fmt: skip
+
+
+def calls_purge(*, older_than: datetime, batch_size: int = 2000, max_batches: int | None = None) -> int:
+    """Delete calls whose timestamp is before `older_than`; their roll-ups stay.
+
+    In batches of `batch_size` rows, each in its own short transaction, so the
+    table is never locked for long and ingestion carries on meanwhile. Returns
+    how many calls were deleted; one audit event records the run.
+    """
+    deleted = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            # Oldest first, by the (timestamp) index; ids then delete by key.
+            ids = list(
+                Call.objects.filter(timestamp__lt=older_than).order_by("timestamp", "id").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            Call.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+        batches += 1
+        if len(ids) < batch_size:
+            break
+    if deleted:
+        with transaction.atomic():
+            audit_record(
+                action="calls.purge",
+                target_type="calls.call",
+                actor="system:retention",
+                after={"deleted": deleted, "older_than": older_than.isoformat()},
+            )
+    logger.info("calls.purged", extra={"deleted": deleted, "older_than": older_than.isoformat()})
+    return deleted

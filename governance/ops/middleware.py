@@ -45,6 +45,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id
         token = set_request_id(request_id)
         started = time.perf_counter()
         try:

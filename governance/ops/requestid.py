@@ -45,7 +45,12 @@ class RequestIdFilter(logging.Filter):
     )
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = get_request_id()
+        request_id = getattr(record, "request_id", None) or get_request_id()
+        if request_id == "-":
+            # django.request logs 4xx/5xx after the middleware has returned;
+            # those records carry the request, which carries its id.
+            request_id = getattr(getattr(record, "request", None), "request_id", "-")
+        record.request_id = request_id
         for name in self.REDACTED_FIELDS & record.__dict__.keys():
             setattr(record, name, "[redacted]")
         return True

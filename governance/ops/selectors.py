@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection
 
 logger = logging.getLogger("governance.ops")
 
-BROKER_TIMEOUT_SECONDS = 2.0
+BROKER_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from governance.calls.services import calls_purge
+from governance.ops.metrics import CALLS_PURGED
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=5, acks_late=True,
+    soft_time_limit=1800, time_limit=1900,
+)  # fmt: skip
+def calls_purge_task(*, retention_days: int | None = None) -> int:
+    """Retention: delete calls older than the retention age. Idempotent: a rerun
+    (or two racing runs) only finds fewer rows to delete."""
+    days = retention_days or settings.GOVERNOR_CALL_RETENTION_DAYS
+    deleted = calls_purge(older_than=timezone.now() - timedelta(days=days), batch_size=settings.GOVERNOR_PURGE_BATCH)
+    CALLS_PURGED.inc(deleted)
+    return deleted

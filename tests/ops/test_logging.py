@@ -1,0 +1,69 @@
+"""Log lines: JSON, one request id on every line, no secrets, no prompt text."""
+
+import json
+import logging
+
+import pytest
+
+from tests.calls.factories import call_record, post_calls
+
+pytestmark = pytest.mark.django_db
+
+
+def _formatted(caplog) -> list[dict]:
+    handler = next(h for h in logging.getLogger().handlers if h.formatter is not None and "Json" in type(h.formatter).__name__)
+    lines = []
+    for record in caplog.records:
+        for log_filter in handler.filters:
+            log_filter.filter(record)
+        lines.append(json.loads(handler.format(record)))
+    return lines
+
+
+def test_request_log__any_request__is_json_with_the_request_id_sent_back(api_client, caplog):
+    caplog.set_level(logging.INFO)
+
+    response = api_client.get("/healthz")
+
+    lines = _formatted(caplog)
+    request_line = next(line for line in lines if line["event"] == "http.request")
+    assert request_line["request_id"] == response["X-Request-ID"]
+    assert request_line["status"] == 200
+    assert request_line["route"] == "/healthz"
+    assert {"time", "level", "logger"} <= request_line.keys()
+
+
+def test_request_id__from_a_proxy__is_reused_when_plain_and_replaced_when_not(api_client):
+    plain = api_client.get("/healthz", HTTP_X_REQUEST_ID="lb-0123456789abcdef")
+    hostile = api_client.get("/healthz", HTTP_X_REQUEST_ID='x"}\n{"level": "forged')
+
+    assert plain["X-Request-ID"] == "lb-0123456789abcdef"
+    assert hostile["X-Request-ID"] != 'x"}\n{"level": "forged'
+    assert hostile["X-Request-ID"].isalnum()
+
+
+def test_ingestion_logs__with_prompt_and_key__never_contain_either(api_client, issue_key, caplog):
+    caplog.set_level(logging.DEBUG)
+    raw, _ = issue_key(scopes=["ingest"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    caplog.clear()
+
+    response = post_calls(api_client, [call_record(prompt="TOP-SECRET-PROMPT sk-live-abc", response="SECRET-ANSWER")])
+
+    assert response.status_code == 200
+    lines = _formatted(caplog)
+    assert len({line["request_id"] for line in lines if line["logger"].startswith("governance.")}) == 1
+    everything = "\n".join(json.dumps(line) for line in lines)
+    assert "TOP-SECRET-PROMPT" not in everything
+    assert "SECRET-ANSWER" not in everything
+    assert raw not in everything
+
+
+def test_log_filter__fields_named_like_secrets__are_blanked(caplog):
+    caplog.set_level(logging.INFO)
+
+    logging.getLogger("governance.test").info("key.used", extra={"api_key": "gov_abc_secret", "prompt": "hello"})
+
+    line = _formatted(caplog)[-1]
+    assert line["api_key"] == "[redacted]"
+    assert line["prompt"] == "[redacted]"
