@@ -41,3 +41,10 @@ class UserFactory(factory.django.DjangoModelFactory):
             user.groups.add(Group.objects.get(name=name))
         user.save()
         return user
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # set_password runs after _create; without this save the stored hash is
+        # empty and every session login is flushed as tampered.
+        if create and results:
+            instance.save()
