@@ -19,7 +19,12 @@ logger = logging.getLogger("governance.tasks")
 
 # Publishing waits at most ~1 s for a broker that is down, not kombu's default
 # of retrying for as long as the connection pool likes.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
 
 
 def task_enqueue(task, /, **kwargs: object) -> bool:
@@ -30,7 +35,9 @@ def task_enqueue(task, /, **kwargs: object) -> bool:
     try:
         task.apply_async(kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except (KombuError, OSError) as exc:
-        logger.warning("task.enqueue_failed", extra={"task": task.name, "error": type(exc).__name__})
+        logger.warning(
+            "task.enqueue_failed", extra={"task": task.name, "error": type(exc).__name__}
+        )
         TASKS.labels(task=task.name, outcome="not_enqueued").inc()
         return False
     return True

@@ -41,7 +41,17 @@ class RequestIdFilter(logging.Filter):
     out of structured fields."""
 
     REDACTED_FIELDS = frozenset(
-        {"authorization", "api_key", "raw_key", "password", "secret", "token", "prompt", "response", "cookie"}
+        {
+            "authorization",
+            "api_key",
+            "raw_key",
+            "password",
+            "secret",
+            "token",
+            "prompt",
+            "response",
+            "cookie",
+        }
     )
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -43,7 +43,9 @@ def readiness_broker() -> Check:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - kombu raises transport-specific errors; all mean "not ready"
         return Check("broker", False, type(exc).__name__)
-    return Check("broker", True, conn.transport_cls if isinstance(conn.transport_cls, str) else "ok")
+    return Check(
+        "broker", True, conn.transport_cls if isinstance(conn.transport_cls, str) else "ok"
+    )
 
 
 def readiness_checks() -> list[Check]:

@@ -21,6 +21,8 @@ def calls_purge_task(*, retention_days: int | None = None) -> int:
     """Retention: delete calls older than the retention age. Idempotent: a rerun
     (or two racing runs) only finds fewer rows to delete."""
     days = retention_days or settings.GOVERNOR_CALL_RETENTION_DAYS
-    deleted = calls_purge(older_than=timezone.now() - timedelta(days=days), batch_size=settings.GOVERNOR_PURGE_BATCH)
+    deleted = calls_purge(
+        older_than=timezone.now() - timedelta(days=days), batch_size=settings.GOVERNOR_PURGE_BATCH
+    )
     CALLS_PURGED.inc(deleted)
     return deleted

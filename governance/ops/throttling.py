@@ -19,6 +19,7 @@ from rest_framework.throttling import BaseThrottle
 from governance.accounts.models import ApiKey
 from governance.ops.rates import parse_rate
 
+
 class ApiKeyRateThrottle(BaseThrottle):
     def __init__(self) -> None:
         self.limit, self.period = parse_rate(settings.GOVERNOR_API_KEY_RATE)

@@ -65,21 +65,36 @@ def _sample(text: str, name: str, **labels: str) -> float:
 
 def test_metrics__after_requests__counts_them_by_route_and_status(api_client):
     before = api_client.get("/metrics").content.decode()
-    start = _sample(before, "governor_http_requests_total", route="/healthz", status="200", method="GET") if 'route="/healthz"' in before else 0.0
+    start = (
+        _sample(
+            before, "governor_http_requests_total", route="/healthz", status="200", method="GET"
+        )
+        if 'route="/healthz"' in before
+        else 0.0
+    )
 
     api_client.get("/healthz")
     api_client.get("/healthz")
     text = api_client.get("/metrics").content.decode()
 
-    assert _sample(text, "governor_http_requests_total", route="/healthz", status="200", method="GET") == start + 2
+    assert (
+        _sample(text, "governor_http_requests_total", route="/healthz", status="200", method="GET")
+        == start + 2
+    )
     assert "governor_http_request_duration_seconds_bucket" in text
 
 
-def test_metrics__after_ingestion__counts_stored_duplicate_and_rejected_calls(api_client, key_client):
+def test_metrics__after_ingestion__counts_stored_duplicate_and_rejected_calls(
+    api_client, key_client
+):
     def counts():
         text = api_client.get("/metrics").content.decode()
         return {
-            outcome: (_sample(text, "governor_calls_ingested_total", outcome=outcome) if f'outcome="{outcome}"' in text else 0.0)
+            outcome: (
+                _sample(text, "governor_calls_ingested_total", outcome=outcome)
+                if f'outcome="{outcome}"' in text
+                else 0.0
+            )
             for outcome in ("stored", "duplicate", "rejected")
         }
 
@@ -99,4 +114,6 @@ def test_metrics__token_configured__refuses_scrapes_without_it(api_client, setti
 
     assert api_client.get("/metrics").status_code == 401
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
-    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-123").status_code == 200
+    assert (
+        api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-123").status_code == 200
+    )

@@ -51,7 +51,13 @@ def test_ingest__gzip_bomb__415_without_decompressing(key_client):
 
 @pytest.mark.parametrize("encoding", ["deflate", "br", "gzip, identity", "x-anything"])
 def test_any_endpoint__compressed_body__415_names_the_header(api_client, encoding):
-    response = api_client.generic("POST", "/api/v1/calls", b"\x1f\x8b", content_type="application/json", HTTP_CONTENT_ENCODING=encoding)
+    response = api_client.generic(
+        "POST",
+        "/api/v1/calls",
+        b"\x1f\x8b",
+        content_type="application/json",
+        HTTP_CONTENT_ENCODING=encoding,
+    )
 
     assert response.status_code == 415
     assert "Content-Encoding" in response.json()["detail"]
@@ -93,7 +99,11 @@ def test_ingest__invalid_utf8_body__400_names_the_byte(key_client):
 
 def test_ingest__invalid_utf8_inside_a_record__that_record_is_rejected_as_not_utf8(key_client):
     good = json.dumps(call_record()).encode()
-    bad = json.dumps(call_record(call_id="PLACEHOLDER")).encode().replace(b"PLACEHOLDER", b"bad\xff\xfeid")
+    bad = (
+        json.dumps(call_record(call_id="PLACEHOLDER"))
+        .encode()
+        .replace(b"PLACEHOLDER", b"bad\xff\xfeid")
+    )
 
     response = _post(key_client, b'{"calls": [' + good + b"," + bad + b"]}")
 
@@ -105,7 +115,11 @@ def test_ingest__invalid_utf8_inside_a_record__that_record_is_rejected_as_not_ut
 
 
 def test_ingest__nan_cost__400_not_stored(key_client):
-    body = json.dumps({"calls": [call_record()]}).replace('"retries": 0', '"retries": 0, "reported_cost_usd": NaN').encode()
+    body = (
+        json.dumps({"calls": [call_record()]})
+        .replace('"retries": 0', '"retries": 0, "reported_cost_usd": NaN')
+        .encode()
+    )
 
     response = _post(key_client, body)
 
@@ -114,7 +128,9 @@ def test_ingest__nan_cost__400_not_stored(key_client):
 
 
 def test_ingest__malformed_content_length__400(key_client):
-    response = key_client.generic("POST", "/api/v1/calls", b"{}", content_type="application/json", CONTENT_LENGTH="abc")
+    response = key_client.generic(
+        "POST", "/api/v1/calls", b"{}", content_type="application/json", CONTENT_LENGTH="abc"
+    )
 
     assert response.status_code == 400
     assert response.json()["field"] == "Content-Length"
@@ -138,4 +154,6 @@ def test_json_parser__hostile_document__parse_error_for_a_400(body, message):
 
 
 def test_json_parser__ordinary_document__parsed():
-    assert StrictJSONParser().parse(io.BytesIO(b'{"a": [1, {"b": "\xc3\xa9"}]}'), "application/json", {}) == {"a": [1, {"b": "é"}]}
+    assert StrictJSONParser().parse(
+        io.BytesIO(b'{"a": [1, {"b": "\xc3\xa9"}]}'), "application/json", {}
+    ) == {"a": [1, {"b": "é"}]}

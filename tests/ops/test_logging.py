@@ -11,7 +11,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _formatted(caplog) -> list[dict]:
-    handler = next(h for h in logging.getLogger().handlers if h.formatter is not None and "Json" in type(h.formatter).__name__)
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if h.formatter is not None and "Json" in type(h.formatter).__name__
+    )
     lines = []
     for record in caplog.records:
         for log_filter in handler.filters:
@@ -48,11 +52,15 @@ def test_ingestion_logs__with_prompt_and_key__never_contain_either(api_client, i
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     caplog.clear()
 
-    response = post_calls(api_client, [call_record(prompt="TOP-SECRET-PROMPT sk-live-abc", response="SECRET-ANSWER")])
+    response = post_calls(
+        api_client, [call_record(prompt="TOP-SECRET-PROMPT sk-live-abc", response="SECRET-ANSWER")]
+    )
 
     assert response.status_code == 200
     lines = _formatted(caplog)
-    assert len({line["request_id"] for line in lines if line["logger"].startswith("governance.")}) == 1
+    assert (
+        len({line["request_id"] for line in lines if line["logger"].startswith("governance.")}) == 1
+    )
     everything = "\n".join(json.dumps(line) for line in lines)
     assert "TOP-SECRET-PROMPT" not in everything
     assert "SECRET-ANSWER" not in everything
@@ -62,7 +70,9 @@ def test_ingestion_logs__with_prompt_and_key__never_contain_either(api_client, i
 def test_log_filter__fields_named_like_secrets__are_blanked(caplog):
     caplog.set_level(logging.INFO)
 
-    logging.getLogger("governance.test").info("key.used", extra={"api_key": "gov_abc_secret", "prompt": "hello"})
+    logging.getLogger("governance.test").info(
+        "key.used", extra={"api_key": "gov_abc_secret", "prompt": "hello"}
+    )
 
     line = _formatted(caplog)[-1]
     assert line["api_key"] == "[redacted]"

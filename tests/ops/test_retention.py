@@ -50,7 +50,9 @@ def test_calls_purge__run_twice__second_run_finds_nothing(history):
 
 
 def test_calls_purge__batch_budget__stops_after_that_many_batches(history):
-    deleted = calls_purge(older_than=timezone.now() - timedelta(days=30), batch_size=2, max_batches=1)
+    deleted = calls_purge(
+        older_than=timezone.now() - timedelta(days=30), batch_size=2, max_batches=1
+    )
 
     assert deleted == 2
     assert Call.objects.count() == 5

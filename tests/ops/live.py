@@ -1,0 +1,423 @@
+"""Real processes for the live tests: gunicorn, a Celery worker and beat, and a
+PostgreSQL cluster and a Redis server of the test's own (so that stopping them
+never touches a server anyone else uses).
+
+Everything listens on loopback on ports chosen by the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from governance.client.http import Response, Transport
+
+REPO = Path(__file__).resolve().parents[2]
+VAR = REPO / "var"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _as_postgres_user(argv: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster under var/, on a free port."""
+
+    def __init__(self) -> None:
+        VAR.mkdir(exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix="live-pg-", dir=VAR))
+        self.data = self.root / "data"
+        self.port = free_port()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/governor"
+
+    def _ctl(self, *args: str) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off -c full_page_writes=off"
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    "pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.root / "log"),
+                    "-o",
+                    options,
+                    "-w",
+                    *args,
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
+    def create_database(self) -> None:
+        with psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE governor")
+
+    def destroy(self) -> None:
+        try:
+            self._ctl("stop", "-m", "immediate")
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, no persistence."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/2"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, timeout=10, what="redis-server")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@dataclass
+class Database:
+    """Where the processes store data, and a way for the test to count rows."""
+
+    url: str
+
+    def scalar(self, sql: str, *params) -> object:
+        if self.url.startswith("sqlite:///"):
+            with sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=20) as conn:
+                return conn.execute(sql.replace("%s", "?"), params).fetchone()[0]
+        with psycopg.connect(
+            self.url.replace("postgres://", "postgresql://", 1), connect_timeout=5
+        ) as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+    def stored_calls(self) -> int:
+        return int(self.scalar("SELECT COUNT(*) FROM calls_call"))
+
+    def rolled_up_calls(self) -> int:
+        return int(
+            self.scalar(
+                "SELECT COALESCE(SUM(calls), 0) FROM calls_callrollup WHERE granularity = 'day'"
+            )
+        )
+
+
+@dataclass
+class Stack:
+    """Governor as `make serve` runs it: gunicorn, a Celery worker and beat."""
+
+    database_url: str
+    broker_url: str
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DATABASE_", "CELERY_", "PYTEST_", "GOVERNOR_", "PROMETHEUS_"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "CELERY_BROKER_URL": self.broker_url,
+                # A queue of this run's own: the broker may be shared.
+                "CELERY_TASK_DEFAULT_QUEUE": f"ops-live-{self.workdir.name}",
+                "DEBUG": "0",
+                "SECRET_KEY": "live-test-" + "k" * 50,
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "GOVERNOR_VAR_DIR": str(self.workdir),
+                "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus"),
+                "GOVERNOR_BIND": f"127.0.0.1:{self.port}",
+                "WEB_CONCURRENCY": "2",
+                "CELERY_CONCURRENCY": "1",
+                "GOVERNOR_API_KEY_RATE": "100000/min",
+                "LOG_FORMAT": "json",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def prepare(self) -> None:
+        (self.workdir / "prometheus").mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def issue_key(self, *, team: str, name: str, scopes: str = "ingest,policy:read") -> str:
+        return (
+            self.manage("create_client", "--team", team, "--name", name, "--scopes", scopes)
+            .strip()
+            .splitlines()[-1]
+        )
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_web(self) -> None:
+        self._spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:governance.ops.gunicorn_conf",
+                "governance.wsgi:application",
+            ],
+        )
+        wait_for(lambda: self.status("/healthz") == 200, timeout=60, what="gunicorn to answer")
+
+    def start_worker(self) -> None:
+        self._spawn(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "governance",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+        )
+
+    def start_beat(self) -> None:
+        schedule = self.workdir / "celerybeat-schedule"
+        self._spawn(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "governance",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={schedule}",
+            ],
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and its children: no graceful shutdown."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def status(self, path: str) -> int | None:
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=5) as response:  # noqa: S310 - loopback
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return None
+
+    def get(self, path: str, **headers: str) -> Response:
+        request = urllib.request.Request(self.base_url + path, headers=headers)  # noqa: S310 - loopback
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return Response(
+                    response.status,
+                    {k.lower(): v for k, v in response.headers.items()},
+                    response.read(),
+                )
+        except urllib.error.HTTPError as exc:
+            return Response(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of a metric's samples matching `labels` (0 if none yet)."""
+        total = 0.0
+        for line in self.get("/metrics").body.decode().splitlines():
+            if (
+                line.startswith(name)
+                and (line[len(name)] in "{ ")
+                and all(f'{k}="{v}"' in line for k, v in labels.items())
+            ):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+class RecordingTransport(Transport):
+    """The routing client's transport, remembering every status it received."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.statuses: list[int | None] = []
+
+    def _send(self, method, url, body, headers):
+        try:
+            response = super()._send(method, url, body, headers)
+        except OSError:
+            self.statuses.append(None)
+            raise
+        self.statuses.append(response.status)
+        return response
+
+
+def batch(prefix: str, index: int, size: int, *, age: timedelta = timedelta(minutes=5)) -> bytes:
+    """`size` call records with call ids unique to (prefix, index)."""
+    ts = (datetime.now(UTC) - age).isoformat().replace("+00:00", "Z")
+    records = [
+        {
+            "call_id": f"{prefix}-{index}-{n}",
+            "timestamp": ts,
+            "model": "gpt-5-codex-mini" if n % 2 else "gpt-5-codex",
+            "task_type": "unit_tests",
+            "risk": "low",
+            "environment": "ci",
+            "input_tokens": 1000 + n,
+            "output_tokens": 200,
+            "status": "ok",
+        }
+        for n in range(size)
+    ]
+    return json.dumps({"calls": records}).encode()
+
+
+def new_workdir() -> Path:
+    VAR.mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"live-{uuid.uuid4().hex[:6]}-", dir=VAR))

@@ -1,0 +1,122 @@
+"""End to end, as production runs it: gunicorn, a Celery worker on a real
+broker, and beat. Against PostgreSQL and the configured broker when the suite
+runs on them (CI's second pass), otherwise against an SQLite file and kombu's
+filesystem broker — never eagerly, never skipped."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from tests.ops.live import Database, RecordingTransport, Stack, batch, new_workdir, wait_for
+
+pytestmark = pytest.mark.live
+
+AFTER_INGEST = "governance.calls.tasks.calls_after_ingest"
+PURGE = "governance.ops.tasks.calls_purge_task"
+
+
+def _admin_url(database_url: str) -> str:
+    return database_url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    workdir = new_workdir()
+    configured_db = os.environ.get("DATABASE_URL", "")
+    configured_broker = os.environ.get("CELERY_BROKER_URL", "")
+    created_db = None
+    if configured_db.startswith(("postgres://", "postgresql://")):
+        created_db = f"gov_ops_live_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(_admin_url(configured_db), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{created_db}"')
+        database_url = configured_db.rsplit("/", 1)[0] + f"/{created_db}"
+    else:
+        database_url = f"sqlite:///{workdir / 'governor.sqlite3'}"
+    broker_url = (
+        configured_broker
+        if configured_broker.startswith(("redis://", "amqp://"))
+        else "filesystem://"
+    )
+    stack = Stack(
+        database_url=database_url,
+        broker_url=broker_url,
+        workdir=workdir,
+        extra_env={"GOVERNOR_PURGE_INTERVAL_SECONDS": "2", "GOVERNOR_CALL_RETENTION_DAYS": "30"},
+    )
+    try:
+        stack.prepare()
+        stack.start_worker()
+        stack.start_beat()
+        stack.start_web()
+        yield stack
+    finally:
+        stack.stop_all()
+        if created_db:
+            with psycopg.connect(_admin_url(configured_db), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_worked_on_by_the_worker(
+    stack,
+):
+    key = stack.issue_key(team="payments", name="ci-runner")
+    client = RecordingTransport(stack.base_url, key, backoff_base=0.2, backoff_max=2)
+    db = Database(stack.database_url)
+    assert stack.get("/readyz").status == 200
+
+    for index in range(10):
+        client.request("POST", "/api/v1/calls", body=batch("e2e", index, 25))
+    # The same batch again, as a client whose answer was lost would resend it.
+    client.request("POST", "/api/v1/calls", body=batch("e2e", 0, 25))
+    # Three calls old enough for retention, which beat schedules every 2 s here.
+    client.request("POST", "/api/v1/calls", body=batch("e2e-old", 0, 3, age=timedelta(days=40)))
+
+    assert db.rolled_up_calls() == 253
+    # The follow-up work ran in the worker process (eager mode would not count
+    # it in the shared multiprocess metrics), once per ingesting request.
+    wait_for(
+        lambda: (
+            stack.metric("governor_celery_tasks_total", task=AFTER_INGEST, outcome="succeeded")
+            >= 12
+        ),
+        timeout=60,
+        what="the worker to run after-ingest tasks",
+    )
+    # Beat → broker → worker: retention deleted the old calls, roll-ups stay.
+    wait_for(lambda: db.stored_calls() == 250, timeout=60, what="retention to delete the old calls")
+    assert db.rolled_up_calls() == 253
+    assert stack.metric("governor_celery_tasks_total", task=PURGE, outcome="succeeded") >= 1
+    assert stack.metric("governor_calls_ingested_total", outcome="stored") == 253
+    assert stack.metric("governor_calls_ingested_total", outcome="duplicate") == 25
+    assert set(client.statuses) == {200}
+
+
+def test_production_stack__static_files__served_by_the_app_with_debug_off(stack):
+    response = stack.get("/static/governor/governor.css")
+
+    assert response.status == 200
+    assert "max-age" in response.headers.get("cache-control", "") or response.headers.get("etag")
+
+
+def test_production_stack__every_log_line_of_a_request__is_json_with_its_request_id(stack):
+    response = stack.get("/healthz", **{"X-Request-ID": "probe-request-0001"})
+
+    assert response.headers["x-request-id"] == "probe-request-0001"
+    line = wait_for(
+        lambda: next(
+            (ln for ln in stack.log("web").splitlines() if "probe-request-0001" in ln), None
+        ),
+        timeout=10,
+        what="the request log line",
+    )
+    parsed = json.loads(line)
+    assert parsed["event"] == "http.request"
+    assert parsed["request_id"] == "probe-request-0001"
