@@ -20,7 +20,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -342,6 +343,19 @@ class Stack:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+
+    @contextmanager
+    def running(self) -> Iterator[Stack]:
+        """Migrated, with web, worker and beat up; everything gone afterwards."""
+        try:
+            self.prepare()
+            self.start_worker()
+            self.start_beat()
+            self.start_web()
+            yield self
+        finally:
+            self.stop_all()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"

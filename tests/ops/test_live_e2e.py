@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from datetime import timedelta
 
@@ -51,17 +50,12 @@ def stack():
         extra_env={"GOVERNOR_PURGE_INTERVAL_SECONDS": "2", "GOVERNOR_CALL_RETENTION_DAYS": "30"},
     )
     try:
-        stack.prepare()
-        stack.start_worker()
-        stack.start_beat()
-        stack.start_web()
-        yield stack
+        with stack.running():
+            yield stack
     finally:
-        stack.stop_all()
         if created_db:
             with psycopg.connect(_admin_url(configured_db), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_worked_on_by_the_worker(

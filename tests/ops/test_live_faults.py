@@ -7,7 +7,6 @@ module alone, so restarting them never disturbs anything else.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import timedelta
 
@@ -61,15 +60,8 @@ def stack(pg, broker):
             "CACHE_URL": "",
         },
     )
-    try:
-        stack.prepare()
-        stack.start_worker()
-        stack.start_beat()
-        stack.start_web()
+    with stack.running():
         yield stack
-    finally:
-        stack.stop_all()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
