@@ -56,6 +56,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import mmh3
 
+from governance.errors import FieldError
+
 BUCKETS = 10_000
 NOW_ATTRIBUTE = "$now"
 TARGETING_KEY = "targetingKey"
@@ -105,13 +107,8 @@ class Operator(StrEnum):
     AFTER = "after"
 
 
-class FlagSpecError(ValueError):
+class FlagSpecError(FieldError):
     """A spec that cannot be evaluated; `field` names the offending part (e.g. "rules[0].split")."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # --------------------------------------------------------------------------- spec
