@@ -24,6 +24,15 @@ def endpoint(url, events=("*",), actor="system:tests"):
     return webhook_endpoint_create(url=url, events=list(events), actor=actor)
 
 
+def deliver_once(statuses, capture, event="flag.toggled"):
+    """Dispatch one event to a receiver answering `statuses`; return (delivery, receiver)."""
+    with Receiver(statuses) as receiver:
+        endpoint(receiver.url)
+        with capture(execute=True):
+            webhooks_dispatch(event=event, payload={"team": "ci"})
+    return WebhookDelivery.objects.get(), receiver
+
+
 def test_flag_change__endpoint_subscribed__receives_json_signed_with_hmac(
     admin_user, django_capture_on_commit_callbacks
 ):
@@ -76,11 +85,9 @@ def test_dispatch__transaction_rolled_back__nothing_is_sent():
 def test_delivery__server_errors_then_ok__retried_until_delivered(
     django_capture_on_commit_callbacks,
 ):
-    with Receiver([500, 503, 204]) as receiver:
-        endpoint(receiver.url)
-        with django_capture_on_commit_callbacks(execute=True):
-            webhooks_dispatch(event="budget.threshold", payload={"team": "ci"})
-    delivery = WebhookDelivery.objects.get()
+    delivery, receiver = deliver_once(
+        [500, 503, 204], django_capture_on_commit_callbacks, "budget.threshold"
+    )
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 204)
     # Each attempt is signed afresh but carries the same body.
     assert len({body for _, body in receiver.requests}) == 1
@@ -90,21 +97,13 @@ def test_delivery__endpoint_keeps_failing__stops_after_max_attempts(
     settings, django_capture_on_commit_callbacks
 ):
     settings.GOVERNOR_WEBHOOK_MAX_ATTEMPTS = 3
-    with Receiver([502]) as receiver:
-        endpoint(receiver.url)
-        with django_capture_on_commit_callbacks(execute=True):
-            webhooks_dispatch(event="flag.toggled", payload={})
-    delivery = WebhookDelivery.objects.get()
+    delivery, receiver = deliver_once([502], django_capture_on_commit_callbacks)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 3, 502)
     assert len(receiver.requests) == 3
 
 
 def test_delivery__client_error__not_retried(django_capture_on_commit_callbacks):
-    with Receiver([410]) as receiver:
-        endpoint(receiver.url)
-        with django_capture_on_commit_callbacks(execute=True):
-            webhooks_dispatch(event="flag.toggled", payload={})
-    delivery = WebhookDelivery.objects.get()
+    delivery, _ = deliver_once([410], django_capture_on_commit_callbacks)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 410)
 
 
@@ -164,3 +163,13 @@ def test_deliver_task__on_a_worker_after_a_5xx__retries_later_with_backoff(setti
     assert scheduled == [7, 14]
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 2)
+
+
+def test_deliver_task__delivery_already_delivered__not_sent_again(
+    django_capture_on_commit_callbacks,
+):
+    from governance.audit.tasks import webhook_deliver
+
+    delivery, receiver = deliver_once([200], django_capture_on_commit_callbacks)
+    assert webhook_deliver(delivery.pk) == "skipped"
+    assert len(receiver.requests) == 1
