@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
-from governance.engine.flags import FlagSpec, flag_spec_from_dict
+from governance.engine.flags import FlagSpec, Resolution, evaluate_flag, flag_spec_from_dict
 from governance.flags.models import Flag, FlagsVersion
 
 STALE_AFTER = timedelta(days=30)
@@ -97,3 +97,11 @@ def flags_stale(*, now: datetime) -> QuerySet[Flag]:
         | Q(last_evaluated_at__lt=cutoff)
         | Q(last_evaluated_at__isnull=True, created_at__lt=cutoff)
     )
+
+
+def flag_evaluate(*, key: str, context: dict, now: datetime) -> Resolution | None:
+    """Evaluate one flag from the snapshot; None when no flag has that key."""
+    spec = flags_snapshot_current().specs.get(key)
+    if spec is None:
+        return None
+    return evaluate_flag(spec, context, now=now)
