@@ -214,3 +214,10 @@ LOGGING = {
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)
+
+# Webhooks (audit app): attempts per delivery, first retry delay (doubling), per-request timeout.
+GOVERNOR_WEBHOOK_MAX_ATTEMPTS = env_int("GOVERNOR_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+GOVERNOR_WEBHOOK_BACKOFF_SECONDS = env_int("GOVERNOR_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
+GOVERNOR_WEBHOOK_TIMEOUT_SECONDS = env_int("GOVERNOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# OFREP evaluation rate per API key (DRF rate syntax, e.g. "6000/min").
+GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")
