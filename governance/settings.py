@@ -208,6 +208,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir),
         "store_processed": False,
+        # Broadcast (pidbox) messages too, or kombu writes ./control/ in the cwd.
+        "control_folder": str(_queue_dir / "control"),
     }
 # Celery logs through Django's LOGGING (JSON with the task id as request id).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -278,3 +280,10 @@ GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)
+
+# Webhooks (audit app): attempts per delivery, first retry delay (doubling), per-request timeout.
+GOVERNOR_WEBHOOK_MAX_ATTEMPTS = env_int("GOVERNOR_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+GOVERNOR_WEBHOOK_BACKOFF_SECONDS = env_int("GOVERNOR_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
+GOVERNOR_WEBHOOK_TIMEOUT_SECONDS = env_int("GOVERNOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# OFREP evaluation rate per API key (DRF rate syntax, e.g. "6000/min").
+GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")
