@@ -24,6 +24,7 @@ from governance.engine.flags import Resolution, evaluate_flag
 from governance.flags.selectors import flags_digest, flags_snapshot_current
 from governance.flags.services import flags_mark_evaluated
 from governance.flags.throttles import OfrepKeyThrottle
+from governance.ops.throttling import ApiKeyRateThrottle
 
 
 class _ContextError(Exception):
@@ -76,7 +77,8 @@ def _failure(key: str | None, code: str, details: str) -> dict[str, Any]:
 class _OfrepView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasPolicyReadScope]
-    throttle_classes = [OfrepKeyThrottle]
+    # The key's overall limit and the tighter evaluation limit both apply.
+    throttle_classes = [ApiKeyRateThrottle, OfrepKeyThrottle]
 
 
 class EvaluateFlagView(_OfrepView):
