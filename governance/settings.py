@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 401/403/429/413/415/503 documented once for every operation.
+        "governance.ops.schema.add_standard_error_responses",
+    ],
 }
 
 # Celery: no broker configured means eager, in-process execution.

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
@@ -114,7 +115,19 @@ class CallsView(APIView):
         }
         return Response(payload, status=status.HTTP_207_MULTI_STATUS if rejected else status.HTTP_200_OK)
 
-    @extend_schema(operation_id="calls_list", parameters=[CallListQuery], responses=CallOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="calls_list",
+        parameters=[CallListQuery],
+        # The cursor paginator wraps the list; say so, or clients expect a bare array.
+        responses=inline_serializer(
+            "CallPage",
+            {
+                "next": drf_serializers.URLField(allow_null=True),
+                "previous": drf_serializers.URLField(allow_null=True),
+                "results": CallOutputSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
         query = CallListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -262,7 +262,8 @@ class CallRecordDoc(serializers.Serializer):
 
 
 class CallBatchDoc(serializers.Serializer):
-    calls = CallRecordDoc(many=True, min_length=1, max_length=5000)
+    # A ListField, not many=True: drf-spectacular only emits minItems/maxItems for it.
+    calls = serializers.ListField(child=CallRecordDoc(), min_length=1, max_length=5000)
 
 
 class RejectionDoc(serializers.Serializer):

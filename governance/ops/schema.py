@@ -1,0 +1,73 @@
+"""OpenAPI: the answers every endpoint can give, documented once.
+
+Views document their own successes and domain errors; the answers that come
+from the layers around them (authentication, permissions, the per-key rate
+limit, body limits, a database outage) are the same everywhere, so this
+drf-spectacular post-processing hook adds them wherever a view did not.
+"""
+
+from __future__ import annotations
+
+ERROR_COMPONENT = "Error"
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "type": "string",
+            "description": "What went wrong, naming the field when there is one.",
+        },
+        "field": {"type": "string"},
+    },
+}
+
+_SECURED = {
+    "401": "No credentials, or an unknown, revoked or expired API key.",
+    "403": "The key lacks the scope, or the user the role, this operation needs.",
+    "429": "Over the API key's rate limit; retry after the `Retry-After` seconds.",
+}
+_WITH_BODY = {
+    "400": "The body is not what this operation accepts (the detail names the field).",
+    "413": "The body is larger than GOVERNOR_MAX_BODY_BYTES.",
+    "415": "Unsupported Content-Type, or a compressed (Content-Encoding) body.",
+}
+_WITH_PATH_PARAMETER = {"404": "Nothing with that identifier is visible to this key or user."}
+_ALWAYS = {"503": "The database is unavailable; retry after the `Retry-After` seconds."}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer"},
+        "description": "Seconds to wait before retrying.",
+    }
+}
+
+
+def add_standard_error_responses(result: dict, generator, request, public) -> dict:
+    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = _ERROR_SCHEMA
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            standard = dict(_ALWAYS)
+            if operation.get("security", [{}]) != [{}] and operation.get("security") != []:
+                standard.update(_SECURED)
+            if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+                standard.update(_WITH_PATH_PARAMETER)
+            if "requestBody" in operation:
+                standard.update(_WITH_BODY)
+            if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+                standard["400"] = "A query parameter is not valid (the detail names it)."
+            for code, description in standard.items():
+                if code in operation["responses"]:
+                    continue
+                response = {
+                    "description": description,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+                        }
+                    },
+                }
+                if code in {"429", "503"}:
+                    response["headers"] = _RETRY_AFTER
+                operation["responses"][code] = response
+    return result
