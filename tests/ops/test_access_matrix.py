@@ -1,0 +1,260 @@
+"""Who may call what: every endpoint and page against every kind of caller.
+
+Callers: anonymous, a key with only `ingest`, a key with only `policy:read`,
+another team's key (both scopes), a revoked key, a manager and an admin
+(signed in). A denied request is answered 401/403 (API) or sent to the login
+page / 403 (pages), and changes nothing; nothing is ever a 500. A new URL
+fails `test_access_matrix__covers_every_url` until it is added here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from governance.accounts.services import api_key_revoke
+from governance.audit.models import AuditEvent
+from governance.audit.services import webhook_endpoint_create
+from governance.calls.models import Call
+from tests.accounts.factories import ClientFactory, TeamFactory
+from tests.calls.factories import call_record, post_calls
+from tests.flags.factories import make_flag
+
+pytestmark = pytest.mark.django_db
+
+CALLERS = (
+    "anonymous",
+    "ingest_key",
+    "policy_key",
+    "other_team_key",
+    "revoked_key",
+    "manager",
+    "admin",
+)
+EVERYONE = frozenset(CALLERS)
+INGEST = frozenset({"ingest_key", "other_team_key"})
+POLICY = frozenset({"policy_key", "other_team_key"})
+ANY_KEY = frozenset({"ingest_key", "policy_key", "other_team_key"})
+READERS = frozenset({"manager", "admin"})
+ADMINS = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    route: str  # the URL pattern, as Django spells it
+    allowed: frozenset[str]
+    path_args: dict[str, str] = field(default_factory=dict)
+    body: Callable[[], object] | None = None
+    content_type: str = "application/json"
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} /{self.route}"
+
+
+def _calls_body() -> bytes:
+    return json.dumps({"calls": [call_record()]}).encode()
+
+
+def _ofrep_body() -> bytes:
+    return json.dumps({"context": {"targetingKey": "job-1"}}).encode()
+
+
+MATRIX = (
+    # Operations: open to load balancers and Prometheus.
+    Endpoint("GET", "healthz", EVERYONE),
+    Endpoint("GET", "readyz", EVERYONE),
+    Endpoint("GET", "metrics", EVERYONE),
+    # A key that is presented must be valid, even where none is needed.
+    Endpoint("GET", "api/schema/", EVERYONE - {"revoked_key"}),
+    Endpoint("GET", "login/", EVERYONE),
+    # Calls: keys with `ingest` write; any key reads its own team's, people read all.
+    Endpoint("POST", "api/v1/calls", INGEST, body=_calls_body),
+    Endpoint("GET", "api/v1/calls", ANY_KEY | READERS),
+    # OFREP: keys with `policy:read` only.
+    Endpoint("POST", "ofrep/v1/evaluate/flags", POLICY, body=_ofrep_body),
+    Endpoint(
+        "POST", "ofrep/v1/evaluate/flags/<str:key>", POLICY, {"key": "matrix-flag"}, _ofrep_body
+    ),
+    # Flag pages: managers read, admins change.
+    Endpoint("GET", "flags/", READERS),
+    Endpoint("GET", "flags/<str:key>/", READERS, {"key": "matrix-flag"}),
+    Endpoint("GET", "flags/new/", ADMINS),
+    Endpoint("POST", "flags/new/", ADMINS, body=dict, content_type="form"),
+    Endpoint("POST", "flags/<str:key>/", ADMINS, {"key": "matrix-flag"}, dict, "form"),
+    Endpoint(
+        "POST",
+        "flags/<str:key>/toggle/",
+        ADMINS,
+        {"key": "matrix-flag"},
+        lambda: {"enabled": "false", "reason": "matrix"},
+        "form",
+    ),
+    # Audit log and webhooks: managers read, admins change.
+    Endpoint("GET", "audit/", READERS),
+    Endpoint("GET", "audit/webhooks/", READERS),
+    Endpoint("GET", "audit/webhooks/new/", ADMINS),
+    Endpoint(
+        "POST",
+        "audit/webhooks/new/",
+        ADMINS,
+        body=lambda: {"url": "https://hooks.example.com/x", "events": "flag.*", "reason": "matrix"},
+        content_type="form",
+    ),
+    Endpoint(
+        "POST",
+        "audit/webhooks/<int:pk>/active/",
+        ADMINS,
+        {"pk": "webhook"},
+        lambda: {"is_active": "false", "reason": "matrix"},
+        "form",
+    ),
+)
+
+NOT_IN_MATRIX = (
+    # Django's own admin is for staff accounts only, not part of Governor's roles.
+    "admin/",
+    # Ends whatever session there is, for anyone, and always lands on the login page.
+    "logout/",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Two people per test, over a hundred tests: the production hasher would
+    # spend minutes on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(issue_key, manager_user, admin_user):
+    """Team A with its keys and some calls, team B with one key, one flag, one webhook."""
+    team_a, team_b = TeamFactory(slug="team-a"), TeamFactory(slug="team-b")
+    client_a = ClientFactory(team=team_a)
+    keys = {
+        "ingest_key": issue_key(scopes=["ingest"], client=client_a)[0],
+        "policy_key": issue_key(scopes=["policy:read"], client=client_a)[0],
+        "other_team_key": issue_key(
+            scopes=["ingest", "policy:read"], client=ClientFactory(team=team_b)
+        )[0],
+    }
+    revoked_raw, revoked = issue_key(scopes=["ingest", "policy:read"], client=client_a)
+    api_key_revoke(api_key=revoked)
+    keys["revoked_key"] = revoked_raw
+    seeder = APIClient()
+    seeder.credentials(HTTP_AUTHORIZATION=f"Bearer {keys['ingest_key']}")
+    assert post_calls(seeder, [call_record(call_id="team-a-secret-call")]).status_code == 200
+    make_flag(key="matrix-flag")
+    webhook = webhook_endpoint_create(
+        url="https://hooks.example.com/a", events=["*"], actor=admin_user
+    )
+    return {
+        "keys": keys,
+        "users": {"manager": manager_user, "admin": admin_user},
+        "webhook": webhook,
+    }
+
+
+def _client_for(caller: str, world) -> APIClient:
+    client = APIClient()
+    if caller in world["keys"]:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['keys'][caller]}")
+    elif caller in world["users"]:
+        client.force_login(world["users"][caller])
+    return client
+
+
+def _path(endpoint: Endpoint, world) -> str:
+    path = "/" + endpoint.route
+    for name, value in endpoint.path_args.items():
+        value = str(world["webhook"].pk) if value == "webhook" else value
+        path = path.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+    return path
+
+
+def _denied(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", MATRIX, ids=lambda e: e.label)
+def test_access_matrix__each_caller__allowed_exactly_where_the_matrix_says(endpoint, caller, world):
+    client = _client_for(caller, world)
+    calls_before, events_before = Call.objects.count(), AuditEvent.objects.count()
+    body = endpoint.body() if endpoint.body else None
+    path = _path(endpoint, world)
+
+    if endpoint.content_type == "form":
+        response = (
+            client.generic(endpoint.method, path)
+            if body is None
+            else getattr(client, endpoint.method.lower())(path, body)
+        )
+    else:
+        response = client.generic(
+            endpoint.method, path, body or b"", content_type=endpoint.content_type
+        )
+
+    assert response.status_code < 500
+    if caller in endpoint.allowed:
+        assert not _denied(response), (
+            f"{caller} was refused {endpoint.label}: {response.status_code}"
+        )
+    else:
+        assert _denied(response), f"{caller} was let into {endpoint.label}: {response.status_code}"
+        assert Call.objects.count() == calls_before
+        assert AuditEvent.objects.count() == events_before
+
+
+def _routes(resolver: URLResolver, prefix: str = "") -> set[str]:
+    routes: set[str] = set()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(NOT_IN_MATRIX):
+            continue
+        if isinstance(pattern, URLResolver):
+            routes |= _routes(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            routes.add(route)
+    return routes
+
+
+def test_access_matrix__covers_every_url():
+    assert _routes(get_resolver()) - {endpoint.route for endpoint in MATRIX} == set()
+
+
+def test_calls_list__another_teams_key__sees_none_of_this_teams_calls(world):
+    client = _client_for("other_team_key", world)
+
+    listed = client.get("/api/v1/calls").json()["results"]
+    asked_for_team_a = client.get("/api/v1/calls", {"team": "team-a"}).json()["results"]
+
+    assert listed == asked_for_team_a == []
+
+
+def test_calls_list__own_team_policy_key__sees_its_teams_calls(world):
+    client = _client_for("policy_key", world)
+
+    listed = client.get("/api/v1/calls").json()["results"]
+
+    assert [row["call_id"] for row in listed] == ["team-a-secret-call"]
+
+
+def test_ingest__another_teams_key_reusing_a_call_id__stores_its_own_call_without_touching_the_first(
+    world,
+):
+    client = _client_for("other_team_key", world)
+
+    response = post_calls(client, [call_record(call_id="team-a-secret-call", input_tokens=5000)])
+
+    assert response.json()["accepted"] == 1
+    assert Call.objects.filter(call_id="team-a-secret-call").count() == 2
+    assert Call.objects.get(call_id="team-a-secret-call", team__slug="team-a").input_tokens == 1000
