@@ -10,7 +10,7 @@ DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1
 SERVE_ENV := DEBUG=0 GOVERNOR_MANIFEST_STATIC=1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
 	CELERY_BROKER_URL=$(or $(CELERY_BROKER_URL),filesystem://)
 
-.PHONY: demo test lint bench serve venv clean
+.PHONY: demo test lint bench load serve venv clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/ingest.py
+
+# Mixed load (ingestion, decisions, pages) on loopback; LOAD_ARGS="--duration 300".
+load: venv
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf var/*.sqlite3* var/celery-broker var/celerybeat-schedule*
