@@ -12,3 +12,7 @@ class OpsConfig(AppConfig):
         # Task outcome counters hang off Celery's signals, so every app's tasks
         # are counted without each task knowing about metrics.
         from governance.ops import signals  # noqa: F401
+        from governance.ops.metrics import register_state_reader
+        from governance.ops.state import flags_state
+
+        register_state_reader(flags_state)

@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from governance.ops import metrics
 from governance.ops.requestid import new_request_id, reset_request_id, set_request_id
@@ -31,7 +32,13 @@ def _principal(request: HttpRequest) -> dict[str, object]:
     auth = getattr(request, "auth", None)
     if auth is not None and hasattr(auth, "client_id"):
         return {"api_key_id": auth.pk, "client_id": auth.client_id}
-    user = getattr(request, "user", None)
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        # Never load the user just to log it: that is a database query, and the
+        # database may be the reason this request failed.
+        if user._wrapped is empty:
+            return {}
+        user = user._wrapped
     if user is not None and getattr(user, "is_authenticated", False) and hasattr(user, "pk"):
         return {"user_id": user.pk}
     return {}

@@ -117,3 +117,14 @@ def test_metrics__token_configured__refuses_scrapes_without_it(api_client, setti
     assert (
         api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-123").status_code == 200
     )
+
+
+def test_metrics__flags_changed__snapshot_version_follows(api_client):
+    from tests.flags.factories import make_flag
+
+    before = _sample(api_client.get("/metrics").content.decode(), "governor_flags_snapshot_version")
+    make_flag(key="metrics-flag")
+
+    text = api_client.get("/metrics").content.decode()
+    assert _sample(text, "governor_flags_snapshot_version") > before
+    assert _sample(text, "governor_flags") == 1

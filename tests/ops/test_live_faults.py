@@ -139,6 +139,8 @@ def test_postgresql__restarted_during_ingestion__503_with_retry_after_then_every
     pg.stop()
     try:
         during = stack.get("/api/v1/calls", Authorization=f"Bearer {client.api_key}")
+        # A page whose session must be read from the database.
+        page = stack.get("/flags/", Cookie="sessionid=abcdefghijklmnopqrstuvwxyz012345")
         ready = stack.get("/readyz")
         wait_for(lambda: 503 in client.statuses, timeout=30, what="the stream to meet the outage")
     finally:
@@ -147,6 +149,8 @@ def test_postgresql__restarted_during_ingestion__503_with_retry_after_then_every
 
     assert during.status == 503
     assert int(during.headers["retry-after"]) >= 1
+    assert page.status == 503
+    assert int(page.headers["retry-after"]) >= 1
     assert ready.status == 503
     assert 500 not in client.statuses
     assert _team_calls(db, "pgrestart") == 20 * BATCH

@@ -77,3 +77,13 @@ def test_log_filter__fields_named_like_secrets__are_blanked(caplog):
     line = _formatted(caplog)[-1]
     assert line["api_key"] == "[redacted]"
     assert line["prompt"] == "[redacted]"
+
+
+def test_request_log__signed_in_user__logged_by_id(client, admin_user, caplog):
+    caplog.set_level(logging.INFO)
+    client.force_login(admin_user)
+
+    client.get("/flags/")
+
+    line = next(line for line in _formatted(caplog) if line["event"] == "http.request")
+    assert line["user_id"] == admin_user.pk
