@@ -19,6 +19,7 @@ import msgspec
 
 MAX_TOKENS = 10**12
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_YEAR = 2000
 MAX_TEXT_CHARS = 256_000
 MAX_REPORTED_COST = Decimal(10**9)
 
@@ -150,8 +151,23 @@ def validate_record(
     def fail(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
+    for name in rec.__struct_fields__:
+        value = getattr(rec, name)
+        problem = _text_problem(value) if isinstance(value, str) else None
+        if problem:
+            fail(name, problem)
+    if rec.metadata and any(_text_problem(text) for text in _strings(rec.metadata)):
+        fail("metadata", "Must not contain NUL characters.")
+    if errors:
+        # Only fields that are safe to echo back (and to store) are named.
+        safe_id = None if "call_id" in errors else rec.call_id
+        return Rejection(index=index, call_id=safe_id, errors=errors)
+
     if rec.timestamp.tzinfo is None:
         fail("timestamp", "Must be RFC 3339 with a UTC offset, e.g. 2026-01-31T12:00:00Z.")
+    elif rec.timestamp.year < EARLIEST_YEAR:
+        # Also keeps year-1 timestamps with an offset from overflowing in UTC.
+        fail("timestamp", f"Must be in {EARLIEST_YEAR} or later.")
     elif rec.timestamp - now > FUTURE_TOLERANCE:
         fail("timestamp", "Is more than 5 minutes in the future.")
     input_tokens = rec.input_tokens or 0
@@ -197,6 +213,29 @@ def validate_record(
         metadata_json=metadata_json,
         repo=repo[:255] if isinstance(repo, str) else "",
     )
+
+
+def _text_problem(value: str) -> str | None:
+    # PostgreSQL text and jsonb cannot hold NUL: refuse it here, naming the
+    # field, rather than failing the whole batch in the database. (Unpaired
+    # surrogate escapes never get this far: msgspec refuses the body.)
+    if "\x00" in value:
+        return "Must not contain NUL characters."
+    return None
+
+
+def _strings(value: object):
+    """Every string in a JSON value, keys included (iteratively: no recursion limit)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _errors_from_msgspec(exc: Exception) -> dict[str, list[str]]:

@@ -33,9 +33,11 @@ def test_readyz__database_reachable_and_eager__is_ready(api_client):
 
 
 @pytest.fixture
-def unreachable_broker(settings):
+def unreachable_broker(settings, monkeypatch):
     url = f"redis://127.0.0.1:{_closed_port()}/2"
     settings.CELERY_BROKER_URL = url
+    # Celery reads CELERY_BROKER_URL from the environment before its own conf.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
     celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
     yield url

@@ -157,3 +157,46 @@ def test_json_parser__ordinary_document__parsed():
     assert StrictJSONParser().parse(
         io.BytesIO(b'{"a": [1, {"b": "\xc3\xa9"}]}'), "application/json", {}
     ) == {"a": [1, {"b": "é"}]}
+
+
+def _raw_record(fragment: str) -> bytes:
+    """A valid record with one field replaced by raw JSON text `"field": value`."""
+    record = call_record()
+    field_name = fragment.split(":", 1)[0].strip().strip('"')
+    record.pop(field_name, None)
+    return (json.dumps(record)[:-1] + ", " + fragment + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("fragment", "field_name"),
+    [
+        ('"call_id": "a\\u0000b"', "call_id"),
+        ('"model": "gpt\\u0000"', "model"),
+        ('"metadata": {"\\u0000": 1}', "metadata"),
+        ('"metadata": {"a": ["ok", "\\u0000"]}', "metadata"),
+        ('"timestamp": "0001-01-01T00:30:00+01:00"', "timestamp"),
+    ],
+    ids=["nul-call-id", "nul-model", "nul-metadata-key", "nul-metadata-value", "year-1"],
+)
+def test_ingest__text_the_database_cannot_hold__that_record_rejected_naming_the_field(
+    key_client, fragment, field_name
+):
+    good = json.dumps(call_record()).encode()
+
+    response = _post(key_client, b'{"calls": [' + good + b", " + _raw_record(fragment) + b"]}")
+
+    assert response.status_code == 207
+    assert response.json()["accepted"] == 1
+    [rejected] = response.json()["rejected"]
+    assert rejected["index"] == 1
+    assert field_name in rejected["errors"]
+
+
+@pytest.mark.parametrize(
+    "fragment", ['"provider": "\\ud9fd"', '"metadata": {"k": "\\udaf1"}'], ids=["field", "metadata"]
+)
+def test_ingest__unpaired_surrogate_escape__400_and_nothing_stored(key_client, fragment):
+    response = _post(key_client, b'{"calls": [' + _raw_record(fragment) + b"]}")
+
+    assert response.status_code == 400
+    assert Call.objects.count() == 0
