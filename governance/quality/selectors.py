@@ -147,11 +147,11 @@ def pass_rates(
         )
         .order_by(*run_fields)
     )
-    link_fields = [f"test_run__{field}" for field in run_fields]
+    link_fields = ["run_day" if f == "day" else f"test_run__{f}" for f in run_fields]
     costs = {
         tuple(row[f] for f in link_fields): row
         for row in TestRunCall.objects.filter(_run_filter("test_run__", **filters))
-        .annotate(test_run__day=TruncDate("test_run__timestamp", tzinfo=UTC))
+        .annotate(run_day=TruncDate("test_run__timestamp", tzinfo=UTC))
         .values(*link_fields)
         .annotate(
             linked=Count("id"),
@@ -234,10 +234,6 @@ def model_comparisons(
 
 
 def _compare(task_type: str, mini: PassRate, full: PassRate) -> Comparison:
-    if mini.executed < COMPARISON_MIN_TESTS or full.executed < COMPARISON_MIN_TESTS:
-        verdict, text = "insufficient_data", "not enough data yet"
-    else:
-        verdict, text = "", ""
     difference = low = high = p_value = None
     if mini.executed and full.executed:
         difference = (mini.passed / mini.executed - full.passed / full.executed) * 100
@@ -248,17 +244,7 @@ def _compare(task_type: str, mini: PassRate, full: PassRate) -> Comparison:
         p_value = stats.two_proportion_z_test(
             mini.passed, mini.executed, full.passed, full.executed
         ).p_two_sided
-    if not verdict:
-        assert difference is not None and p_value is not None
-        if p_value >= COMPARISON_ALPHA:
-            verdict, text = (
-                "no_significant_difference",
-                "no significant difference at this sample size",
-            )
-        elif difference < 0:
-            verdict, text = "mini_worse", f"mini is worse by {abs(difference):.1f} pp"
-        else:
-            verdict, text = "mini_better", f"mini is better by {difference:.1f} pp"
+    verdict, text = _verdict(mini, full, difference, p_value)
     return Comparison(
         task_type=task_type,
         mini=mini,
@@ -270,6 +256,22 @@ def _compare(task_type: str, mini: PassRate, full: PassRate) -> Comparison:
         verdict=verdict,
         verdict_text=text,
     )
+
+
+def _verdict(
+    mini: PassRate, full: PassRate, difference: float | None, p_value: float | None
+) -> tuple[str, str]:
+    if (
+        difference is None
+        or p_value is None
+        or min(mini.executed, full.executed) < COMPARISON_MIN_TESTS
+    ):
+        return "insufficient_data", "not enough data yet"
+    if p_value >= COMPARISON_ALPHA:
+        return "no_significant_difference", "no significant difference at this sample size"
+    if difference < 0:
+        return "mini_worse", f"mini is worse by {abs(difference):.1f} pp"
+    return "mini_better", f"mini is better by {difference:.1f} pp"
 
 
 def quality_alerts(

@@ -322,16 +322,12 @@ def _alert_raise(
     except IntegrityError:
         # A concurrent check already opened this series' alert.
         return None
-    payload = _alert_payload(alert, team_slug)
-    audit_record(
-        action="quality_alert.raised",
-        target=alert,
-        actor=REGRESSION_ACTOR,
+    _alert_announce(
+        alert=alert,
+        team_slug=team_slug,
+        event=EVENT_ALERT_RAISED,
         reason=f"pass rate of {model}/{task_type or '-'} fell {alert.drop_pp} pp (p={p_value:.2g})",
-        after=payload,
-        team=alert.team,
     )
-    _webhook_send(event=EVENT_ALERT_RAISED, payload=payload)
     return alert
 
 
@@ -342,14 +338,27 @@ def _alert_clear(*, alert: QualityAlert, rate: float, now: datetime, team_slug: 
     alert.last_rate = rate
     alert.last_checked_at = now
     alert.save(update_fields=["state", "cleared_at", "last_rate", "last_checked_at"])
+    _alert_announce(
+        alert=alert,
+        team_slug=team_slug,
+        event=EVENT_ALERT_CLEARED,
+        reason=f"pass rate of {alert.model}/{alert.task_type or '-'} recovered to {rate:.1%}",
+        before=before,
+    )
+
+
+def _alert_announce(
+    *, alert: QualityAlert, team_slug: str, event: str, reason: str, before: dict | None = None
+) -> None:
+    """Audit an alert's change and send it to the webhooks, in the caller's transaction."""
     payload = _alert_payload(alert, team_slug)
     audit_record(
-        action="quality_alert.cleared",
+        action="quality_" + event.removeprefix("quality."),
         target=alert,
         actor=REGRESSION_ACTOR,
-        reason=f"pass rate of {alert.model}/{alert.task_type or '-'} recovered to {rate:.1%}",
+        reason=reason,
         before=before,
         after=payload,
         team=alert.team,
     )
-    _webhook_send(event=EVENT_ALERT_CLEARED, payload=payload)
+    _webhook_send(event=event, payload=payload)
