@@ -35,15 +35,22 @@ def runs(client, *, model, task_type, passed, failed, call_cost=None):
     )
 
 
+def mini_vs_full(task_type, *, full, mini, costs=(None, None)):
+    """The catalog pair, and one run each: `full` and `mini` are (passed, failed)."""
+    catalog_pair()
+    client = ClientFactory()
+    for model, (passed, failed), cost in zip(
+        ("gpt-5-codex", "gpt-5-codex-mini"), (full, mini), costs, strict=True
+    ):
+        runs(client, model=model, task_type=task_type, passed=passed, failed=failed, call_cost=cost)
+
+
 def compare(**kwargs):
     return {c.task_type: c for c in selectors.model_comparisons(start=START, end=END, **kwargs)}
 
 
 def test_model_comparisons__mini_clearly_worse__verdict_names_the_gap():
-    catalog_pair()
-    client = ClientFactory()
-    runs(client, model="gpt-5-codex", task_type="refactor", passed=180, failed=20)
-    runs(client, model="gpt-5-codex-mini", task_type="refactor", passed=150, failed=50)
+    mini_vs_full("refactor", full=(180, 20), mini=(150, 50))
     result = compare()["refactor"]
     assert result.verdict == "mini_worse"
     assert result.verdict_text == "mini is worse by 15.0 pp"
@@ -52,35 +59,19 @@ def test_model_comparisons__mini_clearly_worse__verdict_names_the_gap():
 
 
 def test_model_comparisons__small_gap_on_moderate_sample__no_significant_difference():
-    catalog_pair()
-    client = ClientFactory()
-    runs(client, model="gpt-5-codex", task_type="unit-tests", passed=90, failed=10)
-    runs(client, model="gpt-5-codex-mini", task_type="unit-tests", passed=87, failed=13)
+    mini_vs_full("unit-tests", full=(90, 10), mini=(87, 13))
     result = compare()["unit-tests"]
     assert result.verdict_text == "no significant difference at this sample size"
     assert result.difference_ci_low_pp < 0 < result.difference_ci_high_pp
 
 
 def test_model_comparisons__few_tests__not_enough_data_yet():
-    catalog_pair()
-    client = ClientFactory()
-    runs(client, model="gpt-5-codex", task_type="docs", passed=10, failed=0)
-    runs(client, model="gpt-5-codex-mini", task_type="docs", passed=2, failed=8)
+    mini_vs_full("docs", full=(10, 0), mini=(2, 8))
     assert compare()["docs"].verdict_text == "not enough data yet"
 
 
 def test_model_comparisons__costs__each_side_has_cost_per_call_and_per_passing_test():
-    catalog_pair()
-    client = ClientFactory()
-    runs(client, model="gpt-5-codex", task_type="unit-tests", passed=40, failed=0, call_cost="0.80")
-    runs(
-        client,
-        model="gpt-5-codex-mini",
-        task_type="unit-tests",
-        passed=40,
-        failed=0,
-        call_cost="0.20",
-    )
+    mini_vs_full("unit-tests", full=(40, 0), mini=(40, 0), costs=("0.80", "0.20"))
     result = compare()["unit-tests"]
     assert (result.full.cost_per_call_usd, result.full.cost_per_passing_test_usd) == (
         Decimal("0.800000"),
@@ -108,17 +99,7 @@ def test_model_comparisons__task_type_only_one_side_ran__is_not_compared():
 
 
 def test_comparisons_api__manager__gets_verdicts_with_decimal_strings(manager_client):
-    catalog_pair()
-    client = ClientFactory()
-    runs(client, model="gpt-5-codex", task_type="refactor", passed=180, failed=20, call_cost="1.00")
-    runs(
-        client,
-        model="gpt-5-codex-mini",
-        task_type="refactor",
-        passed=150,
-        failed=50,
-        call_cost="0.25",
-    )
+    mini_vs_full("refactor", full=(180, 20), mini=(150, 50), costs=("1.00", "0.25"))
     response = manager_client.get(
         "/api/v1/quality/comparisons", {"start": "2026-11-01", "end": "2026-11-30"}
     )

@@ -65,6 +65,12 @@ def simulate(
             )
 
 
+def plant_drop(client, *, rng, model="m", before=0.90, after=0.70, **run_fields):
+    """Four weeks at `before`, then the last week at `after`."""
+    simulate(client, rng=rng, days=range(7, 35), rate=before, model=model, **run_fields)
+    simulate(client, rng=rng, days=range(0, 7), rate=after, model=model, **run_fields)
+
+
 def test_regressions_check__planted_drop__raises_one_alert_and_sends_it(webhooks):
     client = ClientFactory(team=TeamFactory(slug="payments"))
     rng = random.Random(1)
@@ -110,8 +116,7 @@ def test_regressions_check__planted_drop__raises_one_alert_and_sends_it(webhooks
 def test_regressions_check__run_again__does_not_raise_a_second_alert(webhooks):
     client = ClientFactory()
     rng = random.Random(2)
-    simulate(client, rng=rng, days=range(7, 35), rate=0.90, model="m")
-    simulate(client, rng=rng, days=range(0, 7), rate=0.70, model="m")
+    plant_drop(client, rng=rng)
     services.quality_regressions_check(now=NOW, config=CONFIG)
     summary = services.quality_regressions_check(now=NOW + timedelta(minutes=15), config=CONFIG)
     assert summary.raised == []
@@ -158,8 +163,7 @@ def test_regressions_check__significant_drop_below_threshold__raises_nothing(web
 def test_regressions_check__other_team_same_model__is_a_separate_series(webhooks):
     rng = random.Random(5)
     dropping, steady = ClientFactory(), ClientFactory()
-    simulate(dropping, rng=rng, days=range(7, 35), rate=0.9, model="m")
-    simulate(dropping, rng=rng, days=range(0, 7), rate=0.7, model="m")
+    plant_drop(dropping, rng=rng)
     simulate(steady, rng=rng, days=range(0, 35), rate=0.9, model="m")
     services.quality_regressions_check(now=NOW, config=CONFIG)
     assert [a.team_id for a in QualityAlert.objects.all()] == [dropping.team_id]
@@ -168,8 +172,7 @@ def test_regressions_check__other_team_same_model__is_a_separate_series(webhooks
 def test_regressions_check__rate_recovers__alert_clears_and_webhook_says_so(webhooks):
     client = ClientFactory()
     rng = random.Random(6)
-    simulate(client, rng=rng, days=range(7, 35), rate=0.90, model="m")
-    simulate(client, rng=rng, days=range(0, 7), rate=0.70, model="m")
+    plant_drop(client, rng=rng)
     services.quality_regressions_check(now=NOW, config=CONFIG)
     later = NOW + timedelta(days=7)
     simulate(client, rng=rng, days=range(0, 7), rate=0.90, model="m", end=later)
@@ -186,8 +189,7 @@ def test_regressions_check__rate_recovers__alert_clears_and_webhook_says_so(webh
 def test_regressions_check__still_low__alert_stays_open_with_the_latest_rate(webhooks):
     client = ClientFactory()
     rng = random.Random(7)
-    simulate(client, rng=rng, days=range(7, 35), rate=0.90, model="m")
-    simulate(client, rng=rng, days=range(0, 7), rate=0.70, model="m")
+    plant_drop(client, rng=rng)
     services.quality_regressions_check(now=NOW, config=CONFIG)
     later = NOW + timedelta(days=3)
     simulate(client, rng=rng, days=range(0, 3), rate=0.70, model="m", end=later)
@@ -204,8 +206,7 @@ def test_quality_check_regressions_task__runs_the_check_with_env_settings(
     monkeypatch.setenv("GOVERNOR_QUALITY_DROP_PP", "5")
     client = ClientFactory()
     rng = random.Random(8)
-    simulate(client, rng=rng, days=range(7, 35), rate=0.90, model="m")
-    simulate(client, rng=rng, days=range(0, 7), rate=0.70, model="m")
+    plant_drop(client, rng=rng)
     result = quality_check_regressions.delay().get()
     assert len(result["raised"]) == 1
     assert selectors.quality_alerts(state="open")[0].model == "m"
@@ -216,8 +217,7 @@ def test_alerts_api__api_key__sees_only_its_teams_alerts(api_client, issue_key, 
     other = ClientFactory()
     rng = random.Random(9)
     for client in (key.client, other):
-        simulate(client, rng=rng, days=range(7, 35), rate=0.90, model="m")
-        simulate(client, rng=rng, days=range(0, 7), rate=0.70, model="m")
+        plant_drop(client, rng=rng)
     services.quality_regressions_check(now=NOW, config=CONFIG)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     response = api_client.get("/api/v1/quality/alerts", {"state": "open"})
