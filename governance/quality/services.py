@@ -11,8 +11,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from governance.accounts.models import Client
-from governance.audit import services as audit_services
-from governance.audit.services import audit_record
+from governance.audit.services import audit_record, webhooks_dispatch
 from governance.calls.models import Call
 from governance.quality import stats
 from governance.quality.conf import RegressionConfig
@@ -164,19 +163,6 @@ class RegressionCheckSummary:
     series_checked: int
     raised: list[int]
     cleared: list[int]
-
-
-def _webhook_send(*, event: str, payload: dict) -> None:
-    """The single place quality alerts reach the configured webhooks.
-
-    `webhooks_dispatch` (audit app) enqueues signed deliveries inside the
-    caller's transaction, so an alert and its notification commit together.
-    """
-    dispatch = getattr(audit_services, "webhooks_dispatch", None)
-    if dispatch is None:
-        logger.warning("quality.webhooks_unavailable", extra={"event": event})
-        return
-    dispatch(event=event, payload=payload)
 
 
 def _alert_payload(alert: QualityAlert, team_slug: str) -> dict:
@@ -350,7 +336,8 @@ def _alert_clear(*, alert: QualityAlert, rate: float, now: datetime, team_slug: 
 def _alert_announce(
     *, alert: QualityAlert, team_slug: str, event: str, reason: str, before: dict | None = None
 ) -> None:
-    """Audit an alert's change and send it to the webhooks, in the caller's transaction."""
+    """Audit an alert's change and queue it for the webhooks, in the caller's
+    transaction: the alert and its deliveries commit (or roll back) together."""
     payload = _alert_payload(alert, team_slug)
     audit_record(
         action="quality_" + event.removeprefix("quality."),
@@ -361,4 +348,4 @@ def _alert_announce(
         after=payload,
         team=alert.team,
     )
-    _webhook_send(event=event, payload=payload)
+    webhooks_dispatch(event=event, payload=payload)

@@ -81,15 +81,13 @@ def test_model_comparisons__costs__each_side_has_cost_per_call_and_per_passing_t
 
 
 def test_model_comparisons__mini_without_counterpart__is_compared_with_every_full_model():
-    catalog_pair(link=False)
-    Model.objects.create(name="gpt-5", tier=Tier.FULL)
+    # The catalog ships gpt-5 and gpt-5-codex as full-tier models.
+    Model.objects.create(name="acme-coder-mini", tier=Tier.MINI)
     client = ClientFactory()
-    for model in ("gpt-5", "gpt-5-codex", "gpt-5-codex-mini"):
+    for model in ("gpt-5", "gpt-5-codex", "acme-coder-mini"):
         runs(client, model=model, task_type="unit-tests", passed=50, failed=0)
-    pairs = [
-        (c.mini.model, c.full.model) for c in selectors.model_comparisons(start=START, end=END)
-    ]
-    assert pairs == [("gpt-5-codex-mini", "gpt-5"), ("gpt-5-codex-mini", "gpt-5-codex")]
+    pairs = [(c.mini.model, c.full.model) for c in selectors.model_comparisons(start=START, end=END)]
+    assert pairs == [("acme-coder-mini", "gpt-5"), ("acme-coder-mini", "gpt-5-codex")]
 
 
 def test_model_comparisons__task_type_only_one_side_ran__is_not_compared():

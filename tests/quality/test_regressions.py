@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from governance.audit import services as audit_services
-from governance.audit.models import AuditEvent
+from governance.audit.models import AuditEvent, WebhookDelivery
+from governance.audit.services import webhook_endpoint_create
 from governance.quality import selectors, services
 from governance.quality.conf import RegressionConfig
 from governance.quality.models import AlertState, QualityAlert
@@ -28,17 +28,23 @@ CONFIG = RegressionConfig(
 )
 
 
+class Deliveries:
+    """What was queued for a webhook endpoint subscribed to quality alerts."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def events(self) -> list[tuple[str, dict]]:
+        rows = WebhookDelivery.objects.filter(endpoint=self.endpoint).order_by("id")
+        return [(d.event, d.payload) for d in rows]
+
+
 @pytest.fixture
-def webhooks(monkeypatch):
-    """What reached audit.services.webhooks_dispatch, the project's webhook entry point."""
-    sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(
-        audit_services,
-        "webhooks_dispatch",
-        lambda *, event, payload: sent.append((event, payload)),
-        raising=False,
+def webhooks():
+    endpoint = webhook_endpoint_create(
+        url="https://hooks.example/governor", events=["quality.alert.*"], actor="test"
     )
-    return sent
+    return Deliveries(endpoint)
 
 
 def simulate(
@@ -98,7 +104,7 @@ def test_regressions_check__planted_drop__raises_one_alert_and_sends_it(webhooks
     )
     assert alert.baseline_rate - alert.recent_rate > 0.10
     assert alert.p_value < 0.001
-    [(event, payload)] = webhooks
+    [(event, payload)] = webhooks.events()
     assert event == "quality.alert.raised"
     assert (payload["team"], payload["model"], payload["drop_pp"]) == (
         "payments",
@@ -121,7 +127,7 @@ def test_regressions_check__run_again__does_not_raise_a_second_alert(webhooks):
     summary = services.quality_regressions_check(now=NOW + timedelta(minutes=15), config=CONFIG)
     assert summary.raised == []
     assert QualityAlert.objects.count() == 1
-    assert len(webhooks) == 1
+    assert len(webhooks.events()) == 1
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -138,7 +144,7 @@ def test_regressions_check__steady_rate_with_noise__raises_nothing(webhooks, see
     summary = services.quality_regressions_check(now=NOW, config=CONFIG)
     assert summary.series_checked == 1
     assert summary.raised == []
-    assert webhooks == []
+    assert webhooks.events() == []
 
 
 def test_regressions_check__big_drop_on_few_tests__waits_for_enough_data(webhooks):
@@ -182,7 +188,10 @@ def test_regressions_check__rate_recovers__alert_clears_and_webhook_says_so(webh
     alert = QualityAlert.objects.get()
     assert summary.cleared == [alert.pk]
     assert (alert.state, alert.cleared_at) == (AlertState.CLEARED, later)
-    assert [event for event, _ in webhooks] == ["quality.alert.raised", "quality.alert.cleared"]
+    assert [event for event, _ in webhooks.events()] == [
+        "quality.alert.raised",
+        "quality.alert.cleared",
+    ]
     assert AuditEvent.objects.filter(action="quality_alert.cleared").count() == 1
 
 
