@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -106,15 +107,7 @@ def test_run_record(
         test_run.links.all().delete()
 
     call_ids = list(dict.fromkeys(run.call_ids))
-    known = dict(
-        Call.objects.filter(client=client, call_id__in=call_ids).values_list("call_id", "pk")
-    )
-    TestRunCall.objects.bulk_create(
-        TestRunCall(
-            test_run=test_run, client=client, call_id=call_id, resolved_call_id=known.get(call_id)
-        )
-        for call_id in call_ids
-    )
+    known = _links_create(client=client, call_ids_by_run={test_run.pk: call_ids})
     audit_record(
         action="test_run.replaced" if replaced else "test_run.recorded",
         target=test_run,
@@ -138,6 +131,64 @@ def test_run_record(
         linked_calls=len(known),
         unknown_call_ids=[call_id for call_id in call_ids if call_id not in known],
     )
+
+
+@transaction.atomic
+def test_runs_import(*, client: Client, runs: Sequence[TestRunInput], actor=None) -> int:
+    """Bulk-load runs whose run_id this client has not stored yet (back-fills,
+    the demo); runs already stored are left as they are. Returns how many were added.
+    One audit event for the batch."""
+    wanted = {run.run_id: run for run in runs}
+    existing = set(
+        TestRun.objects.filter(client=client, run_id__in=list(wanted)).values_list(
+            "run_id", flat=True
+        )
+    )
+    new = [run for run_id, run in wanted.items() if run_id not in existing]
+    if not new:
+        return 0
+    now = timezone.now()
+    created = TestRun.objects.bulk_create(
+        TestRun(
+            client=client,
+            team_id=client.team_id,
+            run_id=run.run_id,
+            received_at=now,
+            **{name: getattr(run, name) for name in _RUN_FIELDS},
+        )
+        for run in new
+    )
+    pks = dict(
+        TestRun.objects.filter(client=client, run_id__in=[run.run_id for run in new]).values_list(
+            "run_id", "pk"
+        )
+    )
+    _links_create(client=client, call_ids_by_run={pks[run.run_id]: run.call_ids for run in new})
+    audit_record(
+        action="test_run.imported",
+        target_type="quality.testrun",
+        target_id=f"{client.pk}:batch",
+        actor=actor,
+        after={"client": client.pk, "runs": len(created), "first_run_id": new[0].run_id},
+        team=client.team,
+    )
+    return len(created)
+
+
+def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) -> dict[str, int]:
+    """Link runs to the calls they name; returns the call ids already logged, with their pks."""
+    wanted = {call_id for call_ids in call_ids_by_run.values() for call_id in call_ids}
+    known = dict(
+        Call.objects.filter(client=client, call_id__in=list(wanted)).values_list("call_id", "pk")
+    )
+    TestRunCall.objects.bulk_create(
+        TestRunCall(
+            test_run_id=run_pk, client=client, call_id=call_id, resolved_call_id=known.get(call_id)
+        )
+        for run_pk, call_ids in call_ids_by_run.items()
+        for call_id in dict.fromkeys(call_ids)
+    )
+    return known
 
 
 def test_run_links_resolve() -> int:

@@ -86,7 +86,9 @@ def test_model_comparisons__mini_without_counterpart__is_compared_with_every_ful
     client = ClientFactory()
     for model in ("gpt-5", "gpt-5-codex", "acme-coder-mini"):
         runs(client, model=model, task_type="unit-tests", passed=50, failed=0)
-    pairs = [(c.mini.model, c.full.model) for c in selectors.model_comparisons(start=START, end=END)]
+    pairs = [
+        (c.mini.model, c.full.model) for c in selectors.model_comparisons(start=START, end=END)
+    ]
     assert pairs == [("acme-coder-mini", "gpt-5"), ("acme-coder-mini", "gpt-5-codex")]
 
 
