@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework import exceptions, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -22,7 +28,14 @@ from governance.quality import selectors, stats
 from governance.quality.conf import junit_max_bytes
 from governance.quality.junit import JUnitReportError, junit_parse
 from governance.quality.models import Source
-from governance.quality.serializers import JUnitQuerySerializer, TestRunCountsSerializer
+from governance.quality.serializers import (
+    AlertSerializer,
+    ComparisonSerializer,
+    JUnitQuerySerializer,
+    PassRateSerializer,
+    TestRunCountsSerializer,
+    TestRunRecordedSerializer,
+)
 from governance.quality.services import TestRunInput, test_run_record
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -62,6 +75,34 @@ class TestRunIngestView(APIView):
     permission_classes = [HasIngestScope]
     parser_classes = [JSONParser, JUnitXMLParser]
 
+    @extend_schema(
+        operation_id="test_runs_record",
+        parameters=[
+            OpenApiParameter(
+                name,
+                str,
+                description="with a JUnit XML body: the run's fields (call_ids comma-separated)",
+            )
+            for name in JUnitQuerySerializer().fields
+        ],
+        request={
+            "application/json": TestRunCountsSerializer,
+            "application/xml": OpenApiTypes.BINARY,
+            "text/xml": OpenApiTypes.BINARY,
+        },
+        responses={
+            201: TestRunRecordedSerializer,
+            200: OpenApiResponse(
+                TestRunRecordedSerializer, description="The run replaced an earlier upload."
+            ),
+            400: OpenApiResponse(
+                description="A field (named) is invalid, or the report is not acceptable JUnit XML."
+            ),
+            413: OpenApiResponse(
+                description="The JUnit report is larger than GOVERNOR_JUNIT_MAX_BYTES."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = request.data
         if isinstance(data, bytes):
@@ -73,7 +114,7 @@ class TestRunIngestView(APIView):
         client = request.user.client
         recorded = test_run_record(client=client, run=run, actor=f"client:{client.name}")
         test_run = recorded.test_run
-        body = {
+        body: dict = {
             "run_id": test_run.run_id,
             "replaced": recorded.replaced,
             "model": test_run.model,
@@ -170,28 +211,52 @@ def _moment(request: Request, name: str) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
-def _plain(value):
-    """Dataclasses to JSON-ready values: money as a decimal string, times as ISO 8601."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
+PERIOD_PARAMETERS = [
+    OpenApiParameter(
+        "start", str, description="ISO 8601 date or date-time (default: 30 days before end)"
+    ),
+    OpenApiParameter(
+        "end", str, description="ISO 8601 date or date-time, exclusive (default: now)"
+    ),
+    OpenApiParameter(
+        "team",
+        str,
+        description="team slug; an API key may only name its own team (the default for keys)",
+    ),
+]
+
+
+def _period_page(start: datetime, end: datetime, results: list, **extra) -> dict:
+    return {"start": start.isoformat(), "end": end.isoformat(), **extra, "results": results}
 
 
 class PassRatesView(_QualityReadView):
-    """GET /api/v1/quality/pass-rates?group_by=model,task_type,team,day&start=&end=&team=&model=&task_type="""
-
+    @extend_schema(
+        operation_id="quality_pass_rates",
+        parameters=[
+            OpenApiParameter(
+                "group_by",
+                str,
+                description="comma-separated: model, task_type, team, day (default: model)",
+            ),
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("model", str),
+            OpenApiParameter("task_type", str),
+        ],
+        responses=inline_serializer(
+            "PassRatesPage",
+            {
+                "start": serializers.DateTimeField(),
+                "end": serializers.DateTimeField(),
+                "group_by": serializers.ListField(child=serializers.CharField()),
+                "results": PassRateSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
-        group_by = [
-            g.strip() for g in request.query_params.get("group_by", "model").split(",") if g.strip()
-        ]
-        start, end = self.period(request)
         params = request.query_params
+        group_by = [g.strip() for g in params.get("group_by", "model").split(",") if g.strip()]
+        start, end = self.period(request)
         try:
             rows = selectors.pass_rates(
                 group_by=group_by,
@@ -203,30 +268,38 @@ class PassRatesView(_QualityReadView):
             )
         except ValueError as exc:
             raise exceptions.ValidationError({"group_by": [str(exc)]}) from None
-        return Response(
-            {
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "group_by": group_by,
-                "results": _plain(rows),
-            }
-        )
+        data = PassRateSerializer(rows, many=True).data
+        return Response(_period_page(start, end, data, group_by=group_by))
 
 
 class ComparisonsView(_QualityReadView):
-    """GET /api/v1/quality/comparisons?start=&end=&team="""
-
+    @extend_schema(
+        operation_id="quality_comparisons",
+        parameters=PERIOD_PARAMETERS,
+        responses=inline_serializer(
+            "ComparisonsPage",
+            {
+                "start": serializers.DateTimeField(),
+                "end": serializers.DateTimeField(),
+                "results": ComparisonSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
         start, end = self.period(request)
         rows = selectors.model_comparisons(start=start, end=end, team_id=self.team_id(request))
-        return Response(
-            {"start": start.isoformat(), "end": end.isoformat(), "results": _plain(rows)}
-        )
+        return Response(_period_page(start, end, ComparisonSerializer(rows, many=True).data))
 
 
 class AlertsView(_QualityReadView):
-    """GET /api/v1/quality/alerts?state=open|cleared&team="""
-
+    @extend_schema(
+        operation_id="quality_alerts",
+        parameters=[
+            OpenApiParameter("state", str, enum=["open", "cleared"]),
+            PERIOD_PARAMETERS[2],
+        ],
+        responses=inline_serializer("AlertsPage", {"results": AlertSerializer(many=True)}),
+    )
     def get(self, request: Request) -> Response:
         try:
             rows = selectors.quality_alerts(
@@ -234,4 +307,4 @@ class AlertsView(_QualityReadView):
             )
         except ValueError as exc:
             raise exceptions.ValidationError({"state": [str(exc)]}) from None
-        return Response({"results": _plain(rows)})
+        return Response({"results": AlertSerializer(rows, many=True).data})

@@ -68,3 +68,103 @@ class JUnitQuerySerializer(TestRunFieldsSerializer):
             part.strip() for value in raw_ids for part in value.split(",") if part.strip()
         ]
         return super().to_internal_value(plain)
+
+
+class TestRunRecordedSerializer(serializers.Serializer):
+    """The answer to a test-run upload (201 new, 200 replaced)."""
+
+    __test__ = False
+
+    run_id = serializers.CharField()
+    replaced = serializers.BooleanField()
+    model = serializers.CharField()
+    task_type = serializers.CharField()
+    outcome = serializers.CharField()
+    total = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errored = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    flaky = serializers.IntegerField()
+    pass_rate = serializers.FloatField(
+        allow_null=True, help_text="passed / (passed + failed + errored)"
+    )
+    linked_calls = serializers.IntegerField(help_text="named calls already in the call log")
+    unknown_call_ids = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="named calls not logged yet; linked when they arrive",
+    )
+
+
+def _money(help_text: str = "") -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=24, decimal_places=6, allow_null=True, help_text=help_text
+    )
+
+
+class PassRateSerializer(serializers.Serializer):
+    """One group's pass rate (rates are fractions, money is a USD decimal string)."""
+
+    model = serializers.CharField(allow_null=True)
+    task_type = serializers.CharField(allow_null=True)
+    team = serializers.CharField(allow_null=True)
+    day = serializers.DateField(allow_null=True)
+    runs = serializers.IntegerField()
+    total = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errored = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    flaky = serializers.IntegerField()
+    executed = serializers.IntegerField(
+        help_text="passed + failed + errored: what the rate is taken over"
+    )
+    pass_rate = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, help_text="Wilson 95 % interval, lower bound")
+    ci_high = serializers.FloatField(allow_null=True, help_text="Wilson 95 % interval, upper bound")
+    promoted_runs = serializers.IntegerField()
+    escalated_runs = serializers.IntegerField()
+    linked_calls = serializers.IntegerField()
+    priced_calls = serializers.IntegerField()
+    unpriced_calls = serializers.IntegerField()
+    cost_usd = _money("cost of the linked, priced calls")
+    cost_per_call_usd = _money()
+    cost_per_passing_test_usd = _money("cost_usd / passed")
+
+
+class ComparisonSerializer(serializers.Serializer):
+    task_type = serializers.CharField()
+    mini = PassRateSerializer()
+    full = PassRateSerializer()
+    difference_pp = serializers.FloatField(
+        allow_null=True, help_text="mini - full, percentage points"
+    )
+    difference_ci_low_pp = serializers.FloatField(allow_null=True)
+    difference_ci_high_pp = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(
+        allow_null=True, help_text="pooled two-proportion z-test, two-sided"
+    )
+    verdict = serializers.ChoiceField(
+        choices=["insufficient_data", "no_significant_difference", "mini_worse", "mini_better"]
+    )
+    verdict_text = serializers.CharField()
+
+
+class AlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    team = serializers.CharField()
+    model = serializers.CharField()
+    task_type = serializers.CharField()
+    state = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+    cleared_at = serializers.DateTimeField(allow_null=True)
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    baseline_rate = serializers.FloatField()
+    recent_rate = serializers.FloatField()
+    baseline_executed = serializers.IntegerField()
+    recent_executed = serializers.IntegerField()
+    drop_pp = serializers.FloatField()
+    p_value = serializers.FloatField()
+    threshold_pp = serializers.FloatField()
+    last_rate = serializers.FloatField(allow_null=True)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.quality import selectors
+from governance.quality.tasks import quality_resolve_call_links
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.quality.factories import NOW, CallFactory, record_run
 
@@ -155,3 +156,43 @@ def test_pass_rates_api__bad_parameter__400_names_it(manager_client, params, fie
     response = manager_client.get(URL, params)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_test_run_links_resolve__call_logged_after_its_tests__is_linked_and_priced():
+    client = ClientFactory()
+    record_run(client=client, passed=4, call_ids=("late-call",))
+    [before] = selectors.pass_rates(group_by=["model"], start=START, end=END)
+    assert before.cost_per_passing_test_usd is None
+    CallFactory(client=client, call_id="late-call", cost_usd=Decimal("0.08"))
+    CallFactory(call_id="late-call")  # same id from another client: not ours
+
+    assert quality_resolve_call_links.delay().get() == 1
+
+    [after] = selectors.pass_rates(group_by=["model"], start=START, end=END)
+    assert after.cost_per_passing_test_usd == Decimal("0.020000")
+
+
+def test_read_api__every_endpoint__answers_in_a_fixed_number_of_queries(manager_client):
+    client = ClientFactory(team=TeamFactory(slug="payments"))
+    for day in range(6):
+        call = CallFactory(client=client)
+        record_run(
+            client=client,
+            passed=3,
+            failed=1,
+            timestamp=NOW - timedelta(days=day),
+            call_ids=(call.call_id,),
+        )
+    params = {"start": "2026-10-25", "end": "2026-11-25"}
+    # Each: session + user (2) + the reader's groups (1), then
+    # pass-rates: run counts, call costs (2); comparisons: those two and the catalog (3);
+    # alerts: the alerts with their teams (1).
+    for path, extra, selector_queries in (
+        ("pass-rates", {"group_by": "team,day"}, 2),
+        ("comparisons", {}, 3),
+        ("alerts", {}, 1),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            response = manager_client.get(f"/api/v1/quality/{path}", {**params, **extra})
+        assert response.status_code == 200
+        assert len(queries) == 3 + selector_queries, path
