@@ -70,7 +70,18 @@ class JUnitQuerySerializer(TestRunFieldsSerializer):
         return super().to_internal_value(plain)
 
 
-class TestRunRecordedSerializer(serializers.Serializer):
+class CountsSerializer(serializers.Serializer):
+    """Test counts as answered by the API (flaky: passed only on rerun, counted in passed)."""
+
+    total = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errored = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    flaky = serializers.IntegerField()
+
+
+class TestRunRecordedSerializer(CountsSerializer):
     """The answer to a test-run upload (201 new, 200 replaced)."""
 
     __test__ = False
@@ -80,12 +91,6 @@ class TestRunRecordedSerializer(serializers.Serializer):
     model = serializers.CharField()
     task_type = serializers.CharField()
     outcome = serializers.CharField()
-    total = serializers.IntegerField()
-    passed = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    errored = serializers.IntegerField()
-    skipped = serializers.IntegerField()
-    flaky = serializers.IntegerField()
     pass_rate = serializers.FloatField(
         allow_null=True, help_text="passed / (passed + failed + errored)"
     )
@@ -102,7 +107,7 @@ def _money(help_text: str = "") -> serializers.DecimalField:
     )
 
 
-class PassRateSerializer(serializers.Serializer):
+class PassRateSerializer(CountsSerializer):
     """One group's pass rate (rates are fractions, money is a USD decimal string)."""
 
     model = serializers.CharField(allow_null=True)
@@ -110,12 +115,6 @@ class PassRateSerializer(serializers.Serializer):
     team = serializers.CharField(allow_null=True)
     day = serializers.DateField(allow_null=True)
     runs = serializers.IntegerField()
-    total = serializers.IntegerField()
-    passed = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    errored = serializers.IntegerField()
-    skipped = serializers.IntegerField()
-    flaky = serializers.IntegerField()
     executed = serializers.IntegerField(
         help_text="passed + failed + errored: what the rate is taken over"
     )
