@@ -5,6 +5,12 @@ from rest_framework import serializers
 from governance.quality.models import Outcome
 
 MAX_CALL_IDS = 1000
+# Far above any real test suite, and far below the database's integer range.
+MAX_TESTS = 10_000_000
+
+
+def _count(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_TESTS, **kwargs)
 
 
 class TestRunFieldsSerializer(serializers.Serializer):
@@ -37,12 +43,12 @@ class TestRunFieldsSerializer(serializers.Serializer):
 class TestRunCountsSerializer(TestRunFieldsSerializer):
     """A run posted as JSON with its counts; `total` (optional) must add up."""
 
-    total = serializers.IntegerField(min_value=0, required=False)
-    passed = serializers.IntegerField(min_value=0)
-    failed = serializers.IntegerField(min_value=0)
-    errored = serializers.IntegerField(min_value=0, required=False, default=0)
-    skipped = serializers.IntegerField(min_value=0, required=False, default=0)
-    flaky = serializers.IntegerField(min_value=0, required=False, default=0)
+    total = _count(required=False)
+    passed = _count()
+    failed = _count()
+    errored = _count(required=False, default=0)
+    skipped = _count(required=False, default=0)
+    flaky = _count(required=False, default=0)
 
     def validate(self, attrs: dict) -> dict:
         counted = attrs["passed"] + attrs["failed"] + attrs["errored"] + attrs["skipped"]

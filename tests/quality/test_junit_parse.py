@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from governance.quality.junit import JUnitCounts, JUnitReportError, junit_parse
 
@@ -77,3 +80,44 @@ def test_junit_parse__not_a_junit_report__says_why(body, code):
     with pytest.raises(JUnitReportError) as error:
         junit_parse(body, max_bytes=LIMIT)
     assert error.value.code == code
+
+
+_names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+_results = st.sampled_from(
+    ["", "<failure/>", "<error/>", "<skipped/>", "<flakyFailure/>", "<rerunFailure/>"]
+)
+
+
+@st.composite
+def junit_documents(draw) -> bytes:
+    cases = draw(st.lists(st.tuples(_names, _names, _results), max_size=8))
+    body = "".join(
+        f'<testcase classname="{escape(c, {chr(34): "&quot;"})}" name="{escape(n, {chr(34): "&quot;"})}">{r}</testcase>'
+        for c, n, r in cases
+    )
+    root = draw(
+        st.sampled_from(
+            ["<testsuites><testsuite>{}</testsuite></testsuites>", "<testsuite>{}</testsuite>"]
+        )
+    )
+    return root.format(body).encode()
+
+
+@given(junit_documents())
+def test_junit_parse__any_report__counts_add_up_and_never_exceed_the_cases(body):
+    counts = junit_parse(body, max_bytes=LIMIT)
+    assert counts.total == counts.passed + counts.failed + counts.errored + counts.skipped
+    assert counts.total <= body.count(b"<testcase ")
+    assert counts.flaky <= counts.passed
+
+
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_junit_parse__arbitrary_bytes__either_counts_or_a_named_refusal(body):
+    try:
+        counts = junit_parse(body, max_bytes=LIMIT)
+    except JUnitReportError as error:
+        assert error.code in {"malformed_xml", "forbidden_xml", "not_junit"}
+    else:
+        assert counts.total >= 0

@@ -71,6 +71,9 @@ def test_test_run_post__total_does_not_add_up__400_names_total(key_client):
     [
         ({"run_id": ""}, "run_id"),
         ({"passed": -1}, "passed"),
+        ({"failed": 2**40}, "failed"),
+        ({"model": "m" * 129}, "model"),
+        ({"run_id": "r\x00"}, "run_id"),
         ({"outcome": "merged"}, "outcome"),
         ({"timestamp": "yesterday"}, "timestamp"),
         ({"call_ids": "c-1"}, "call_ids"),
