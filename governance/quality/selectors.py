@@ -211,7 +211,7 @@ def model_comparisons(
     """Each mini-tier model against its full counterpart (or every full-tier
     model when none is set), per task type both have test runs for."""
     by_series = {
-        (row.model, row.task_type): row
+        (row.model or "", row.task_type or ""): row
         for row in pass_rates(
             group_by=("model", "task_type"), start=start, end=end, team_id=team_id
         )
