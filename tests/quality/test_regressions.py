@@ -240,3 +240,13 @@ def test_alerts_api__unknown_state__400_names_state(manager_client):
     response = manager_client.get("/api/v1/quality/alerts", {"state": "snoozed"})
     assert response.status_code == 400
     assert "state" in response.json()
+
+
+def test_quality_schedule__beat_entries__name_registered_tasks():
+    from governance.celery import app, collect_beat_schedule
+    from governance.quality.schedule import SCHEDULE
+
+    beat = collect_beat_schedule()
+    for name, entry in SCHEDULE.items():
+        assert beat[name] == entry
+        assert entry["task"] in app.tasks
