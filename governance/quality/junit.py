@@ -85,8 +85,9 @@ def _count(cases) -> JUnitCounts:
     passed_tests: set[tuple[str, str]] = set()
     flaky_tests: set[tuple[str, str]] = set()
     other: dict[tuple[str, str], _Status] = {}
-    for case in cases:
-        key = (case.classname or "", case.name or "")
+    for index, case in enumerate(cases):
+        # A nameless test case cannot be the repeat of another: keep it apart.
+        key = (case.classname or "", case.name) if case.name else ("", f"#{index}")
         status = _status_of(case)
         if status is None:
             passed_tests.add(key)

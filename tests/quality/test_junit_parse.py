@@ -54,6 +54,13 @@ def test_junit_parse__rerun_reported_as_a_second_passing_entry__counts_once_as_p
     )
 
 
+def test_junit_parse__test_cases_without_names__each_counts():
+    body = b"<testsuite><testcase/><testcase><failure/></testcase><testcase/></testsuite>"
+    assert junit_parse(body, max_bytes=LIMIT) == JUnitCounts(
+        total=3, passed=2, failed=1, errored=0, skipped=0, flaky=0
+    )
+
+
 @pytest.mark.parametrize("name", ["billion-laughs.xml", "external-entity.xml", "doctype-only.xml"])
 def test_junit_parse__dtd_or_entities__are_refused_before_expansion(name):
     with pytest.raises(JUnitReportError) as error:
