@@ -176,7 +176,7 @@ class _QualityReadView(APIView):
 
     def team_id(self, request: Request) -> int | None:
         """The team whose data may be read: an API key's own, or the reader's `team` choice."""
-        slug = request.query_params.get("team", "").strip()
+        slug = _param(request, "team") or ""
         if isinstance(request.auth, ApiKey):
             own = request.auth.client.team
             if slug and slug != own.slug:
@@ -197,8 +197,19 @@ class _QualityReadView(APIView):
         return start, end
 
 
+def _param(request: Request, name: str) -> str | None:
+    """A query parameter, stripped; None when absent. NUL characters are refused
+    (PostgreSQL cannot compare text with them)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if "\x00" in raw:
+        raise exceptions.ValidationError({name: ["must not contain NUL characters"]})
+    return raw.strip()
+
+
 def _moment(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name, "").strip()
+    raw = _param(request, name) or ""
     if not raw:
         return None
     try:
@@ -256,8 +267,9 @@ class PassRatesView(_QualityReadView):
         ),
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        group_by = [g.strip() for g in params.get("group_by", "model").split(",") if g.strip()]
+        group_by = [
+            g.strip() for g in (_param(request, "group_by") or "model").split(",") if g.strip()
+        ]
         start, end = self.period(request)
         try:
             rows = selectors.pass_rates(
@@ -265,8 +277,8 @@ class PassRatesView(_QualityReadView):
                 start=start,
                 end=end,
                 team_id=self.team_id(request),
-                model=params.get("model") or None,
-                task_type=params.get("task_type"),
+                model=_param(request, "model") or None,
+                task_type=_param(request, "task_type"),
             )
         except ValueError as exc:
             raise exceptions.ValidationError({"group_by": [str(exc)]}) from None
@@ -305,7 +317,7 @@ class AlertsView(_QualityReadView):
     def get(self, request: Request) -> Response:
         try:
             rows = selectors.quality_alerts(
-                team_id=self.team_id(request), state=request.query_params.get("state")
+                team_id=self.team_id(request), state=_param(request, "state")
             )
         except ValueError as exc:
             raise exceptions.ValidationError({"state": [str(exc)]}) from None

@@ -150,6 +150,8 @@ def test_pass_rates_api__signed_in_without_role__403(api_client):
         ({"start": "last week"}, "start"),
         ({"team": "nobody"}, "team"),
         ({"start": "2026-11-10", "end": "2026-11-01"}, "start"),
+        ({"model": "gpt\x00"}, "model"),
+        ({"end": "2026-13-45"}, "end"),
     ],
 )
 def test_pass_rates_api__bad_parameter__400_names_it(manager_client, params, field):
