@@ -239,6 +239,13 @@ PERIOD_PARAMETERS = [
 ]
 
 
+READ_ERRORS = {
+    400: OpenApiResponse(description="A query parameter (named in the body) is invalid."),
+    401: OpenApiResponse(description="No valid API key or session."),
+    403: OpenApiResponse(description="Not a manager/admin, or an API key naming another team."),
+}
+
+
 def _period_page(start: datetime, end: datetime, results: object, **extra) -> dict:
     return {"start": start.isoformat(), "end": end.isoformat(), **extra, "results": results}
 
@@ -256,15 +263,18 @@ class PassRatesView(_QualityReadView):
             OpenApiParameter("model", str),
             OpenApiParameter("task_type", str),
         ],
-        responses=inline_serializer(
-            "PassRatesPage",
-            {
-                "start": serializers.DateTimeField(),
-                "end": serializers.DateTimeField(),
-                "group_by": serializers.ListField(child=serializers.CharField()),
-                "results": PassRateSerializer(many=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "PassRatesPage",
+                {
+                    "start": serializers.DateTimeField(),
+                    "end": serializers.DateTimeField(),
+                    "group_by": serializers.ListField(child=serializers.CharField()),
+                    "results": PassRateSerializer(many=True),
+                },
+            ),
+            **READ_ERRORS,
+        },
     )
     def get(self, request: Request) -> Response:
         group_by = [
@@ -290,14 +300,17 @@ class ComparisonsView(_QualityReadView):
     @extend_schema(
         operation_id="quality_comparisons",
         parameters=PERIOD_PARAMETERS,
-        responses=inline_serializer(
-            "ComparisonsPage",
-            {
-                "start": serializers.DateTimeField(),
-                "end": serializers.DateTimeField(),
-                "results": ComparisonSerializer(many=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "ComparisonsPage",
+                {
+                    "start": serializers.DateTimeField(),
+                    "end": serializers.DateTimeField(),
+                    "results": ComparisonSerializer(many=True),
+                },
+            ),
+            **READ_ERRORS,
+        },
     )
     def get(self, request: Request) -> Response:
         start, end = self.period(request)
@@ -312,7 +325,10 @@ class AlertsView(_QualityReadView):
             OpenApiParameter("state", str, enum=["open", "cleared"]),
             PERIOD_PARAMETERS[2],
         ],
-        responses=inline_serializer("AlertsPage", {"results": AlertSerializer(many=True)}),
+        responses={
+            200: inline_serializer("AlertsPage", {"results": AlertSerializer(many=True)}),
+            **READ_ERRORS,
+        },
     )
     def get(self, request: Request) -> Response:
         try:
