@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from governance.accounts import roles
 from governance.accounts.models import ApiKey, Team
 from governance.accounts.permissions import HasIngestScope
+from governance.ops.parsers import StrictJSONParser
 from governance.quality import selectors, stats
 from governance.quality.conf import junit_max_bytes
 from governance.quality.junit import JUnitReportError, junit_parse
@@ -74,7 +75,9 @@ class TestRunIngestView(APIView):
     __test__ = False
 
     permission_classes = [HasIngestScope]
-    parser_classes = [JSONParser, JUnitXMLParser]
+    # The project's JSON parser: bounded nesting and strict UTF-8 (DRF's own
+    # lets a deeply nested body through as a RecursionError, a 500).
+    parser_classes = [StrictJSONParser, JUnitXMLParser]
 
     @extend_schema(
         operation_id="test_runs_record",

@@ -71,6 +71,12 @@ def junit_parse(body: bytes, *, max_bytes: int) -> JUnitCounts:
         raise JUnitReportError(
             f"the report is not well-formed XML: {exc}", code="malformed_xml"
         ) from None
+    if _deeper_than(root, MAX_ELEMENT_DEPTH):
+        # junitparser walks nested suites recursively: a hostile nesting would
+        # exhaust the stack (a 500) instead of being refused.
+        raise JUnitReportError(
+            f"the report nests elements deeper than {MAX_ELEMENT_DEPTH} levels", code="too_deep"
+        )
     try:
         report = JUnitXml.fromroot(root)
     except JUnitXmlError:
@@ -79,6 +85,19 @@ def junit_parse(body: bytes, *, max_bytes: int) -> JUnitCounts:
             code="not_junit",
         ) from None
     return _count(case for suite in report for case in suite)
+
+
+MAX_ELEMENT_DEPTH = 32
+
+
+def _deeper_than(root, limit: int) -> bool:
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in element)
+    return False
 
 
 def _count(cases) -> JUnitCounts:

@@ -62,6 +62,12 @@ def _calls_body() -> bytes:
     return json.dumps({"calls": [call_record()]}).encode()
 
 
+def _test_run_body() -> bytes:
+    return json.dumps(
+        {"run_id": "matrix-run", "model": "gpt-5-codex", "total": 3, "passed": 2, "failed": 1}
+    ).encode()
+
+
 def _ofrep_body() -> bytes:
     return json.dumps({"context": {"targetingKey": "job-1"}}).encode()
 
@@ -77,6 +83,11 @@ MATRIX = (
     # Calls: keys with `ingest` write; any key reads its own team's, people read all.
     Endpoint("POST", "api/v1/calls", INGEST, body=_calls_body),
     Endpoint("GET", "api/v1/calls", ANY_KEY | READERS),
+    # Quality: keys with `ingest` report test runs; any key reads its team's, people read all.
+    Endpoint("POST", "api/v1/test-runs", INGEST, body=_test_run_body),
+    Endpoint("GET", "api/v1/quality/pass-rates", ANY_KEY | READERS),
+    Endpoint("GET", "api/v1/quality/comparisons", ANY_KEY | READERS),
+    Endpoint("GET", "api/v1/quality/alerts", ANY_KEY | READERS),
     # OFREP: keys with `policy:read` only.
     Endpoint("POST", "ofrep/v1/evaluate/flags", POLICY, body=_ofrep_body),
     Endpoint(

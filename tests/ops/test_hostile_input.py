@@ -200,3 +200,40 @@ def test_ingest__unpaired_surrogate_escape__400_and_nothing_stored(key_client, f
 
     assert response.status_code == 400
     assert Call.objects.count() == 0
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<testsuite name="&lol3;" tests="1"><testcase name="a"/></testsuite>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<testsuite name="&xxe;" tests="1"><testcase name="a"/></testsuite>"""
+NESTED_SUITES = (
+    b"<testsuites>" + b"<testsuite>" * 50_000 + b"</testsuite>" * 50_000 + b"</testsuites>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (BILLION_LAUGHS, "application/xml"),
+        (EXTERNAL_ENTITY, "text/xml"),
+        (NESTED_SUITES, "application/xml"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (b'{"model": "\xff"}', "application/json"),
+    ],
+    ids=["billion-laughs", "external-entity", "nested-suites", "deep-json", "invalid-utf8"],
+)
+def test_test_runs__hostile_report__400_and_nothing_recorded(key_client, body, content_type):
+    from governance.quality.models import TestRun
+
+    response = key_client.generic(
+        "POST",
+        "/api/v1/test-runs?model=gpt-5-codex&run_id=hostile-1",
+        body,
+        content_type=content_type,
+    )
+
+    assert response.status_code == 400
+    assert "passwd" not in response.content.decode()
+    assert TestRun.objects.count() == 0
