@@ -40,10 +40,3 @@ class UserFactory(factory.django.DjangoModelFactory):
             name = {"admin": roles.ADMIN_GROUP, "manager": roles.MANAGER_GROUP}[role]
             user.groups.add(Group.objects.get(name=name))
         return user
-
-    @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):
-        # set_password runs after _create; without this save the stored hash is
-        # empty and every session login is flushed as tampered.
-        if create and results:
-            instance.save()
