@@ -51,8 +51,21 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
         time.sleep(interval)
 
 
+def _pg_tool(name: str) -> str:
+    """A PostgreSQL server program: on PATH, or where Debian installs it."""
+    found = shutil.which(name) or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)), None
+    )
+    if found is None:
+        raise AssertionError(
+            f"{name} not found: the fault tests need the PostgreSQL server programs"
+        )
+    return str(found)
+
+
 def _as_postgres_user(argv: list[str]) -> list[str]:
     # initdb and postgres refuse to run as root.
+    argv = [_pg_tool(argv[0]), *argv[1:]]
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
