@@ -36,3 +36,11 @@ def _task_failed(sender=None, **_: object) -> None:
 @signals.task_retry.connect
 def _task_retried(sender=None, **_: object) -> None:
     TASKS.labels(task=getattr(sender, "name", "unknown"), outcome="retried").inc()
+
+
+@signals.setup_logging.connect
+def _keep_django_logging(**_: object) -> None:
+    # A receiver here tells Celery not to install its own (plain-text) log
+    # handlers: worker and beat then log through Django's LOGGING, as JSON
+    # with the task id as request id, like the web processes.
+    return None

@@ -114,3 +114,6 @@ def test_production_stack__every_log_line_of_a_request__is_json_with_its_request
     parsed = json.loads(line)
     assert parsed["event"] == "http.request"
     assert parsed["request_id"] == "probe-request-0001"
+    # The worker logs as JSON too, each task's lines under the task's id.
+    worker_lines = [json.loads(ln) for ln in stack.log("worker").splitlines() if ln.startswith("{")]
+    assert any(entry["request_id"].startswith("task-") for entry in worker_lines)
