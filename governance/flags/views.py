@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -140,26 +140,43 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
 
 
 class FlagToggleView(LoginRequiredMixin, AdminRequiredMixin, View):
+    """The kill switch. Answers JSON to the page's small script (no reload),
+    and redirects for a plain form post."""
+
     def post(self, request, key: str):
         flag = _flag_or_404(key)
         form = FlagToggleForm(request.POST)
+        wants_json = "application/json" in request.headers.get("Accept", "")
         back = (
             reverse("flags:list")
             if request.POST.get("back") == "list"
             else reverse("flags:detail", args=[key])
         )
+        error = ""
         if not form.is_valid():
-            messages.error(request, "Say why you turn the flag on or off: the reason is required.")
-            return HttpResponseRedirect(back)
-        try:
-            flag = flag_toggle(
-                flag=flag,
-                enabled=form.cleaned_data["enabled"],
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
+            error = "Say why you turn the flag on or off: the reason is required."
+        else:
+            try:
+                flag = flag_toggle(
+                    flag=flag,
+                    enabled=form.cleaned_data["enabled"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except FlagError as exc:
+                error = exc.message
+        if wants_json:
+            if error:
+                return JsonResponse({"key": flag.key, "error": error}, status=400)
+            return JsonResponse(
+                {
+                    "key": flag.key,
+                    "enabled": flag.enabled,
+                    "message": f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.",
+                }
             )
-        except FlagError as exc:
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(back)
-        messages.success(request, f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.")
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.")
         return HttpResponseRedirect(back)

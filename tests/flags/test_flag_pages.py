@@ -160,3 +160,30 @@ def test_flag_list__query_count__pinned(as_manager, django_assert_max_num_querie
     # session + user + groups (role check), then the flags in one query.
     with django_assert_max_num_queries(5):
         assert as_manager.get("/flags/").status_code == 200
+
+
+def test_flag_toggle__page_script_asks_json__answered_without_redirect(as_admin):
+    make_flag()
+    response = as_admin.post(
+        "/flags/mini-model-for-ci/toggle/",
+        {"enabled": "false", "reason": "heavy traffic"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "key": "mini-model-for-ci",
+        "enabled": False,
+        "message": "Flag mini-model-for-ci is now off.",
+    }
+
+
+def test_flag_toggle__page_script_without_reason__400_naming_the_reason(as_admin):
+    make_flag()
+    response = as_admin.post(
+        "/flags/mini-model-for-ci/toggle/",
+        {"enabled": "false", "reason": ""},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]
+    assert Flag.objects.get().enabled is True
