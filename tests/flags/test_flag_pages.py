@@ -80,8 +80,10 @@ def test_flag_create__manager_posts__403_and_nothing_created(as_manager):
     assert not Flag.objects.exists()
 
 
-def switch_off(client, reason):
-    return client.post("/flags/mini-model-for-ci/toggle/", {"enabled": "false", "reason": reason})
+def switch_off(client, reason, **headers):
+    return client.post(
+        "/flags/mini-model-for-ci/toggle/", {"enabled": "false", "reason": reason}, **headers
+    )
 
 
 def test_flag_toggle__manager_posts__403_and_flag_unchanged(as_manager):
@@ -164,11 +166,7 @@ def test_flag_list__query_count__pinned(as_manager, django_assert_max_num_querie
 
 def test_flag_toggle__page_script_asks_json__answered_without_redirect(as_admin):
     make_flag()
-    response = as_admin.post(
-        "/flags/mini-model-for-ci/toggle/",
-        {"enabled": "false", "reason": "heavy traffic"},
-        HTTP_ACCEPT="application/json",
-    )
+    response = switch_off(as_admin, "heavy traffic", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert response.json() == {
         "key": "mini-model-for-ci",
@@ -179,11 +177,7 @@ def test_flag_toggle__page_script_asks_json__answered_without_redirect(as_admin)
 
 def test_flag_toggle__page_script_without_reason__400_naming_the_reason(as_admin):
     make_flag()
-    response = as_admin.post(
-        "/flags/mini-model-for-ci/toggle/",
-        {"enabled": "false", "reason": ""},
-        HTTP_ACCEPT="application/json",
-    )
+    response = switch_off(as_admin, "", HTTP_ACCEPT="application/json")
     assert response.status_code == 400
     assert "reason" in response.json()["error"]
     assert Flag.objects.get().enabled is True
