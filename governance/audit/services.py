@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -56,11 +57,9 @@ def audit_record(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
-    user = (
-        actor
-        if (actor is not None and not isinstance(actor, str) and actor.is_authenticated)
-        else None
-    )
+    # Only a person is linked; an API-key principal ("client:...") or a system
+    # label is kept as the label alone.
+    user = actor if isinstance(actor, get_user_model()) and actor.is_authenticated else None
     event = AuditEvent.objects.create(
         occurred_at=timezone.now(),
         actor=user,

@@ -173,3 +173,13 @@ def test_deliver_task__delivery_already_delivered__not_sent_again(
     delivery, receiver = deliver_once([200], django_capture_on_commit_callbacks)
     assert webhook_deliver(delivery.pk) == "skipped"
     assert len(receiver.requests) == 1
+
+
+def test_audit_record__api_key_principal_as_actor__kept_as_its_label(issue_key):
+    from governance.accounts.authentication import ClientPrincipal
+    from governance.audit.services import audit_record
+
+    _, key = issue_key()
+    principal = ClientPrincipal(client=key.client, team=key.client.team)
+    event = audit_record(action="flag.evaluated", actor=principal)
+    assert (event.actor, event.actor_label) == (None, f"client:{key.client.name}")

@@ -26,12 +26,22 @@ def worker(settings):
     previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
     celery_app.conf.broker_url = broker
     celery_app.conf.task_always_eager = False
+    _forget_broker_pools()
     settings.GOVERNOR_WEBHOOK_BACKOFF_SECONDS = 1
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
     finally:
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+        _forget_broker_pools()
+
+
+def _forget_broker_pools():
+    # Eager tests that ran before (apply_async acquires a producer even when
+    # eager) left pools bound to the previous broker URL; Celery has no public
+    # reset that keeps the app registered.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def wait_until(predicate, *, timeout=30.0):

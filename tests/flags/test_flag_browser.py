@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.contrib.auth.models import Group
 
+from governance.accounts import roles
 from governance.flags.models import Flag
 from tests.accounts.factories import UserFactory
 from tests.flags.factories import make_flag
@@ -14,10 +16,8 @@ from tests.flags.factories import make_flag
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The live server runs in another thread, so the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -29,6 +29,10 @@ def page(live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made between browser steps are plain synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Transactional tests flush the tables between them, role groups included
+    # (a data migration made them); serialized_rollback would clash with the
+    # content types that the flush re-creates.
+    Group.objects.get_or_create(name=roles.ADMIN_GROUP)
     admin = UserFactory(username="ada-admin", role="admin")
     admin.set_password(PASSWORD)
     admin.save()
