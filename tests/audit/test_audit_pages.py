@@ -88,8 +88,15 @@ def test_audit_log__query_count__pinned(as_manager, history, django_assert_max_n
 
 
 def test_webhooks_page__manager__sees_deliveries_but_cannot_add(as_manager):
+    from governance.audit.services import webhook_endpoint_create, webhooks_dispatch
+
+    webhook_endpoint_create(
+        url="https://hooks.example.com/g", events=["flag.*"], actor="system:tests"
+    )
+    webhooks_dispatch(event="flag.toggled", payload={"key": "k"})  # not committed: stays pending
     response = as_manager.get("/audit/webhooks/")
     assert response.status_code == 200
+    assert response.content.decode().count('class="delivery"') == 1
     assert "Add a webhook" not in response.content.decode()
     posted = as_manager.post(
         "/audit/webhooks/new/", {"url": "https://x.example", "events": "*", "reason": "r"}

@@ -363,3 +363,31 @@ def test_number_flag__float_variant__stays_a_float():
 
 def test_invalid_context__not_an_object__error_invalid_context():
     assert evaluate_flag(boolean_flag(), ["no"], now=NOW).error_code == ErrorCode.INVALID_CONTEXT  # type: ignore[arg-type]  # a client can send anything
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+ATTRIBUTES = ["team", "version", "size", "when", "targetingKey"]
+
+
+@given(st.dictionaries(st.sampled_from(ATTRIBUTES) | st.text(max_size=10), json_values, max_size=6))
+def test_evaluate__any_json_context__resolves_without_raising(context):
+    operators = [
+        ("team", "in", ["a"]),
+        ("team", "starts_with", "a"),
+        ("size", "gte", 3),
+        ("version", "semver_gt", "1.0.0"),
+        ("when", "before", "2026-01-01T00:00:00Z"),
+        ("team", "not_equals", "b"),
+    ]
+    spec = boolean_flag(
+        rules=[rule([cond(a, o, v)]) for a, o, v in operators],
+        rollout=[{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}],
+    )
+    resolution = evaluate_flag(spec, context, now=NOW)
+    assert resolution.variant in ("on", "off")
