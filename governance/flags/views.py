@@ -13,7 +13,7 @@ from governance.accounts import roles
 from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMixin
 from governance.audit.selectors import audit_events_for
 from governance.flags.forms import FlagForm, FlagToggleForm
-from governance.flags.selectors import flag_get, flag_is_stale, flag_list
+from governance.flags.selectors import flag_get, flag_is_stale, flag_list, flags_snapshot_current
 from governance.flags.services import FlagError, flag_create, flag_toggle, flag_update
 
 
@@ -24,10 +24,26 @@ def _flag_or_404(key: str):
     return flag
 
 
+def _in_window(specs, key: str, now) -> bool | None:
+    """Whether a scheduled flag is inside its time window now (None: no schedule)."""
+    spec = specs.get(key)
+    if spec is None or spec.schedule is None:
+        return None
+    return spec.schedule.is_active(now)
+
+
 class FlagListView(LoginRequiredMixin, ReaderRequiredMixin, View):
     def get(self, request):
         now = timezone.now()
-        rows = [{"flag": f, "stale": flag_is_stale(flag=f, now=now)} for f in flag_list()]
+        specs = flags_snapshot_current().specs
+        rows = [
+            {
+                "flag": f,
+                "stale": flag_is_stale(flag=f, now=now),
+                "in_window": _in_window(specs, f.key, now),
+            }
+            for f in flag_list()
+        ]
         return render(
             request,
             "flags/flag_list.html",
@@ -99,6 +115,7 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
             "form": form,
             "can_change": can_change,
             "stale": flag_is_stale(flag=flag, now=timezone.now()),
+            "in_window": _in_window(flags_snapshot_current().specs, flag.key, timezone.now()),
             "events": audit_events_for(target_type="flags.flag", target_id=str(flag.pk))[:20],
         }
         return render(request, "flags/flag_detail.html", context, status=status)

@@ -159,8 +159,9 @@ def test_flag_list__expired_flag__shown_as_stale(as_manager):
 def test_flag_list__query_count__pinned(as_manager, django_assert_max_num_queries):
     for n in range(5):
         make_flag(key=f"flag-{n}")
-    # session + user + groups (role check), then the flags in one query.
-    with django_assert_max_num_queries(5):
+    # session + user + groups (role check), the flags in one query, the flags
+    # version row, and one rebuild of the snapshot after the changes above.
+    with django_assert_max_num_queries(6):
         assert as_manager.get("/flags/").status_code == 200
 
 
@@ -181,3 +182,18 @@ def test_flag_toggle__page_script_without_reason__400_naming_the_reason(as_admin
     assert response.status_code == 400
     assert "reason" in response.json()["error"]
     assert Flag.objects.get().enabled is True
+
+
+def test_flag_list__scheduled_flag_outside_its_window__says_so(as_manager):
+    import time_machine
+
+    make_flag(
+        schedule={
+            "timezone": "Europe/Paris",
+            "windows": [{"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}],
+        }
+    )
+    with time_machine.travel("2026-01-17 10:00:00+00:00"):  # a Saturday
+        assert "outside window now" in as_manager.get("/flags/").content.decode()
+    with time_machine.travel("2026-01-14 10:00:00+00:00"):  # Wednesday 11:00 in Paris
+        assert "in window now" in as_manager.get("/flags/").content.decode()
