@@ -6,9 +6,6 @@ import pytest
 
 
 def login(client, user):
-    # Log in the user as stored: UserFactory sets the password after its save, so
-    # the in-memory object's session hash would not match the stored row.
-    user.refresh_from_db()
     client.force_login(user)
     return client
 
