@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connections
 
 from governance.accounts import roles
 from governance.flags.models import Flag
@@ -50,6 +51,10 @@ def page(live_server, monkeypatch):
         page.wait_for_load_state("networkidle")
         yield page
         browser.close()
+        # ORM calls made inside Playwright's context got their own connection
+        # (Django keeps connections per context); close it, or PostgreSQL
+        # refuses to drop the test database at the end of the run.
+        connections.close_all()
 
 
 def test_browser__admin_turns_flag_off_from_the_list__no_reload_and_audited(page, live_server):
