@@ -102,7 +102,8 @@ _SUCCESS = inline_serializer(
 _FAILURE = inline_serializer(
     "OfrepEvaluationFailure",
     {
-        "key": serializers.CharField(),
+        # Absent when the bulk evaluation fails as a whole (no single flag).
+        "key": serializers.CharField(required=False),
         "errorCode": serializers.CharField(),
         "errorDetails": serializers.CharField(),
     },

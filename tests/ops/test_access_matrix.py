@@ -126,6 +126,10 @@ MATRIX = (
         lambda: {"is_active": "false", "reason": "matrix"},
         "form",
     ),
+    # No such delivery: an admin passes the role check and meets a 404; everyone else is stopped first.
+    Endpoint(
+        "POST", "audit/webhooks/deliveries/<int:pk>/retry/", ADMINS, {"pk": "999999"}, dict, "form"
+    ),
 )
 
 NOT_IN_MATRIX = (
