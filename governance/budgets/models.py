@@ -3,7 +3,7 @@ from zoneinfo import available_timezones
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone as django_timezone
 
 
 class Period(models.TextChoices):
@@ -68,7 +68,7 @@ class Budget(models.Model):
     percent = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0"))
     evaluated_at = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
         ordering = ["team__slug", "name"]
