@@ -1,0 +1,127 @@
+"""The policy snapshot as served: one global body in the database (pk=1),
+held in each process's memory, and a per-client view of it derived on first
+use (the client's own team and budget only, since a key sees only its team).
+
+Freshness: the current generation number is read from the cache (one GET),
+falling back to one primary-key read every `GENERATION_TTL` seconds. With a
+shared cache (Redis) a rebuild is seen by every process at once; with the
+per-process local-memory cache of the embedded default, within that TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from governance.engine.policy import CompiledPolicy
+from governance.policies.models import PolicySnapshot
+
+GENERATION_KEY = "policies:snapshot:generation"
+GENERATION_TTL = 2
+MAX_VIEWS = 10_000
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+@dataclass
+class ClientView:
+    etag: str
+    body: bytes
+    snapshot: dict[str, Any]
+    _compiled: CompiledPolicy | None = None
+
+    @property
+    def compiled(self) -> CompiledPolicy:
+        if self._compiled is None:
+            self._compiled = CompiledPolicy(self.snapshot)
+        return self._compiled
+
+
+class _Memory:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation: int | None = None
+        self.body: dict[str, Any] | None = None
+        self.views: dict[int, ClientView] = {}
+
+
+_memory = _Memory()
+
+
+def generation_publish(*, generation: int) -> None:
+    """Tell every process a new snapshot exists, once the rebuild is committed."""
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, generation, GENERATION_TTL))
+
+
+def _current_generation() -> int | None:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = PolicySnapshot.objects.filter(pk=1).values_list("generation", flat=True).first()
+        if generation is not None:
+            cache.set(GENERATION_KEY, generation, GENERATION_TTL)
+    return generation
+
+
+def snapshot_global() -> dict[str, Any] | None:
+    """The current global snapshot body, from memory when it is current."""
+    generation = _current_generation()
+    if generation is None:
+        return None
+    if generation != _memory.generation:
+        row = PolicySnapshot.objects.filter(pk=1).values_list("generation", "body").first()
+        if row is None:
+            return None
+        with _memory.lock:
+            # The generation is the row's own, so a half-published rebuild can
+            # never be cached under the new number.
+            _memory.generation, _memory.body = row
+            _memory.views = {}
+    return _memory.body
+
+
+def view_build(*, body: dict[str, Any], team: str | None, client: str | None) -> dict[str, Any]:
+    budgets = body.get("budgets") or {}
+    return {
+        "schema": body["schema"],
+        "policy_version": body["policy_version"],
+        "policy": body["policy"],
+        "flags": body.get("flags") or {},
+        "budgets": {k: budgets[k] for k in (team, "*") if k is not None and k in budgets},
+        "models": body.get("models") or {},
+        "team": team,
+        "client": client,
+    }
+
+
+def snapshot_for_client(*, client_id: int, team: str, client: str) -> ClientView | None:
+    body = snapshot_global()
+    if body is None:
+        return None
+    view = _memory.views.get(client_id)
+    if view is None:
+        data = view_build(body=body, team=team, client=client)
+        raw = canonical_json(data)
+        view = ClientView(etag=etag_for(raw), body=raw, snapshot=data)
+        with _memory.lock:
+            if len(_memory.views) >= MAX_VIEWS:
+                _memory.views = {}
+            _memory.views[client_id] = view
+    return view
+
+
+def memory_reset() -> None:
+    """Forget the in-process copy (tests; a process after a fork)."""
+    with _memory.lock:
+        _memory.generation, _memory.body, _memory.views = None, None, {}
