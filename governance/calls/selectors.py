@@ -1,0 +1,36 @@
+"""Reads of calls. Pages and charts read the roll-ups; only the call list
+and exports read raw calls, always by an indexed range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from governance.calls.models import Call
+
+
+def calls_list(
+    *,
+    team_ids: list[int] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: str | None = None,
+    task_type: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Call]:
+    """Calls newest first; `team_ids=None` means every team (managers and admins)."""
+    qs = Call.objects.all()
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    if since is not None:
+        qs = qs.filter(timestamp__gte=since)
+    if until is not None:
+        qs = qs.filter(timestamp__lt=until)
+    if model:
+        qs = qs.filter(model=model)
+    if task_type:
+        qs = qs.filter(task_type=task_type)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("team", "client").order_by("-timestamp", "-id")
