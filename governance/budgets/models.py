@@ -47,7 +47,9 @@ class Budget(models.Model):
     )
     name = models.CharField(max_length=128)
     unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.USD)
-    limit = models.DecimalField(max_digits=20, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))])
+    limit = models.DecimalField(
+        max_digits=20, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
+    )
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
     timezone = models.CharField(max_length=64, default="UTC")
     fallback_threshold_pct = models.DecimalField(

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from governance.budgets.models import Budget, BudgetState, Unit
 from governance.budgets.periods import PeriodBounds, period_bounds
 from governance.calls.models import Call, CallRollup, Granularity
+from governance.catalog.pricing import e10_to_usd
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -66,7 +67,9 @@ def budget_percent(*, spend: Decimal, limit: Decimal) -> Decimal:
     return (spend * HUNDRED / limit).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def budget_forecast(*, spend: Decimal, limit: Decimal, bounds: PeriodBounds, now: datetime) -> datetime | None:
+def budget_forecast(
+    *, spend: Decimal, limit: Decimal, bounds: PeriodBounds, now: datetime
+) -> datetime | None:
     """When spend reaches the limit at the burn rate of the period so far;
     None when it will not within this period (or nothing is spent yet)."""
     if spend >= limit:
@@ -82,12 +85,6 @@ def budget_forecast(*, spend: Decimal, limit: Decimal, bounds: PeriodBounds, now
     return datetime.fromtimestamp(int(end_of_spend), tz=now.tzinfo)
 
 
-def _measure(unit: str):
-    if unit == Unit.TOKENS:
-        return F("input_tokens") + F("output_tokens")
-    return F("cost_usd")
-
-
 def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> dict[int, Decimal]:
     """Spend per budget from the hourly roll-ups, in one query: per team and
     hour over the earliest start of any period asked for, added up per budget."""
@@ -96,11 +93,14 @@ def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> 
     earliest = min(b.start for b in bounds.values())
     latest = max(b.end for b in bounds.values())
     team_ids = {b.team_id for b in budgets}
-    rows = CallRollup.objects.filter(granularity=Granularity.HOUR, bucket__gte=earliest, bucket__lt=latest)
+    rows = CallRollup.objects.filter(
+        granularity=Granularity.HOUR, bucket__gte=earliest, bucket__lt=latest
+    )
     if None not in team_ids:
         rows = rows.filter(team_id__in=team_ids)
     per_hour = rows.values("team_id", "bucket").annotate(
-        usd=Coalesce(Sum("cost_usd"), ZERO), tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0)
+        usd_e10=Coalesce(Sum("cost_usd_e10"), 0),
+        tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0),
     )
     spend: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in per_hour:
@@ -109,8 +109,10 @@ def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> 
                 continue
             b = bounds[budget.pk]
             if b.start <= row["bucket"] < b.end:
-                amount = row["tokens"] if budget.unit == Unit.TOKENS else row["usd"]
-                spend[budget.pk] += Decimal(amount)
+                if budget.unit == Unit.TOKENS:
+                    spend[budget.pk] += Decimal(row["tokens"])
+                else:
+                    spend[budget.pk] += e10_to_usd(row["usd_e10"])
     return spend
 
 
@@ -122,8 +124,12 @@ def budget_spend_from_calls(*, budget: Budget, bounds: PeriodBounds) -> Decimal:
     calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
     if budget.team_id is not None:
         calls = calls.filter(team_id=budget.team_id)
-    total = calls.aggregate(total=Coalesce(Sum(_measure(budget.unit)), ZERO))["total"]
-    return Decimal(total)
+    if budget.unit == Unit.TOKENS:
+        return Decimal(
+            calls.aggregate(total=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["total"]
+        )
+    # Summed here, not in SQL: SQLite adds decimals as floats, and this is the exact reference.
+    return sum((c for c in calls.values_list("cost_usd", flat=True) if c is not None), ZERO)
 
 
 def _ceil_hour(moment: datetime) -> datetime:
@@ -139,7 +145,9 @@ def budgets_visible(*, team=None) -> QuerySet[Budget]:
     return qs
 
 
-def budgets_status(*, now: datetime, team=None, budgets: list[Budget] | None = None) -> list[BudgetStatus]:
+def budgets_status(
+    *, now: datetime, team=None, budgets: list[Budget] | None = None
+) -> list[BudgetStatus]:
     """Spend, percentage, state and forecast of each budget (two queries:
     the budgets, and the roll-ups grouped per team and hour)."""
     if budgets is None:
@@ -157,7 +165,9 @@ def budgets_status(*, now: datetime, team=None, budgets: list[Budget] | None = N
                 spend=amount,
                 percent=percent,
                 state=budget_state_for(
-                    percent=percent, threshold=budget.fallback_threshold_pct, reserve_pct=budget.reserve_pct
+                    percent=percent,
+                    threshold=budget.fallback_threshold_pct,
+                    reserve_pct=budget.reserve_pct,
                 ),
                 forecast_exhausted_at=budget_forecast(
                     spend=amount, limit=budget.limit, bounds=bounds[budget.pk], now=now

@@ -20,7 +20,16 @@ from governance.policies.notify import webhook_on_commit
 logger = logging.getLogger("governance.budgets")
 
 EVALUATOR = "system:budget-evaluator"
-_FIELDS = ("name", "unit", "limit", "period", "timezone", "fallback_threshold_pct", "reserve_pct", "hard_limit")
+_FIELDS = (
+    "name",
+    "unit",
+    "limit",
+    "period",
+    "timezone",
+    "fallback_threshold_pct",
+    "reserve_pct",
+    "hard_limit",
+)
 
 
 def _validate(values: dict) -> None:
@@ -37,25 +46,43 @@ def _validate(values: dict) -> None:
         ZoneInfo(str(values.get("timezone")))
     except (ZoneInfoNotFoundError, ValueError):
         errors["timezone"] = "Unknown time zone (use an IANA name such as Europe/Paris)."
-    limit, threshold, reserve = (values.get(k) for k in ("limit", "fallback_threshold_pct", "reserve_pct"))
+    limit, threshold, reserve = (
+        values.get(k) for k in ("limit", "fallback_threshold_pct", "reserve_pct")
+    )
     if not isinstance(limit, Decimal) or limit <= 0:
         errors["limit"] = "Must be a positive amount."
     for key, value in (("fallback_threshold_pct", threshold), ("reserve_pct", reserve)):
         if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
             errors[key] = "Must be a percentage between 0 and 100."
-    if "fallback_threshold_pct" not in errors and "reserve_pct" not in errors and threshold > 100 - reserve:
-        errors["reserve_pct"] = "The reserve must start at or after the fallback threshold (threshold + reserve <= 100)."
+    if (
+        "fallback_threshold_pct" not in errors
+        and "reserve_pct" not in errors
+        and threshold > 100 - reserve
+    ):
+        errors["reserve_pct"] = (
+            "The reserve must start at or after the fallback threshold (threshold + reserve <= 100)."
+        )
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
-def budget_save(*, team=None, budget: Budget | None = None, actor=None, reason: str = "", **values) -> Budget:
+def budget_save(
+    *, team=None, budget: Budget | None = None, actor=None, reason: str = "", **values
+) -> Budget:
     """Create a budget (team=None: the organisation's) or change one."""
-    current = {f: getattr(budget, f) for f in _FIELDS} if budget else {
-        "unit": Unit.USD, "period": Period.MONTH, "timezone": "UTC", "fallback_threshold_pct": Decimal("90"),
-        "reserve_pct": Decimal("5"), "hard_limit": HardLimit.BLOCK,
-    }
+    current = (
+        {f: getattr(budget, f) for f in _FIELDS}
+        if budget
+        else {
+            "unit": Unit.USD,
+            "period": Period.MONTH,
+            "timezone": "UTC",
+            "fallback_threshold_pct": Decimal("90"),
+            "reserve_pct": Decimal("5"),
+            "hard_limit": HardLimit.BLOCK,
+        }
+    )
     merged = {**current, **{k: v for k, v in values.items() if k in _FIELDS}}
     _validate(merged)
     before = {k: str(v) for k, v in current.items()} if budget else None
@@ -77,7 +104,9 @@ def budget_save(*, team=None, budget: Budget | None = None, actor=None, reason: 
     return budget
 
 
-def budgets_evaluate(*, team_ids: list[int] | None = None, now: datetime | None = None) -> list[BudgetStatus]:
+def budgets_evaluate(
+    *, team_ids: list[int] | None = None, now: datetime | None = None
+) -> list[BudgetStatus]:
     """Recompute the spend, percentage and state of the budgets of these teams
     (and the organisation's; None: every budget). A state change writes an
     audit event and sends a webhook; any change the snapshot shows rebuilds it.
@@ -121,7 +150,9 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
         "spend": str(status.spend),
         "limit": str(budget.limit),
         "unit": budget.unit,
-        "forecast_exhausted_at": status.forecast_exhausted_at.isoformat() if status.forecast_exhausted_at else None,
+        "forecast_exhausted_at": status.forecast_exhausted_at.isoformat()
+        if status.forecast_exhausted_at
+        else None,
     }
     audit_record(
         action="budget.state_change",
@@ -134,6 +165,14 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
     )
     webhook_on_commit(
         event="budget.state_changed",
-        payload={"budget_id": budget.pk, "budget": str(budget), "team": owner, "from": before, **after},
+        payload={
+            "budget_id": budget.pk,
+            "budget": str(budget),
+            "team": owner,
+            "from": before,
+            **after,
+        },
     )
-    logger.info("budget.state_changed", extra={"budget_id": budget.pk, "from": before, "to": status.state})
+    logger.info(
+        "budget.state_changed", extra={"budget_id": budget.pk, "from": before, "to": status.state}
+    )

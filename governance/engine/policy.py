@@ -105,14 +105,32 @@ DEFAULT_POLICY: dict[str, Any] = {
         },
         {
             "name": "full-model-degraded",
-            "when": [{"kind": "model_health", "model": FULL_MODEL, "op": "eq", "value": "degraded"}],
-            "then": {"model": MINI_MODEL, "fallbacks": [], "escalate_to": None, "timeout_ms": 60000},
+            "when": [
+                {"kind": "model_health", "model": FULL_MODEL, "op": "eq", "value": "degraded"}
+            ],
+            "then": {
+                "model": MINI_MODEL,
+                "fallbacks": [],
+                "escalate_to": None,
+                "timeout_ms": 60000,
+            },
             "reason": FULL_MODEL + " is degraded (circuit open): non-critical work goes to {model}",
         },
         {
             "name": "budget-fallback",
-            "when": [{"kind": "budget_state", "op": "in", "value": ["fallback", "reserve_only", "exhausted"]}],
-            "then": {"model": MINI_MODEL, "fallbacks": [], "escalate_to": FULL_MODEL, "timeout_ms": 60000},
+            "when": [
+                {
+                    "kind": "budget_state",
+                    "op": "in",
+                    "value": ["fallback", "reserve_only", "exhausted"],
+                }
+            ],
+            "then": {
+                "model": MINI_MODEL,
+                "fallbacks": [],
+                "escalate_to": FULL_MODEL,
+                "timeout_ms": 60000,
+            },
             "reason": "budget of team {team} at {budget_percent} %, over the {budget_threshold} % "
             "threshold: non-critical work goes to {model}",
         },
@@ -131,7 +149,12 @@ DEFAULT_POLICY: dict[str, Any] = {
         {
             "name": "low-risk-volume-on-mini",
             "when": [{"kind": "task_type", "op": "in", "value": _LOW_RISK_TASKS}],
-            "then": {"model": MINI_MODEL, "fallbacks": [FULL_MODEL], "escalate_to": FULL_MODEL, "timeout_ms": 60000},
+            "then": {
+                "model": MINI_MODEL,
+                "fallbacks": [FULL_MODEL],
+                "escalate_to": FULL_MODEL,
+                "timeout_ms": 60000,
+            },
             "reason": "{task_type} is high-volume, low-risk work: {model} proposes, "
             "{escalate_to} takes over when the result fails validation",
         },
@@ -139,7 +162,9 @@ DEFAULT_POLICY: dict[str, Any] = {
 }
 
 
-def empty_snapshot(*, policy: Mapping[str, Any] | None = None, policy_version: int = 0) -> dict[str, Any]:
+def empty_snapshot(
+    *, policy: Mapping[str, Any] | None = None, policy_version: int = 0
+) -> dict[str, Any]:
     """A snapshot holding only a policy: the client's built-in safe default."""
     return {
         "schema": SCHEMA,
@@ -164,30 +189,49 @@ def _validate_decision_fields(then: Any, path: str, *, complete: bool) -> list[s
     if not isinstance(then, Mapping):
         return [f"{path}: must be an object"]
     errors = []
-    allowed = {"model", "fallbacks", "escalate_to", "timeout_ms", "retry", "circuit_breaker", "blocked"}
+    allowed = {
+        "model",
+        "fallbacks",
+        "escalate_to",
+        "timeout_ms",
+        "retry",
+        "circuit_breaker",
+        "blocked",
+    }
     errors += [f"{path}.{k}: unknown field" for k in then if k not in allowed]
     if complete and "model" not in then:
         errors.append(f"{path}.model: required")
-    if "model" in then and not (isinstance(then["model"], str) and then["model"]) and not (
-        then["model"] is None and then.get("blocked") is True
+    if (
+        "model" in then
+        and not (isinstance(then["model"], str) and then["model"])
+        and not (then["model"] is None and then.get("blocked") is True)
     ):
         errors.append(f"{path}.model: must be a model name (null only when blocked is true)")
     if "fallbacks" in then and not (
-        isinstance(then["fallbacks"], list) and all(isinstance(m, str) and m for m in then["fallbacks"])
+        isinstance(then["fallbacks"], list)
+        and all(isinstance(m, str) and m for m in then["fallbacks"])
     ):
         errors.append(f"{path}.fallbacks: must be a list of model names")
-    if "escalate_to" in then and not (then["escalate_to"] is None or isinstance(then["escalate_to"], str)):
+    if "escalate_to" in then and not (
+        then["escalate_to"] is None or isinstance(then["escalate_to"], str)
+    ):
         errors.append(f"{path}.escalate_to: must be a model name or null")
     if "timeout_ms" in then and not (
-        isinstance(then["timeout_ms"], int) and not isinstance(then["timeout_ms"], bool) and 0 < then["timeout_ms"] <= 3_600_000
+        isinstance(then["timeout_ms"], int)
+        and not isinstance(then["timeout_ms"], bool)
+        and 0 < then["timeout_ms"] <= 3_600_000
     ):
-        errors.append(f"{path}.timeout_ms: must be a whole number of milliseconds between 1 and 3600000")
+        errors.append(
+            f"{path}.timeout_ms: must be a whole number of milliseconds between 1 and 3600000"
+        )
     if "blocked" in then and not isinstance(then["blocked"], bool):
         errors.append(f"{path}.blocked: must be true or false")
     if "retry" in then:
         errors += _validate_retry(then["retry"], f"{path}.retry")
     if "circuit_breaker" in then:
-        errors += _validate_int_fields(then["circuit_breaker"], f"{path}.circuit_breaker", DEFAULT_CIRCUIT_BREAKER)
+        errors += _validate_int_fields(
+            then["circuit_breaker"], f"{path}.circuit_breaker", DEFAULT_CIRCUIT_BREAKER
+        )
     return errors
 
 
@@ -196,7 +240,11 @@ def _validate_int_fields(value: Any, path: str, template: Mapping[str, Any]) -> 
         return [f"{path}: must be an object"]
     errors = [f"{path}.{k}: unknown field" for k in value if k not in template]
     for k, v in value.items():
-        if k in template and isinstance(template[k], int) and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+        if (
+            k in template
+            and isinstance(template[k], int)
+            and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+        ):
             errors.append(f"{path}.{k}: must be a whole number, 0 or more")
     return errors
 
@@ -204,7 +252,11 @@ def _validate_int_fields(value: Any, path: str, template: Mapping[str, Any]) -> 
 def _validate_retry(value: Any, path: str) -> list[str]:
     if not isinstance(value, Mapping):
         return [f"{path}: must be an object"]
-    errors = _validate_int_fields({k: v for k, v in value.items() if k not in ("backoff", "jitter", "retry_on")}, path, DEFAULT_RETRY)
+    errors = _validate_int_fields(
+        {k: v for k, v in value.items() if k not in ("backoff", "jitter", "retry_on")},
+        path,
+        DEFAULT_RETRY,
+    )
     if "max_attempts" in value and value["max_attempts"] == 0:
         errors.append(f"{path}.max_attempts: must be at least 1")
     if "backoff" in value and value["backoff"] not in ("exponential", "constant"):
@@ -259,7 +311,11 @@ def policy_validate(policy: Any) -> list[str]:
         if not isinstance(rule, Mapping):
             errors.append(f"{path}: must be an object")
             continue
-        errors += [f"{path}.{k}: unknown field" for k in rule if k not in ("name", "when", "then", "reason")]
+        errors += [
+            f"{path}.{k}: unknown field"
+            for k in rule
+            if k not in ("name", "when", "then", "reason")
+        ]
         name = rule.get("name")
         if not (isinstance(name, str) and name):
             errors.append(f"{path}.name: required")
@@ -282,14 +338,24 @@ def policy_validate(policy: Any) -> list[str]:
 def policy_models(policy: Mapping[str, Any]) -> set[str]:
     """Every model name a policy routes to (to check against the catalog)."""
     names: set[str] = set()
-    blocks = [policy.get("defaults") or {}] + [r.get("then") or {} for r in policy.get("rules") or []]
+    blocks = [policy.get("defaults") or {}] + [
+        r.get("then") or {} for r in policy.get("rules") or []
+    ]
     for block in blocks:
-        for model in [block.get("model"), block.get("escalate_to"), *(block.get("fallbacks") or [])]:
+        for model in [
+            block.get("model"),
+            block.get("escalate_to"),
+            *(block.get("fallbacks") or []),
+        ]:
             if isinstance(model, str):
                 names.add(model)
     for rule in policy.get("rules") or []:
         for cond in rule.get("when") or []:
-            if isinstance(cond, Mapping) and cond.get("kind") == "model_health" and isinstance(cond.get("model"), str):
+            if (
+                isinstance(cond, Mapping)
+                and cond.get("kind") == "model_health"
+                and isinstance(cond.get("model"), str)
+            ):
                 names.add(cond["model"])
     return names
 
@@ -374,7 +440,9 @@ class _Facts:
 
     __slots__ = ("attributes", "budget", "context", "now", "team")
 
-    def __init__(self, context: Context, team: str | None, budget: Mapping[str, Any] | None, now: datetime) -> None:
+    def __init__(
+        self, context: Context, team: str | None, budget: Mapping[str, Any] | None, now: datetime
+    ) -> None:
         self.context = context
         self.team = team
         self.budget = budget
@@ -398,7 +466,8 @@ def _compare(op: str, value: Any) -> Callable[[Any], bool]:
     if op == "exists":
         return lambda v: (v is not None) == value
     bound = _to_decimal(value)
-    assert bound is not None
+    if bound is None:
+        raise ValueError(f"'{op}' needs a number, not {value!r}")
     cmp = {
         "gt": lambda a: a > bound,
         "gte": lambda a: a >= bound,
@@ -423,7 +492,9 @@ def _member(v: Any, members: Any) -> bool:
 class CompiledPolicy:
     """A snapshot turned into closures once, so a decision is a few dict reads."""
 
-    def __init__(self, snapshot: Mapping[str, Any], *, flag_evaluator: FlagEvaluator | None = None) -> None:
+    def __init__(
+        self, snapshot: Mapping[str, Any], *, flag_evaluator: FlagEvaluator | None = None
+    ) -> None:
         errors = policy_validate(snapshot.get("policy"))
         if errors:
             raise ValueError("invalid policy: " + "; ".join(errors[:5]))
@@ -432,16 +503,34 @@ class CompiledPolicy:
         self.team = snapshot.get("team")
         self.client = snapshot.get("client")
         self._flags: Mapping[str, Any] = snapshot.get("flags") or {}
-        self._flag_evaluator = flag_evaluator if flag_evaluator is not None else _default_flag_evaluator()
+        self._flag_evaluator = (
+            flag_evaluator if flag_evaluator is not None else _default_flag_evaluator()
+        )
         self._budgets = {
-            team: {**entry, "percent": _to_decimal(entry.get("percent")), "threshold": _to_decimal(entry.get("threshold"))}
+            team: {
+                **entry,
+                "percent": _to_decimal(entry.get("percent")),
+                "threshold": _to_decimal(entry.get("threshold")),
+            }
             for team, entry in (snapshot.get("budgets") or {}).items()
         }
-        self._health = {name: (m or {}).get("health", "healthy") for name, m in (snapshot.get("models") or {}).items()}
+        self._health = {
+            name: (m or {}).get("health", "healthy")
+            for name, m in (snapshot.get("models") or {}).items()
+        }
         policy = snapshot["policy"]
-        defaults = {"fallbacks": [], "escalate_to": None, "timeout_ms": 120000, "retry": DEFAULT_RETRY,
-                    "circuit_breaker": DEFAULT_CIRCUIT_BREAKER, "blocked": False, **policy["defaults"]}
-        self._default = self._outcome(defaults, None, "no rule matched: the policy's default applies, {model}")
+        defaults = {
+            "fallbacks": [],
+            "escalate_to": None,
+            "timeout_ms": 120000,
+            "retry": DEFAULT_RETRY,
+            "circuit_breaker": DEFAULT_CIRCUIT_BREAKER,
+            "blocked": False,
+            **policy["defaults"],
+        }
+        self._default = self._outcome(
+            defaults, None, "no rule matched: the policy's default applies, {model}"
+        )
         self._rules = [
             (
                 [self._condition(c) for c in rule.get("when") or []],
@@ -508,7 +597,9 @@ class CompiledPolicy:
         }
         return self._flag_evaluator(spec, flag_context, facts.now)
 
-    def decide(self, context: Context, *, now: datetime | None = None, decision_id: str | None = None) -> Decision:
+    def decide(
+        self, context: Context, *, now: datetime | None = None, decision_id: str | None = None
+    ) -> Decision:
         team = context.team or self.team
         budget = self._budgets.get(team) if team is not None else None
         if budget is None:

@@ -35,7 +35,9 @@ class ModelHealth(models.Model):
     Written only by `model_health_evaluate`."""
 
     model = models.CharField(max_length=128, unique=True)
-    state = models.CharField(max_length=16, choices=HealthState.choices, default=HealthState.HEALTHY)
+    state = models.CharField(
+        max_length=16, choices=HealthState.choices, default=HealthState.HEALTHY
+    )
     state_changed_at = models.DateTimeField(default=timezone.now)
     calls = models.PositiveIntegerField(default=0)
     error_rate = models.FloatField(default=0)

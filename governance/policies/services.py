@@ -39,11 +39,15 @@ def policy_check(*, document: Any) -> list[str]:
     if errors:
         return errors
     known = set(Model.objects.values_list("name", flat=True))
-    return [f"model '{name}' is not in the catalog" for name in sorted(policy_models(document) - known)]
+    return [
+        f"model '{name}' is not in the catalog" for name in sorted(policy_models(document) - known)
+    ]
 
 
 @transaction.atomic
-def policy_publish(*, document: Any, actor=None, note: str = "", restored_from: int | None = None) -> PolicyVersion:
+def policy_publish(
+    *, document: Any, actor=None, note: str = "", restored_from: int | None = None
+) -> PolicyVersion:
     errors = policy_check(document=document)
     if errors:
         raise PolicyInvalid(errors)
@@ -66,7 +70,9 @@ def policy_publish(*, document: Any, actor=None, note: str = "", restored_from: 
         after={"version": version.number, "restored_from": restored_from},
     )
     policy_snapshot_rebuild()
-    logger.info("policy.published", extra={"version": version.number, "restored_from": restored_from})
+    logger.info(
+        "policy.published", extra={"version": version.number, "restored_from": restored_from}
+    )
     return version
 
 
@@ -80,7 +86,9 @@ def policy_rollback(*, number: int, actor=None, reason: str = "") -> PolicyVersi
 def policy_default_publish(*, actor=None) -> PolicyVersion:
     """Version 1: the shipped default policy (safe to call again)."""
     existing = PolicyVersion.objects.filter(number=1).first()
-    return existing or policy_publish(document=DEFAULT_POLICY, actor=actor, note="the default policy")
+    return existing or policy_publish(
+        document=DEFAULT_POLICY, actor=actor, note="the default policy"
+    )
 
 
 # --- snapshot -----------------------------------------------------------------
@@ -133,7 +141,10 @@ def _budget_entries() -> dict[str, Any]:
 
 def _model_entries() -> dict[str, Any]:
     health = dict(ModelHealth.objects.values_list("model", "state"))
-    models = {m.name: {"tier": m.tier, "health": health.pop(m.name, HealthState.HEALTHY)} for m in Model.objects.all()}
+    models = {
+        m.name: {"tier": m.tier, "health": health.pop(m.name, HealthState.HEALTHY)}
+        for m in Model.objects.all()
+    }
     models.update({name: {"tier": None, "health": state} for name, state in health.items()})
     return models
 
@@ -193,16 +204,22 @@ def _percentile(values: list[int], q: float) -> int | None:
     return values[int(rank) - 1]
 
 
-def _window_stats(*, since: datetime, until: datetime, models: list[str] | None = None) -> dict[str, HealthStats]:
+def _window_stats(
+    *, since: datetime, until: datetime, models: list[str] | None = None
+) -> dict[str, HealthStats]:
     calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until)
     if models is not None:
         calls = calls.filter(model__in=models)
     counts = calls.values("model").annotate(
-        n=Count("id"), errors=Count("id", filter=Q(status=Status.ERROR)), timeouts=Count("id", filter=Q(status=Status.TIMEOUT))
+        n=Count("id"),
+        errors=Count("id", filter=Q(status=Status.ERROR)),
+        timeouts=Count("id", filter=Q(status=Status.TIMEOUT)),
     )
     latencies: dict[str, list[int]] = {}
-    for model, latency in calls.filter(latency_ms__isnull=False).order_by("model", "latency_ms").values_list(
-        "model", "latency_ms"
+    for model, latency in (
+        calls.filter(latency_ms__isnull=False)
+        .order_by("model", "latency_ms")
+        .values_list("model", "latency_ms")
     ):
         latencies.setdefault(model, []).append(latency)
     stats = {}
@@ -230,13 +247,19 @@ def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
     )
 
 
-def _next_state(row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime) -> str:
+def _next_state(
+    row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime
+) -> str:
     cooldown = timedelta(seconds=_setting("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300))
     if row.state == HealthState.HEALTHY:
         bad = health_is_bad(window, min_calls=_setting("GOVERNOR_HEALTH_MIN_CALLS", 20))
         return HealthState.DEGRADED if bad else HealthState.HEALTHY
     if row.state == HealthState.DEGRADED:
-        return HealthState.HALF_OPEN if now - row.state_changed_at >= cooldown else HealthState.DEGRADED
+        return (
+            HealthState.HALF_OPEN
+            if now - row.state_changed_at >= cooldown
+            else HealthState.DEGRADED
+        )
     # Half-open: judged only on the calls made since the circuit half-opened.
     bad = health_is_bad(trial, min_calls=_setting("GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS", 5))
     if bad is None:
@@ -257,7 +280,10 @@ def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
         rows = {r.model: r for r in ModelHealth.objects.select_for_update().filter(model__in=names)}
         half_open = [r for r in rows.values() if r.state == HealthState.HALF_OPEN]
         trials = {
-            r.model: _window_stats(since=r.state_changed_at, until=now, models=[r.model]).get(r.model) for r in half_open
+            r.model: _window_stats(since=r.state_changed_at, until=now, models=[r.model]).get(
+                r.model
+            )
+            for r in half_open
         }
         for name in sorted(names):
             row = rows.get(name) or ModelHealth.objects.create(model=name, state_changed_at=now)

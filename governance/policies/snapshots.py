@@ -68,7 +68,9 @@ def generation_publish(*, generation: int) -> None:
 def _current_generation() -> int | None:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
-        generation = PolicySnapshot.objects.filter(pk=1).values_list("generation", flat=True).first()
+        generation = (
+            PolicySnapshot.objects.filter(pk=1).values_list("generation", flat=True).first()
+        )
         if generation is not None:
             cache.set(GENERATION_KEY, generation, GENERATION_TTL)
     return generation

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,47 +15,82 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ModelHealth',
+            name="ModelHealth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=128, unique=True)),
-                ('state', models.CharField(choices=[('healthy', 'Healthy'), ('degraded', 'Degraded (circuit open)'), ('half_open', 'Half-open (trial traffic)')], default='healthy', max_length=16)),
-                ('state_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('calls', models.PositiveIntegerField(default=0)),
-                ('error_rate', models.FloatField(default=0)),
-                ('timeout_rate', models.FloatField(default=0)),
-                ('latency_p50_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_p95_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_p99_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=128, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("healthy", "Healthy"),
+                            ("degraded", "Degraded (circuit open)"),
+                            ("half_open", "Half-open (trial traffic)"),
+                        ],
+                        default="healthy",
+                        max_length=16,
+                    ),
+                ),
+                ("state_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("calls", models.PositiveIntegerField(default=0)),
+                ("error_rate", models.FloatField(default=0)),
+                ("timeout_rate", models.FloatField(default=0)),
+                ("latency_p50_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("latency_p95_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("latency_p99_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("evaluated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['model'],
+                "ordering": ["model"],
             },
         ),
         migrations.CreateModel(
-            name='PolicySnapshot',
+            name="PolicySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation', models.PositiveBigIntegerField(default=0)),
-                ('etag', models.CharField(max_length=64)),
-                ('body', models.JSONField()),
-                ('built_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("generation", models.PositiveBigIntegerField(default=0)),
+                ("etag", models.CharField(max_length=64)),
+                ("body", models.JSONField()),
+                ("built_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(unique=True)),
-                ('document', models.JSONField()),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('restored_from', models.PositiveIntegerField(blank=True, null=True)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(unique=True)),
+                ("document", models.JSONField()),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("restored_from", models.PositiveIntegerField(blank=True, null=True)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
     ]
