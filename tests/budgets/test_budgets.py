@@ -174,7 +174,7 @@ def test_budget_forecast__slow_burn__does_not_run_out_this_period(client_):
 
 def test_budget_spend__rebuilt_from_the_raw_calls__equals_the_rolled_up_spend(client_):
     rng = random.Random(5)
-    budgets = [
+    made = [
         make_budget(
             team=client_.team, limit="1000", name=f"{period}-{tz}", period=period, timezone=tz
         )
@@ -185,7 +185,9 @@ def test_budget_spend__rebuilt_from_the_raw_calls__equals_the_rolled_up_spend(cl
         at = NOW - timedelta(minutes=rng.randrange(1, 40 * 24 * 60))
         spend(client_, at=at, usd=str(Decimal(rng.randrange(1, 10**6)) / 10**5))
 
-    for status in budgets_status(now=NOW, team=client_.team):
+    statuses = budgets_status(now=NOW, team=client_.team)
+    assert len(statuses) == len(made)
+    for status in statuses:
         assert status.spend == budget_spend_from_calls(
             budget=status.budget, bounds=status.bounds
         ), status.budget.name
