@@ -107,7 +107,7 @@ def _after_ingest(*, team_ids: list[int]) -> None:
 
 def _is_transient(exc: OperationalError) -> bool:
     text = str(exc).lower()
-    return "deadlock" in text or "database is locked" in text or "could not serialize" in text
+    return "deadlock" in text or "is locked" in text or "could not serialize" in text
 
 
 def _price(book: PriceBook, call: ValidCall) -> _Priced:
