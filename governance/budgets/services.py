@@ -15,7 +15,7 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.budgets.models import Budget, HardLimit, Period, Unit
 from governance.budgets.selectors import BudgetStatus, budgets_status
-from governance.policies.notify import webhook_on_commit
+from governance.policies.notify import webhook_send
 
 logger = logging.getLogger("governance.budgets")
 
@@ -163,7 +163,7 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
         after=after,
         team=budget.team,
     )
-    webhook_on_commit(
+    webhook_send(
         event="budget.state_changed",
         payload={
             "budget_id": budget.pk,

@@ -80,7 +80,9 @@ class GovernorClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         # One attempt per request: the background loop owns retries and backoff,
         # so a slow Governor never holds up polling or shipping for long.
-        self._transport = transport or Transport(base_url, api_key, timeout=request_timeout, max_attempts=1)
+        self._transport = transport or Transport(
+            base_url, api_key, timeout=request_timeout, max_attempts=1
+        )
         self._flag_evaluator = flag_evaluator
         key_id = hashlib.sha256(f"{self.base_url}\n{api_key}".encode()).hexdigest()[:16]
         self._cache_file = Path(cache_dir or default_cache_dir()) / f"policy-{key_id}.json"
@@ -144,7 +146,9 @@ class GovernorClient:
         """Fetch the snapshot now (If-None-Match); True when a new one arrived.
         Raises GovernorError when Governor cannot be reached."""
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        response = self._transport.request("GET", POLICY_PATH, headers=headers, ok_statuses=frozenset({200, 304}))
+        response = self._transport.request(
+            "GET", POLICY_PATH, headers=headers, ok_statuses=frozenset({200, 304})
+        )
         if response.status == 304:
             self.source = SOURCE_SERVER
             return False
@@ -164,20 +168,31 @@ class GovernorClient:
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            logger.warning("client.disk_snapshot_unusable", extra={"path": str(self._cache_file), "error": str(exc)})
+            logger.warning(
+                "client.disk_snapshot_unusable",
+                extra={"path": str(self._cache_file), "error": str(exc)},
+            )
             return
         self._compiled, self._etag, self.source = compiled, stored.get("etag"), SOURCE_DISK
 
     def _save_to_disk(self, snapshot: Mapping[str, Any], etag: str | None) -> None:
         try:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._cache_file.parent, prefix=".policy-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(
+                dir=self._cache_file.parent, prefix=".policy-", suffix=".tmp"
+            )
             with os.fdopen(fd, "w") as out:
-                json.dump({"etag": etag, "saved_at": datetime.now(UTC).isoformat(), "snapshot": snapshot}, out)
+                json.dump(
+                    {"etag": etag, "saved_at": datetime.now(UTC).isoformat(), "snapshot": snapshot},
+                    out,
+                )
             # Atomic: a crash mid-write leaves the previous good copy in place.
             os.replace(tmp, self._cache_file)
         except OSError as exc:
-            logger.warning("client.disk_snapshot_not_saved", extra={"path": str(self._cache_file), "error": str(exc)})
+            logger.warning(
+                "client.disk_snapshot_not_saved",
+                extra={"path": str(self._cache_file), "error": str(exc)},
+            )
 
     # --- call logs ----------------------------------------------------------
 
@@ -215,12 +230,18 @@ class GovernorClient:
         try:
             response = self._transport.request("POST", CALLS_PATH, body=body)
         except GovernorError as exc:
-            if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 425, 429):
+            if (
+                exc.status is not None
+                and 400 <= exc.status < 500
+                and exc.status not in (401, 403, 408, 425, 429)
+            ):
                 # The server refused the batch as a whole: resending it cannot help.
                 with self._lock:
                     self.logs_rejected += len(batch)
                     self._inflight = []
-                logger.error("client.logs_rejected", extra={"status": exc.status, "count": len(batch)})
+                logger.error(
+                    "client.logs_rejected", extra={"status": exc.status, "count": len(batch)}
+                )
                 return True
             return False
         rejected = _rejected_count(response.json() if response.body else None)
@@ -279,7 +300,10 @@ class GovernorClient:
                 self._poll_step(now)
             if self.logs_pending and now >= self._next_ship:
                 self._ship_step(now)
-            wait = min(self._next_poll, self._next_ship if self.logs_pending else self._next_poll) - time.monotonic()
+            wait = (
+                min(self._next_poll, self._next_ship if self.logs_pending else self._next_poll)
+                - time.monotonic()
+            )
             if wait > 0:
                 self._wake.wait(min(wait, self.log_flush_interval))
                 self._wake.clear()
@@ -290,7 +314,10 @@ class GovernorClient:
         except (GovernorError, ValueError) as exc:
             self._poll_failures += 1
             self._next_poll = now + self._backoff(self._poll_failures)
-            logger.warning("client.snapshot_refresh_failed", extra={"error": str(exc), "failures": self._poll_failures})
+            logger.warning(
+                "client.snapshot_refresh_failed",
+                extra={"error": str(exc), "failures": self._poll_failures},
+            )
             return
         self._poll_failures = 0
         # +-10 % so a fleet started together does not poll in lockstep.
@@ -315,4 +342,3 @@ def _rejected_count(body: Any) -> int:
         if isinstance(rejected, int):
             return rejected
     return 0
-

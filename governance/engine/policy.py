@@ -19,7 +19,7 @@ ne, in, not_in, gt, gte, lt, lte, exists.
 A snapshot is::
 
     {"schema": 1, "policy_version": int, "policy": {...},
-     "flags": {key: flag spec}, "budgets": {team slug or "*": {"state", "percent",
+     "flags": {key: flag spec (see governance.engine.flags)}, "budgets": {team slug or "*": {"state", "percent",
      "threshold", "reserve_percent", "hard_limit", "budget"}},
      "models": {name: {"tier", "health"}}, "team": slug, "client": name}
 """
@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from governance.engine.flags import evaluate_flag, flag_spec_from_dict
 
 SCHEMA = 1
 FULL_MODEL = "gpt-5-codex"
@@ -407,16 +409,8 @@ class Decision:
 FlagEvaluator = Callable[[Mapping[str, Any], Mapping[str, Any], datetime], Any]
 
 
-def _default_flag_evaluator() -> FlagEvaluator | None:
-    try:
-        from governance.engine.flags import evaluate_flag
-    except ImportError:  # the flag engine ships separately; without it flags read as unset
-        return None
-
-    def evaluate(spec: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Any:
-        return getattr(evaluate_flag(spec, context, now=now), "value", None)
-
-    return evaluate
+def _flags_engine_evaluate(spec: Any, context: Mapping[str, Any], now: datetime) -> Any:
+    return evaluate_flag(spec, context, now=now).value
 
 
 def _to_decimal(value: Any) -> Decimal | None:
@@ -502,10 +496,14 @@ class CompiledPolicy:
         self.policy_version = int(snapshot.get("policy_version") or 0)
         self.team = snapshot.get("team")
         self.client = snapshot.get("client")
-        self._flags: Mapping[str, Any] = snapshot.get("flags") or {}
-        self._flag_evaluator = (
-            flag_evaluator if flag_evaluator is not None else _default_flag_evaluator()
-        )
+        flags: Mapping[str, Any] = snapshot.get("flags") or {}
+        self._flags: Mapping[str, Any]
+        if flag_evaluator is None:
+            # The flags engine, on specs parsed once here rather than per decision.
+            self._flags = {key: flag_spec_from_dict(spec) for key, spec in flags.items()}
+            self._flag_evaluator: FlagEvaluator = _flags_engine_evaluate
+        else:
+            self._flags, self._flag_evaluator = flags, flag_evaluator
         self._budgets = {
             team: {
                 **entry,
@@ -583,7 +581,7 @@ class CompiledPolicy:
 
     def _flag_value(self, key: str, facts: _Facts) -> Any:
         spec = self._flags.get(key)
-        if spec is None or self._flag_evaluator is None:
+        if spec is None:
             return None
         ctx = facts.context
         flag_context = {

@@ -19,7 +19,7 @@ from governance.calls.models import Call, Status
 from governance.catalog.models import Model
 from governance.engine.policy import DEFAULT_POLICY, SCHEMA, policy_models, policy_validate
 from governance.policies.models import HealthState, ModelHealth, PolicySnapshot, PolicyVersion
-from governance.policies.notify import webhook_on_commit
+from governance.policies.notify import webhook_send
 from governance.policies.snapshots import canonical_json, etag_for, generation_publish
 
 logger = logging.getLogger("governance.policies")
@@ -100,11 +100,9 @@ def _snapshot_row_locked() -> PolicySnapshot:
 
 
 def _flag_specs() -> dict[str, Any]:
-    try:
-        from governance.flags.selectors import flags_snapshot
-    except ImportError:  # the flags app's selectors arrive with its own branch
-        return {}
-    return dict(flags_snapshot())
+    from governance.flags.selectors import flags_snapshot
+
+    return {spec["key"]: spec for spec in flags_snapshot()}
 
 
 def _budget_entries() -> dict[str, Any]:
@@ -323,7 +321,7 @@ def _health_changed(*, row: ModelHealth, before: str, stats: HealthStats | None)
         before={"state": before},
         after={"state": row.state, **figures},
     )
-    webhook_on_commit(
+    webhook_send(
         event="model.health_changed",
         payload={"model": row.model, "from": before, "to": row.state, **figures},
     )

@@ -192,3 +192,22 @@ def test_decide__served_from_memory__no_query_touches_calls_or_budgets(
     # The API key lookup (one query, with its client and team) is all that remains.
     with django_assert_max_num_queries(1):
         assert decide(policy_client, risk="low").status_code == 200
+
+
+def test_decide__mini_flows_flag_switched_off__low_risk_volume_stays_on_full(
+    policy_client, published, django_capture_on_commit_callbacks
+):
+    from governance.flags.services import flag_toggle
+    from tests.flags.factories import make_flag
+
+    with django_capture_on_commit_callbacks(execute=True):
+        flag = make_flag(key="mini-model-flows")
+    assert decide(policy_client, task_type="completion", risk="low").json()["model"] == MINI_MODEL
+    etag = policy_client.get("/api/v1/policy")["ETag"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_toggle(flag=flag, enabled=False, actor="system:tests", reason="heavy traffic over")
+    body = decide(policy_client, task_type="completion", risk="low").json()
+
+    assert (body["model"], body["rule"]) == (FULL_MODEL, "mini-flows-switched-off")
+    assert policy_client.get("/api/v1/policy", HTTP_IF_NONE_MATCH=etag).status_code == 200
