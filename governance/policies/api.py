@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasPolicyReadScope
 from governance.engine.policy import ENVIRONMENTS, RISKS, Context
+from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.selectors import policy_view_for
 
 MAX_ATTRIBUTES = 64
@@ -112,6 +113,7 @@ def decide_context_parse(data: Any) -> tuple[Context | None, dict[str, list[str]
 
 
 class DecideView(APIView):
+    authentication_classes = [CachedApiKeyAuthentication]
     permission_classes = [HasPolicyReadScope]
 
     @extend_schema(
@@ -151,6 +153,7 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class PolicySnapshotView(APIView):
+    authentication_classes = [CachedApiKeyAuthentication]
     permission_classes = [HasPolicyReadScope]
 
     @extend_schema(

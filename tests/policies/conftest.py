@@ -4,6 +4,7 @@ import pytest
 
 from governance.catalog.services import model_upsert
 from governance.engine.policy import FULL_MODEL, MINI_MODEL
+from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.services import policy_default_publish
 from governance.policies.snapshots import memory_reset
 from tests.accounts.factories import ClientFactory, TeamFactory
@@ -12,8 +13,10 @@ from tests.accounts.factories import ClientFactory, TeamFactory
 @pytest.fixture(autouse=True)
 def _fresh_snapshot_memory():
     memory_reset()
+    CachedApiKeyAuthentication.forget_all()
     yield
     memory_reset()
+    CachedApiKeyAuthentication.forget_all()
 
 
 @pytest.fixture
