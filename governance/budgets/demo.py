@@ -32,7 +32,7 @@ def _limit_for(
     (status,) = budgets_status(now=now, budgets=[probe])
     if status.spend <= 0:
         return Decimal("1000")
-    return (status.spend / share).quantize(Decimal("1"), rounding=ROUND_CEILING)
+    return (status.spend / share).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def load(*, rng, now, out) -> None:
