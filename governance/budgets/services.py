@@ -170,6 +170,7 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
             "budget": str(budget),
             "team": owner,
             "from": before,
+            "to": status.state,
             **after,
         },
     )

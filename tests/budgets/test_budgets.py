@@ -234,3 +234,20 @@ def test_budgets_api__team_key__sees_its_own_and_the_organisations_budgets(
 
 def test_budgets_api__no_credentials__refused(api_client):
     assert api_client.get("/api/v1/budgets").status_code in (401, 403)
+
+
+def test_budget_state__change__queues_a_webhook_for_subscribed_endpoints(client_):
+    from governance.audit.models import WebhookDelivery
+    from governance.audit.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        url="https://hooks.example/budget", events=["budget.*"], actor="system:tests"
+    )
+    make_budget(team=client_.team, limit="100")
+    spend(client_, at=NOW - timedelta(hours=1), usd="100")
+
+    budgets_evaluate()
+
+    delivery = WebhookDelivery.objects.get(event="budget.state_changed")
+    assert delivery.payload["team"] == "payments"
+    assert (delivery.payload["from"], delivery.payload["to"]) == ("normal", "exhausted")

@@ -209,3 +209,19 @@ def test_versions__published_rows__immutable_history_kept(published, admin_user)
         (2, None),
         (3, 1),
     ]
+
+
+def test_health__transition__queues_a_webhook(clock, catalog):
+    from governance.audit.models import WebhookDelivery
+    from governance.audit.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        url="https://hooks.example/models", events=["model.*"], actor="system:tests"
+    )
+    calls(ClientFactory(), at=T0 - timedelta(minutes=1), errors=30)
+
+    model_health_evaluate(now=T0)
+
+    delivery = WebhookDelivery.objects.get(event="model.health_changed")
+    assert delivery.payload["model"] == FULL_MODEL
+    assert (delivery.payload["from"], delivery.payload["to"]) == ("healthy", "degraded")
