@@ -142,15 +142,3 @@ def test_editor__rollback_by_a_manager__forbidden(client, manager_user, publishe
 
     assert client.post("/policies/versions/1/rollback").status_code == 403
     assert PolicyVersion.objects.count() == 1
-
-
-def test_budgets_page__manager__lists_budgets(client, manager_user):
-    from tests.budgets.helpers import make_budget
-
-    make_budget(team=TeamFactory(slug="mobile"), limit="100", name="mobile monthly")
-    login(client, manager_user)
-
-    response = client.get("/budgets/")
-
-    assert response.status_code == 200
-    assert "mobile monthly" in response.content.decode()
