@@ -20,7 +20,8 @@ from governance.policies.notify import webhook_send
 logger = logging.getLogger("governance.budgets")
 
 EVALUATOR = "system:budget-evaluator"
-_FIELDS = (
+# What an admin may set on a budget (the rest is written by budgets_evaluate).
+EDITABLEEDITABLE_FIELDS = (
     "name",
     "unit",
     "limit",
@@ -72,7 +73,7 @@ def budget_save(
 ) -> Budget:
     """Create a budget (team=None: the organisation's) or change one."""
     current = (
-        {f: getattr(budget, f) for f in _FIELDS}
+        {f: getattr(budget, f) for f in EDITABLE_FIELDS}
         if budget
         else {
             "unit": Unit.USD,
@@ -83,7 +84,7 @@ def budget_save(
             "hard_limit": HardLimit.BLOCK,
         }
     )
-    merged = {**current, **{k: v for k, v in values.items() if k in _FIELDS}}
+    merged = {**current, **{k: v for k, v in values.items() if k in EDITABLE_FIELDS}}
     _validate(merged)
     before = {k: str(v) for k, v in current.items()} if budget else None
     if budget is None:

@@ -11,18 +11,7 @@ from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMi
 from governance.budgets.forms import BudgetForm
 from governance.budgets.models import Budget
 from governance.budgets.selectors import budgets_status
-from governance.budgets.services import budget_save
-
-_EDITABLE = (
-    "name",
-    "unit",
-    "limit",
-    "period",
-    "timezone",
-    "fallback_threshold_pct",
-    "reserve_pct",
-    "hard_limit",
-)
+from governance.budgets.services import EDITABLE_FIELDS, budget_save
 
 
 class BudgetListPage(ReaderRequiredMixin, TemplateView):
@@ -52,7 +41,7 @@ class BudgetEditPage(AdminRequiredMixin, FormView):
     def get_initial(self):
         if self.budget is None:
             return super().get_initial()
-        return {**{f: getattr(self.budget, f) for f in _EDITABLE}, "team": self.budget.team}
+        return {**{f: getattr(self.budget, f) for f in EDITABLE_FIELDS}, "team": self.budget.team}
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -64,7 +53,7 @@ class BudgetEditPage(AdminRequiredMixin, FormView):
         return {**super().get_context_data(**kwargs), "budget": self.budget}
 
     def form_valid(self, form):
-        values = {f: form.cleaned_data[f] for f in _EDITABLE}
+        values = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS}
         try:
             budget = budget_save(
                 team=form.cleaned_data["team"] if self.budget is None else None,
