@@ -21,7 +21,7 @@ logger = logging.getLogger("governance.budgets")
 
 EVALUATOR = "system:budget-evaluator"
 # What an admin may set on a budget (the rest is written by budgets_evaluate).
-EDITABLEEDITABLE_FIELDS = (
+EDITABLE_FIELDS = (
     "name",
     "unit",
     "limit",
