@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -175,3 +176,44 @@ def budgets_status(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class BurndownPoint:
+    day: datetime  # local midnight of the day, as an aware UTC instant
+    spend: Decimal  # spent in the period up to the end of that day
+    remaining: Decimal
+
+
+def budget_burndown(*, budget: Budget, now: datetime) -> list[BurndownPoint]:
+    """Cumulative spend at the end of each local day of the current period,
+    up to today (for the burn-down chart; the forecast is in budgets_status).
+    One query: the period's hourly roll-ups of the budget's team."""
+    bounds = period_bounds(period=budget.period, tz=budget.timezone, now=now)
+    rows = CallRollup.objects.filter(
+        granularity=Granularity.HOUR, bucket__gte=bounds.start, bucket__lt=bounds.end
+    )
+    if budget.team_id is not None:
+        rows = rows.filter(team_id=budget.team_id)
+    per_hour = rows.values("bucket").annotate(
+        usd_e10=Coalesce(Sum("cost_usd_e10"), 0),
+        tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0),
+    )
+    zone = ZoneInfo(budget.timezone)
+    per_day: dict = defaultdict(lambda: ZERO)
+    for row in per_hour:
+        amount = (
+            Decimal(row["tokens"]) if budget.unit == Unit.TOKENS else e10_to_usd(row["usd_e10"])
+        )
+        per_day[row["bucket"].astimezone(zone).date()] += amount
+    points, total = [], ZERO
+    day = bounds.start.astimezone(zone).date()
+    last = min(now, bounds.end - timedelta(microseconds=1)).astimezone(zone).date()
+    while day <= last:
+        total += per_day[day]
+        start = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        points.append(
+            BurndownPoint(day=start, spend=total, remaining=max(ZERO, budget.limit - total))
+        )
+        day += timedelta(days=1)
+    return points

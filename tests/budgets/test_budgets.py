@@ -251,3 +251,17 @@ def test_budget_state__change__queues_a_webhook_for_subscribed_endpoints(client_
     delivery = WebhookDelivery.objects.get(event="budget.state_changed")
     assert delivery.payload["team"] == "payments"
     assert (delivery.payload["from"], delivery.payload["to"]) == ("normal", "exhausted")
+
+
+def test_budget_burndown__calls_on_two_days__cumulative_spend_per_local_day(client_):
+    from governance.budgets.selectors import budget_burndown
+
+    budget = make_budget(team=client_.team, limit="100", period="week", timezone="America/New_York")
+    spend(client_, at=datetime(2026, 3, 16, 14, tzinfo=UTC), usd="10")  # Monday, New York
+    spend(client_, at=datetime(2026, 3, 18, 3, tzinfo=UTC), usd="5")  # Tuesday 23:00, New York
+
+    points = budget_burndown(budget=budget, now=NOW)
+
+    assert [p.spend for p in points] == [Decimal("10"), Decimal("15"), Decimal("15")]
+    assert points[0].day == datetime(2026, 3, 16, 4, tzinfo=UTC)
+    assert points[-1].remaining == Decimal("85")
