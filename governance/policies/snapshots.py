@@ -54,7 +54,7 @@ class _Memory:
         self.lock = threading.Lock()
         self.generation: int | None = None
         self.body: dict[str, Any] | None = None
-        self.views: dict[int, ClientView] = {}
+        self.views: dict[tuple[int, str | None, str | None], ClientView] = {}
 
 
 _memory = _Memory()
@@ -111,7 +111,9 @@ def snapshot_for_client(*, client_id: int, team: str, client: str) -> ClientView
     body = snapshot_global()
     if body is None:
         return None
-    view = _memory.views.get(client_id)
+    # Keyed by name and team too: a renamed or moved client gets a fresh view.
+    memo_key = (client_id, team, client)
+    view = _memory.views.get(memo_key)
     if view is None:
         data = view_build(body=body, team=team, client=client)
         raw = canonical_json(data)
@@ -119,7 +121,7 @@ def snapshot_for_client(*, client_id: int, team: str, client: str) -> ClientView
         with _memory.lock:
             if len(_memory.views) >= MAX_VIEWS:
                 _memory.views = {}
-            _memory.views[client_id] = view
+            _memory.views[memo_key] = view
     return view
 
 
