@@ -265,3 +265,18 @@ def test_budget_burndown__calls_on_two_days__cumulative_spend_per_local_day(clie
     assert [p.spend for p in points] == [Decimal("10"), Decimal("15"), Decimal("15")]
     assert points[0].day == datetime(2026, 3, 16, 4, tzinfo=UTC)
     assert points[-1].remaining == Decimal("85")
+
+
+def test_budgets_verify_command__rollups_match_calls__reports_ok(client_):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_budget(team=client_.team, limit="100")
+    spend(client_, at=NOW - timedelta(hours=5), usd="12.345678")
+    out = StringIO()
+
+    call_command("budgets_verify", stdout=out)
+
+    assert out.getvalue().startswith("ok")
+    assert "roll-ups 12.345678" in out.getvalue()
