@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
+from governance.catalog.selectors import price_book
 from governance.engine.policy import CompiledPolicy, Context, Decision
 from governance.policies.models import ModelHealth, PolicyVersion
 from governance.policies.snapshots import (
@@ -64,7 +65,8 @@ class Move:
     from_model: str
     to_model: str
     calls: int
-    usd: Decimal
+    usd: Decimal  # what these calls cost on the model they used
+    usd_after: Decimal | None  # the same tokens at the new model's price; None if it has none
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,14 @@ class Replay:
     usd: Decimal
     calls_moved: int
     usd_moved: Decimal
+    usd_moved_after: Decimal | None
     calls_blocked: int
     moves: list[Move]
     by_rule: dict[str, int]
+
+    @property
+    def savings(self) -> Decimal | None:
+        return None if self.usd_moved_after is None else self.usd_moved - self.usd_moved_after
 
 
 def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Replay:
@@ -86,17 +93,25 @@ def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Repl
     Reads the hourly roll-ups (team, client, model, task type, environment,
     risk), never the calls; context attributes and targeting keys are not in
     roll-ups, so rules on them see them empty, and budgets, flags and health
-    are today's.
+    are today's. The cost after a move prices the same tokens at the new
+    model's current price (reasoning tokens are part of output tokens).
     """
     groups = (
         CallRollup.objects.filter(
             granularity=Granularity.HOUR, bucket__gte=now - timedelta(days=days), bucket__lt=now
         )
         .values("team__slug", "client__name", "model", "task_type", "environment", "risk")
-        .annotate(n=Sum("calls"), usd_e10=Sum("cost_usd_e10"))
+        .annotate(
+            n=Sum("calls"),
+            usd_e10=Sum("cost_usd_e10"),
+            input_tokens=Sum("input_tokens"),
+            cached_input_tokens=Sum("cached_input_tokens"),
+            output_tokens=Sum("output_tokens"),
+        )
     )
+    book = price_book()
     compiled = _draft_compiled(document=document, team=None, client=None)
-    moves: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+    moves: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     by_rule: dict[str, int] = defaultdict(int)
     total_calls, total_usd, blocked = 0, Decimal(0), 0
     for g in groups:
@@ -119,16 +134,29 @@ def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Repl
             entry = moves[(g["model"], decision.model or "")]
             entry[0] += g["n"]
             entry[1] += usd
+            after, _ = book.price(
+                model=decision.model or "",
+                timestamp=now,
+                input_tokens=g["input_tokens"],
+                cached_input_tokens=g["cached_input_tokens"],
+                output_tokens=g["output_tokens"],
+            )
+            entry[2] = None if after is None or entry[2] is None else entry[2] + after
     move_list = sorted(
-        (Move(from_model=f, to_model=t, calls=c, usd=u) for (f, t), (c, u) in moves.items()),
+        (
+            Move(from_model=f, to_model=t, calls=c, usd=u, usd_after=a)
+            for (f, t), (c, u, a) in moves.items()
+        ),
         key=lambda m: -m.usd,
     )
+    afters = [m.usd_after for m in move_list]
     return Replay(
         days=days,
         calls=total_calls,
         usd=total_usd,
         calls_moved=sum(m.calls for m in move_list),
         usd_moved=sum((m.usd for m in move_list), Decimal(0)),
+        usd_moved_after=None if None in afters else sum(afters, Decimal(0)),
         calls_blocked=blocked,
         moves=move_list,
         by_rule=dict(by_rule),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from governance.catalog.models import Model
 from governance.catalog.services import model_upsert
 from governance.engine.policy import FULL_MODEL, MINI_MODEL
 from governance.policies.authentication import CachedApiKeyAuthentication
@@ -21,8 +22,14 @@ def _fresh_snapshot_memory():
 
 @pytest.fixture
 def catalog(db):
-    full = model_upsert(name=FULL_MODEL, provider="openai", tier="full")
-    mini = model_upsert(name=MINI_MODEL, provider="openai", tier="mini", full_counterpart=full)
+    """The two models of the default policy, as the catalog ships them (with
+    the mini model's pricing alias); created only if missing."""
+    full = Model.objects.filter(name=FULL_MODEL).first() or model_upsert(
+        name=FULL_MODEL, provider="openai", tier="full"
+    )
+    mini = Model.objects.filter(name=MINI_MODEL).first() or model_upsert(
+        name=MINI_MODEL, provider="openai", tier="mini", full_counterpart=full
+    )
     return full, mini
 
 

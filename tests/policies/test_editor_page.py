@@ -114,7 +114,10 @@ def test_editor__replay__counts_calls_and_dollars_that_would_move(admin_page, pu
     assert [(m.from_model, m.to_model, m.calls) for m in replay.moves] == [
         (FULL_MODEL, MINI_MODEL, 4)
     ]
-    assert "4 calls" in response.content.decode()
+    moved = replay.moves[0]
+    assert moved.usd_after is not None and moved.usd_after < moved.usd  # the mini model is cheaper
+    assert replay.savings == moved.usd - moved.usd_after
+    assert "4 calls" in response.content.decode() and "saved" in response.content.decode()
 
 
 def test_editor__publish__new_version_audited_and_in_force(admin_page, admin_user, published):
