@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -172,6 +173,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     url = fresh_database("governor_bench_policy")
     env = django_env(url)
     manage(env, "migrate", "--noinput", "-v0")
@@ -235,7 +237,9 @@ def main() -> None:
         [
             f"gunicorn (gthread) with {args.workers} workers x {args.threads} threads on PostgreSQL; "
             f"{args.connections} keep-alive connections from {args.loadgen_procs} asyncio load-generator processes "
-            f"on the same machine, {args.duration:.0f} s per endpoint. The load generator shares the cores with the server.",
+            f"on the same machine, {args.duration:.0f} s per endpoint. The load generator shares the cores with the server. "
+            f"Load average (1 min) before the run {load_before:.1f}, after {os.getloadavg()[0]:.1f}: "
+            "other work on the machine lowers every figure, the baseline's included.",
             "",
             *table,
         ]
