@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from governance.client.cli import EXIT_BLOCKED, main
+from governance.client.cli import main
+from governance.client.decide import EXIT_BLOCKED
 from governance.engine.policy import MINI_MODEL, empty_snapshot
 from tests.client.fake_governor import FakeGovernor
 
