@@ -280,3 +280,21 @@ def test_budgets_verify_command__rollups_match_calls__reports_ok(client_):
 
     assert out.getvalue().startswith("ok")
     assert "roll-ups 12.345678" in out.getvalue()
+
+
+def test_budget_state__new_period_begins__periodic_task_returns_it_to_normal(client_):
+    from governance.budgets.tasks import budgets_evaluate_task
+
+    budget = make_budget(team=client_.team, limit="100", period="day")
+    spend(client_, at=NOW - timedelta(hours=1), usd="95")
+    budgets_evaluate()
+    budget.refresh_from_db()
+    assert budget.state == "reserve_only"
+
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        changed = budgets_evaluate_task.delay().get()
+
+    budget.refresh_from_db()
+    assert budget.state == "normal" and changed == [budget.pk]
+    last = AuditEvent.objects.filter(action="budget.state_change").order_by("-id").first()
+    assert (last.before["state"], last.after["state"]) == ("reserve_only", "normal")
