@@ -2,10 +2,13 @@
 held in each process's memory, and a per-client view of it derived on first
 use (the client's own team and budget only, since a key sees only its team).
 
-Freshness: the current generation number is read from the cache (one GET),
-falling back to one primary-key read every `GENERATION_TTL` seconds. With a
-shared cache (Redis) a rebuild is seen by every process at once; with the
-per-process local-memory cache of the embedded default, within that TTL.
+Freshness: each process checks the current generation number at most every
+`CHECK_INTERVAL` seconds (so a request usually touches neither cache nor
+database), reading it from the cache (one GET), falling back to one
+primary-key read every `GENERATION_TTL` seconds. A rebuild is seen at once by
+the process that made it; by the others within `CHECK_INTERVAL` with a shared
+cache (Redis), within `CHECK_INTERVAL + GENERATION_TTL` with the per-process
+local-memory cache of the embedded default.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +28,7 @@ from governance.policies.models import PolicySnapshot
 
 GENERATION_KEY = "policies:snapshot:generation"
 GENERATION_TTL = 2
+CHECK_INTERVAL = 1.0
 MAX_VIEWS = 10_000
 
 
@@ -53,6 +58,7 @@ class _Memory:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.generation: int | None = None
+        self.checked_at = float("-inf")
         self.body: dict[str, Any] | None = None
         self.views: dict[tuple[int, str | None, str | None], ClientView] = {}
 
@@ -61,8 +67,14 @@ _memory = _Memory()
 
 
 def generation_publish(*, generation: int) -> None:
-    """Tell every process a new snapshot exists, once the rebuild is committed."""
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, generation, GENERATION_TTL))
+    """Tell every process a new snapshot exists, once the rebuild is committed
+    (and this process at its next request)."""
+
+    def publish() -> None:
+        cache.set(GENERATION_KEY, generation, GENERATION_TTL)
+        _memory.checked_at = float("-inf")
+
+    transaction.on_commit(publish)
 
 
 def _current_generation() -> int | None:
@@ -78,7 +90,11 @@ def _current_generation() -> int | None:
 
 def snapshot_global() -> dict[str, Any] | None:
     """The current global snapshot body, from memory when it is current."""
+    now = time.monotonic()
+    if _memory.body is not None and now - _memory.checked_at < CHECK_INTERVAL:
+        return _memory.body
     generation = _current_generation()
+    _memory.checked_at = now
     if generation is None:
         return None
     if generation != _memory.generation:
@@ -129,3 +145,4 @@ def memory_reset() -> None:
     """Forget the in-process copy (tests; a process after a fork)."""
     with _memory.lock:
         _memory.generation, _memory.body, _memory.views = None, None, {}
+        _memory.checked_at = float("-inf")
