@@ -28,7 +28,6 @@ FORM = {
 
 
 def login(client, user):
-    user.refresh_from_db()  # the factory sets the password after its last save
     client.force_login(user)
 
 

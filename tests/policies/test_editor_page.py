@@ -19,9 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    # From the database: the factory sets the password after its last save,
-    # so the in-memory user's session hash would not match the stored one.
-    user.refresh_from_db()
     client.force_login(user)
 
 
