@@ -535,13 +535,14 @@ class CompiledPolicy:
         }
         self._default = self._outcome(
             defaults, None, "no rule matched: the policy's default applies, {model}"
-        )
+        ) + (decision_id_prefix(self.policy_version, 0),)
         self._rules = [
             (
                 [self._condition(c) for c in rule.get("when") or []],
-                self._outcome({**defaults, **rule["then"]}, rule["name"], rule.get("reason")),
+                self._outcome({**defaults, **rule["then"]}, rule["name"], rule.get("reason"))
+                + (decision_id_prefix(self.policy_version, position),),
             )
-            for rule in policy["rules"]
+            for position, rule in enumerate(policy["rules"], start=1)
         ]
 
     @staticmethod
@@ -618,7 +619,18 @@ class CompiledPolicy:
             else:
                 outcome = result
                 break
-        model, fallbacks, escalate_to, timeout_ms, retry, breaker, blocked, rule, reason = outcome
+        (
+            model,
+            fallbacks,
+            escalate_to,
+            timeout_ms,
+            retry,
+            breaker,
+            blocked,
+            rule,
+            reason,
+            id_prefix,
+        ) = outcome
         return Decision(
             model=model,
             fallbacks=fallbacks,
@@ -630,7 +642,7 @@ class CompiledPolicy:
             rule=rule,
             reason=self._reason(reason, outcome, facts),
             policy_version=self.policy_version,
-            decision_id=decision_id or os.urandom(16).hex(),
+            decision_id=decision_id or id_prefix + os.urandom(8).hex(),
         )
 
     def _reason(self, template: str | tuple[str, ...], outcome: tuple, facts: _Facts) -> str:
@@ -665,6 +677,22 @@ class CompiledPolicy:
         if name == "budget_name":
             return budget.get("budget", "")
         return "{" + name + "}"
+
+
+def decision_id_prefix(policy_version: int, rule_position: int) -> str:
+    """Decision ids say which policy version and rule decided ("7.3.<random>":
+    version 7, third rule; 0 is the default), so a call log carrying one can be
+    traced to its rule without Governor storing any decision."""
+    return f"{policy_version}.{rule_position}."
+
+
+def decision_id_origin(decision_id: str) -> tuple[int, int] | None:
+    """(policy version, rule position) from a decision id; None if it is not one."""
+    version, _, rest = decision_id.partition(".")
+    position, _, random_part = rest.partition(".")
+    if not (version.isdigit() and position.isdigit() and random_part):
+        return None
+    return int(version), int(position)
 
 
 def _template(reason: str) -> str | tuple[str, ...]:

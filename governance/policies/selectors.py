@@ -13,7 +13,7 @@ from django.db.models import Sum
 from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
-from governance.engine.policy import CompiledPolicy, Context, Decision
+from governance.engine.policy import DEFAULT_POLICY, CompiledPolicy, Context, Decision
 from governance.policies.models import ModelHealth, PolicyVersion
 from governance.policies.snapshots import (
     ClientView,
@@ -173,3 +173,23 @@ def policy_current() -> PolicyVersion | None:
 
 def model_health_list() -> list[ModelHealth]:
     return list(ModelHealth.objects.order_by("model"))
+
+
+def decision_rule(*, decision_id: str) -> tuple[int, str | None] | None:
+    """(policy version, name of the rule that decided; None for the default)
+    for a decision id sent back with a call log; None if it names no version."""
+    from governance.engine.policy import decision_id_origin
+
+    origin = decision_id_origin(decision_id)
+    if origin is None:
+        return None
+    version_number, position = origin
+    version = PolicyVersion.objects.filter(number=version_number).only("document").first()
+    if version is None and version_number != 0:
+        return None
+    rules = (version.document if version else DEFAULT_POLICY).get("rules") or []
+    if position == 0:
+        return version_number, None
+    if position > len(rules):
+        return None
+    return version_number, rules[position - 1]["name"]

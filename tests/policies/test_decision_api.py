@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from governance.budgets.services import budgets_evaluate
 from governance.engine.policy import FULL_MODEL, MINI_MODEL
+from governance.policies.selectors import decision_rule
 from governance.policies.services import policy_publish
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.budgets.helpers import dollar_model, make_budget, spend
@@ -41,7 +42,7 @@ def test_decide__low_risk_completion__mini_model_with_the_full_shape(policy_clie
         "decision_id",
     }
     assert body["retry"]["max_attempts"] >= 1 and "retry_on" in body["retry"]
-    assert len(body["decision_id"]) == 32
+    assert decision_rule(decision_id=body["decision_id"]) == (1, "low-risk-volume-on-mini")
 
 
 def test_decide__team_over_its_threshold__non_critical_work_falls_back_with_the_reason(
@@ -239,3 +240,15 @@ def test_decide__cached_key_expires__refused_at_once(api_client, issue_key, publ
 
     with time_machine.travel(timezone.now() + timedelta(seconds=2)):
         assert decide(api_client, risk="low").status_code == 401
+
+
+def test_decision_ids__two_decisions__unique_and_traceable_to_their_rule(policy_client, published):
+    first = decide(policy_client, risk="critical").json()["decision_id"]
+    second = decide(policy_client, risk="critical").json()["decision_id"]
+    default = decide(policy_client, task_type="design", risk="low").json()["decision_id"]
+
+    assert first != second
+    assert decision_rule(decision_id=first) == (1, "critical-on-full")
+    assert decision_rule(decision_id=default) == (1, None)
+    assert decision_rule(decision_id="not-a-decision") is None
+    assert decision_rule(decision_id="99.1.abc") is None
