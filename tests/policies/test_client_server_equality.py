@@ -20,8 +20,9 @@ from governance.engine.policy import (
     CompiledPolicy,
     Context,
 )
-from governance.policies.services import policy_publish
-from tests.budgets.helpers import dollar_model, make_budget, spend
+from governance.policies.services import model_health_evaluate, policy_publish
+from tests.budgets.helpers import dollar_model, ingest, make_budget, spend
+from tests.calls.factories import call_record
 from tests.flags.factories import make_flag
 
 pytestmark = pytest.mark.django_db
@@ -77,11 +78,25 @@ contexts = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture
-def organisation(policy_client, payments_client, catalog):
+@pytest.fixture(
+    params=["budget at 62 %, models healthy", "budget in its reserve, full model degraded"]
+)
+def organisation(request, policy_client, payments_client, catalog):
     dollar_model()
     make_budget(team=payments_client.team, limit="100")
-    spend(payments_client, at=timezone.now() - timedelta(minutes=20), usd="62")
+    stressed = request.param.startswith("budget in its reserve")
+    spend(
+        payments_client,
+        at=timezone.now() - timedelta(minutes=20),
+        usd="96.55" if stressed else "62",
+    )
+    if stressed:
+        failing = [
+            call_record(ts=timezone.now() - timedelta(minutes=1), model=FULL_MODEL, status="error")
+            for _ in range(30)
+        ]
+        ingest(payments_client, failing)
+        model_health_evaluate()
     make_flag(
         key="mini-pilot",
         rollout=[{"variant": "on", "weight": 30}, {"variant": "off", "weight": 70}],
@@ -92,7 +107,7 @@ def organisation(policy_client, payments_client, catalog):
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(context=contexts)
 def test_decisions__client_and_server_same_snapshot__identical(organisation, context):
@@ -103,6 +118,14 @@ def test_decisions__client_and_server_same_snapshot__identical(organisation, con
 
     served.pop("decision_id"), mine.pop("decision_id")
     assert mine == served
+
+
+def test_decisions__each_scenario__snapshot_holds_the_intended_inputs(organisation, request):
+    snapshot = organisation.get("/api/v1/policy").json()
+    inputs = (snapshot["budgets"]["payments"]["state"], snapshot["models"][FULL_MODEL]["health"])
+
+    stressed = request.node.callspec.params["organisation"].startswith("budget in its reserve")
+    assert inputs == (("reserve_only", "degraded") if stressed else ("normal", "healthy"))
 
 
 @pytest.mark.django_db(transaction=True)
