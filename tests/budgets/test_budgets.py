@@ -298,3 +298,26 @@ def test_budget_state__new_period_begins__periodic_task_returns_it_to_normal(cli
     assert budget.state == "normal" and changed == [budget.pk]
     last = AuditEvent.objects.filter(action="budget.state_change").order_by("-id").first()
     assert (last.before["state"], last.after["state"]) == ("reserve_only", "normal")
+
+
+def test_budgets_api__many_budgets__constant_query_count(
+    client_, api_client, issue_key, django_assert_num_queries
+):
+    for i in range(5):
+        make_budget(
+            team=client_.team,
+            limit="100",
+            name=f"budget {i}",
+            period=("day", "week", "month")[i % 3],
+        )
+    spend(client_, at=NOW - timedelta(hours=1), usd="3")
+    raw, _ = issue_key(scopes=("policy:read",), client=client_)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    api_client.get("/api/v1/budgets")  # the key's first use also stamps last_used_at
+
+    # The key (with client and team), the budgets (with teams), the roll-ups
+    # grouped per team and hour.
+    with django_assert_num_queries(3):
+        response = api_client.get("/api/v1/budgets")
+
+    assert len(response.json()["budgets"]) == 5
