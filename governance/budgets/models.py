@@ -79,5 +79,5 @@ class Budget(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.team.slug if self.team_id else "organisation"
+        owner = self.team.slug if self.team is not None else "organisation"
         return f"{owner}: {self.name}"

@@ -98,7 +98,7 @@ def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> 
         granularity=Granularity.HOUR, bucket__gte=earliest, bucket__lt=latest
     )
     if None not in team_ids:
-        rows = rows.filter(team_id__in=team_ids)
+        rows = rows.filter(team_id__in=[t for t in team_ids if t is not None])
     per_hour = rows.values("team_id", "bucket").annotate(
         usd_e10=Coalesce(Sum("cost_usd_e10"), 0),
         tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0),

@@ -56,8 +56,13 @@ def _validate(values: dict) -> None:
         if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(100):
             errors[key] = "Must be a percentage between 0 and 100."
     if (
-        "fallback_threshold_pct" not in errors
-        and "reserve_pct" not in errors
+        isinstance(threshold, Decimal)
+        and isinstance(reserve, Decimal)
+        and not errors.keys()
+        & {
+            "fallback_threshold_pct",
+            "reserve_pct",
+        }
         and threshold > 100 - reserve
     ):
         errors["reserve_pct"] = (
@@ -144,7 +149,7 @@ def budgets_evaluate(
 
 def _state_changed(*, status: BudgetStatus, before: str) -> None:
     budget = status.budget
-    owner = budget.team.slug if budget.team_id else "organisation"
+    owner = budget.team.slug if budget.team is not None else "organisation"
     after = {
         "state": status.state,
         "percent": str(status.percent),

@@ -571,7 +571,8 @@ class CompiledPolicy:
                 return lambda f: test(f.team)
             if kind == "client":
                 return lambda f: test(f.context.client or self.client)
-            return lambda f, attr=kind: test(getattr(f.context, attr))
+            attr: str = kind
+            return lambda f: test(getattr(f.context, attr))
         if kind == "attribute":
             name = cond["name"]
             return lambda f: test(f.attributes.get(name))

@@ -156,7 +156,9 @@ def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Repl
         usd=total_usd,
         calls_moved=sum(m.calls for m in move_list),
         usd_moved=sum((m.usd for m in move_list), Decimal(0)),
-        usd_moved_after=None if None in afters else sum(afters, Decimal(0)),
+        usd_moved_after=None
+        if any(a is None for a in afters)
+        else sum((a for a in afters if a is not None), Decimal(0)),
         calls_blocked=blocked,
         moves=move_list,
         by_rule=dict(by_rule),

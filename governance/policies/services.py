@@ -115,7 +115,7 @@ def _budget_entries() -> dict[str, Any]:
     org = [b for b in budgets if b.team_id is None]
     by_team: dict[str, list] = {}
     for b in budgets:
-        if b.team_id is not None:
+        if b.team is not None:
             by_team.setdefault(b.team.slug, []).append(b)
     entries: dict[str, Any] = {}
     for key, group in [*by_team.items(), ("*", [])]:
@@ -143,7 +143,7 @@ def _model_entries() -> dict[str, Any]:
         m.name: {"tier": m.tier, "health": health.pop(m.name, HealthState.HEALTHY)}
         for m in Model.objects.all()
     }
-    models.update({name: {"tier": None, "health": state} for name, state in health.items()})
+    models.update({name: {"tier": "", "health": state} for name, state in health.items()})
     return models
 
 
@@ -219,7 +219,8 @@ def _window_stats(
         .order_by("model", "latency_ms")
         .values_list("model", "latency_ms")
     ):
-        latencies.setdefault(model, []).append(latency)
+        if latency is not None:  # filtered out above; for the type checker
+            latencies.setdefault(model, []).append(latency)
     stats = {}
     for row in counts:
         lat = latencies.get(row["model"], [])
