@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,9 @@ class BudgetsView(APIView):
     permission_classes = [CanReadBudgets]
 
     @extend_schema(
-        responses=BudgetStatusOutput(many=True), summary="Budgets with spend, state and forecast"
+        # The list is wrapped in {"budgets": [...]}; the schema says so.
+        responses=inline_serializer("BudgetList", {"budgets": BudgetStatusOutput(many=True)}),
+        summary="Budgets with spend, state and forecast",
     )
     def get(self, request):
         team = request.user.team if isinstance(request.auth, ApiKey) else None

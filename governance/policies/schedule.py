@@ -2,9 +2,13 @@ SCHEDULE = {
     "policies-model-health": {
         "task": "governance.policies.tasks.model_health_evaluate_task",
         "schedule": 60.0,
+        # A run missed while workers were down expires instead of piling up.
+        "options": {"expires": 50},
     },
     "policies-snapshot-refresh": {
         "task": "governance.policies.tasks.policy_snapshot_refresh_task",
         "schedule": 30.0,
+        # A run missed while workers were down expires instead of piling up.
+        "options": {"expires": 25},
     },
 }

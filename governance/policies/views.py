@@ -8,6 +8,7 @@ import json
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
 from governance.accounts.models import Team
@@ -117,7 +118,8 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
         return self.render_to_response(ctx)
 
 
-class PolicyRollbackView(AdminRequiredMixin, TemplateView):
+class PolicyRollbackView(AdminRequiredMixin, View):
+    # POST only: as a TemplateView without a template, a GET was a 500.
     def post(self, request, number: int):
         if not PolicyVersion.objects.filter(number=number).exists():
             messages.error(request, f"There is no policy version {number}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -20,6 +21,7 @@ from rest_framework.test import APIClient
 from governance.accounts.services import api_key_revoke
 from governance.audit.models import AuditEvent
 from governance.audit.services import webhook_endpoint_create
+from governance.budgets.services import budget_save
 from governance.calls.models import Call
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.calls.factories import call_record, post_calls
@@ -68,6 +70,10 @@ def _test_run_body() -> bytes:
     ).encode()
 
 
+def _decide_body() -> bytes:
+    return json.dumps({"task_type": "unit_test_draft", "risk": "low", "environment": "ci"}).encode()
+
+
 def _ofrep_body() -> bytes:
     return json.dumps({"context": {"targetingKey": "job-1"}}).encode()
 
@@ -88,6 +94,27 @@ MATRIX = (
     Endpoint("GET", "api/v1/quality/pass-rates", ANY_KEY | READERS),
     Endpoint("GET", "api/v1/quality/comparisons", ANY_KEY | READERS),
     Endpoint("GET", "api/v1/quality/alerts", ANY_KEY | READERS),
+    # Decisions and the policy snapshot: keys with `policy:read` only.
+    Endpoint("POST", "api/v1/decide", POLICY, body=_decide_body),
+    Endpoint("GET", "api/v1/policy", POLICY),
+    # Budgets: any key reads its team's, people read all; only admins change them.
+    Endpoint("GET", "api/v1/budgets", ANY_KEY | READERS),
+    Endpoint("GET", "budgets/", READERS),
+    Endpoint("GET", "budgets/new", ADMINS),
+    Endpoint("POST", "budgets/new", ADMINS, body=dict, content_type="form"),
+    Endpoint("GET", "budgets/<int:pk>/edit", ADMINS, {"pk": "budget"}),
+    Endpoint("POST", "budgets/<int:pk>/edit", ADMINS, {"pk": "budget"}, dict, "form"),
+    # The policy editor and rollbacks (no such version: an admin is told so on the editor).
+    Endpoint("GET", "policies/", ADMINS),
+    Endpoint("POST", "policies/", ADMINS, body=dict, content_type="form"),
+    Endpoint(
+        "POST",
+        "policies/versions/<int:number>/rollback",
+        ADMINS,
+        {"number": "999999"},
+        dict,
+        "form",
+    ),
     # OFREP: keys with `policy:read` only.
     Endpoint("POST", "ofrep/v1/evaluate/flags", POLICY, body=_ofrep_body),
     Endpoint(
@@ -149,7 +176,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def world(issue_key, manager_user, admin_user):
-    """Team A with its keys and some calls, team B with one key, one flag, one webhook."""
+    """Team A with its keys, some calls and a budget, team B with one key, one flag, one webhook."""
     team_a, team_b = TeamFactory(slug="team-a"), TeamFactory(slug="team-b")
     client_a = ClientFactory(team=team_a)
     keys = {
@@ -169,10 +196,13 @@ def world(issue_key, manager_user, admin_user):
     webhook = webhook_endpoint_create(
         url="https://hooks.example.com/a", events=["*"], actor=admin_user
     )
+    budget = budget_save(
+        team=team_a, actor=admin_user, name="Team A monthly", limit=Decimal("1000")
+    )
     return {
         "keys": keys,
         "users": {"manager": manager_user, "admin": admin_user},
-        "webhook": webhook,
+        "objects": {"webhook": webhook.pk, "budget": budget.pk},
     }
 
 
@@ -188,7 +218,7 @@ def _client_for(caller: str, world) -> APIClient:
 def _path(endpoint: Endpoint, world) -> str:
     path = "/" + endpoint.route
     for name, value in endpoint.path_args.items():
-        value = str(world["webhook"].pk) if value == "webhook" else value
+        value = str(world["objects"].get(value, value))
         path = path.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
     return path
 
