@@ -201,3 +201,63 @@ def test_broker__stopped__ingestion_succeeds_and_background_work_catches_up(stac
         timeout=30,
         what="readiness after the broker returns",
     )
+
+
+def test_governor__stopped__routing_client_keeps_deciding_from_its_last_snapshot_and_ships_logs_after(
+    stack, db, tmp_path
+):
+    from governance.client.http import GovernorError
+    from governance.client.routing import SOURCE_DISK, SOURCE_SERVER, GovernorClient
+
+    key = stack.issue_key(team="offline", name="router")
+    client = GovernorClient(
+        stack.base_url,
+        key,
+        cache_dir=tmp_path,
+        start=False,
+        backoff_base=0.1,
+        backoff_max=1.0,
+        request_timeout=2,
+    )
+    client.refresh()
+    before = client.decide(task_type="unit_test_draft", risk="low", environment="ci")
+    assert client.source == SOURCE_SERVER
+
+    stack.kill("web")
+    try:
+        with pytest.raises(GovernorError):
+            client.refresh()
+        during = [
+            client.decide(task_type="unit_test_draft", risk="low", environment="ci")
+            for _ in range(50)
+        ]
+        call_ids = [
+            client.log_call(
+                {
+                    "model": d.model,
+                    "decision_id": d.decision_id,
+                    "task_type": "unit_test_draft",
+                    "risk": "low",
+                    "input_tokens": 10,
+                    "output_tokens": 5,
+                    "status": "ok",
+                }
+            )
+            for d in during
+        ]
+        assert client.flush(timeout=1) is False
+        # A process started while Governor is down decides from the snapshot on disk.
+        restarted = GovernorClient(stack.base_url, key, cache_dir=tmp_path, start=False)
+        assert restarted.source == SOURCE_DISK
+        assert (
+            restarted.decide(task_type="unit_test_draft", risk="low", environment="ci").model
+            == before.model
+        )
+    finally:
+        stack.start_web()
+
+    assert {(d.model, d.policy_version) for d in during} == {(before.model, before.policy_version)}
+    assert client.source == SOURCE_SERVER
+    assert client.flush(timeout=30) is True
+    stored = int(db.scalar("SELECT COUNT(*) FROM calls_call WHERE call_id = ANY(%s)", call_ids))
+    assert stored == len(call_ids) == 50
