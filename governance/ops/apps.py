@@ -13,6 +13,7 @@ class OpsConfig(AppConfig):
         # are counted without each task knowing about metrics.
         from governance.ops import signals  # noqa: F401
         from governance.ops.metrics import register_state_reader
-        from governance.ops.state import flags_state
+        from governance.ops.state import budget_state, flags_state, policy_state
 
-        register_state_reader(flags_state)
+        for reader in (flags_state, policy_state, budget_state):
+            register_state_reader(reader)

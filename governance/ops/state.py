@@ -1,14 +1,16 @@
 """Live state for /metrics, read at scrape time through each app's selectors.
 
-Each reader yields (name, documentation, labels, value). Apps that own
-state worth watching (policy snapshot version, budget states) add a reader
-here and register it in OpsConfig.ready().
+Each reader yields (name, documentation, labels, value) and is registered in
+OpsConfig.ready(). A reader that cannot reach the database yields nothing:
+the scrape still shows the process metrics.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 from django.db import DatabaseError
 
@@ -17,17 +19,27 @@ logger = logging.getLogger("governance.ops")
 Sample = tuple[str, str, dict[str, str], float]
 
 
-def flags_state() -> Iterator[Sample]:
-    from governance.flags.selectors import flags_snapshot_current
+def _guarded(reader: Callable[[], Iterator[Sample]]) -> Callable[[], Iterator[Sample]]:
+    @functools.wraps(reader)
+    def guarded() -> Iterator[Sample]:
+        try:
+            samples = list(reader())
+        except DatabaseError as exc:
+            logger.warning(
+                "metrics.state_unavailable",
+                extra={"reader": reader.__name__, "error": type(exc).__name__},
+            )
+            return
+        yield from samples
 
-    try:
-        snapshot = flags_snapshot_current()
-    except DatabaseError as exc:
-        # A scrape during a database outage still shows the process metrics.
-        logger.warning(
-            "metrics.state_unavailable", extra={"reader": "flags", "error": type(exc).__name__}
-        )
-        return
+    return guarded
+
+
+@_guarded
+def flags_state() -> Iterator[Sample]:
+    from governance.flags import selectors
+
+    snapshot = selectors.flags_snapshot_current()
     yield (
         "governor_flags_snapshot_version",
         "Version of the flags snapshot served to clients.",
@@ -35,3 +47,38 @@ def flags_state() -> Iterator[Sample]:
         float(snapshot.version),
     )
     yield ("governor_flags", "Flags defined.", {}, float(len(snapshot.specs)))
+
+
+@_guarded
+def policy_state() -> Iterator[Sample]:
+    from governance.policies import selectors
+
+    current = selectors.policy_current()
+    yield (
+        "governor_policy_version",
+        "Number of the policy version in force (0: none published).",
+        {},
+        float(current.number if current else 0),
+    )
+    for health in selectors.model_health_list():
+        yield (
+            "governor_model_health",
+            "1 for each model's current circuit state.",
+            {"model": health.model, "state": health.state},
+            1.0,
+        )
+
+
+@_guarded
+def budget_state() -> Iterator[Sample]:
+    from governance.budgets import selectors
+    from governance.budgets.models import BudgetState
+
+    counts = Counter(selectors.budgets_visible().values_list("state", flat=True))
+    for state in BudgetState.values:
+        yield (
+            "governor_budgets",
+            "Budgets in each state, as last evaluated.",
+            {"state": state},
+            float(counts.get(state, 0)),
+        )

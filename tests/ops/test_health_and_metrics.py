@@ -130,3 +130,36 @@ def test_metrics__flags_changed__snapshot_version_follows(api_client):
     text = api_client.get("/metrics").content.decode()
     assert _sample(text, "governor_flags_snapshot_version") > before
     assert _sample(text, "governor_flags") == 1
+
+
+def test_metrics__policy_published_and_budget_saved__version_and_budget_states_shown(api_client, admin_user):
+    from decimal import Decimal
+
+    from governance.budgets.services import budget_save
+    from governance.policies.services import policy_default_publish
+
+    version = policy_default_publish(actor=admin_user)
+    budget_save(team=None, actor=admin_user, name="Organisation", limit=Decimal("100"))
+
+    text = api_client.get("/metrics").content.decode()
+    assert _sample(text, "governor_policy_version") == version.number
+    assert _sample(text, "governor_budgets", state="normal") == 1
+    assert _sample(text, "governor_budgets", state="exhausted") == 0
+
+
+def test_metrics__database_unavailable_for_state__process_metrics_still_served(api_client, monkeypatch):
+    from django.db import OperationalError
+
+    def broken():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("governance.flags.selectors.flags_snapshot_current", broken)
+    monkeypatch.setattr("governance.policies.selectors.policy_current", broken)
+    monkeypatch.setattr("governance.budgets.selectors.budgets_visible", broken)
+
+    response = api_client.get("/metrics")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "governor_http_requests_total" in text
+    assert "governor_policy_version" not in text
