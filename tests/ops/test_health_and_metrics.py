@@ -132,7 +132,9 @@ def test_metrics__flags_changed__snapshot_version_follows(api_client):
     assert _sample(text, "governor_flags") == 1
 
 
-def test_metrics__policy_published_and_budget_saved__version_and_budget_states_shown(api_client, admin_user):
+def test_metrics__policy_published_and_budget_saved__version_and_budget_states_shown(
+    api_client, admin_user
+):
     from decimal import Decimal
 
     from governance.budgets.services import budget_save
@@ -147,7 +149,9 @@ def test_metrics__policy_published_and_budget_saved__version_and_budget_states_s
     assert _sample(text, "governor_budgets", state="exhausted") == 0
 
 
-def test_metrics__database_unavailable_for_state__process_metrics_still_served(api_client, monkeypatch):
+def test_metrics__database_unavailable_for_state__process_metrics_still_served(
+    api_client, monkeypatch
+):
     from django.db import OperationalError
 
     def broken():

@@ -17,6 +17,12 @@ from tests.ops.live import Database, RecordingTransport, Stack, batch, new_workd
 
 pytestmark = pytest.mark.live
 
+BUDGET_SCRIPT = """
+from decimal import Decimal
+from governance.accounts.models import Team
+from governance.budgets.services import budget_save
+budget_save(team=Team.objects.get(slug="payments"), actor="system:e2e", name="payments e2e", limit=Decimal("0.01"))
+"""
 AFTER_INGEST = "governance.calls.tasks.calls_after_ingest"
 PURGE = "governance.ops.tasks.calls_purge_task"
 
@@ -58,12 +64,14 @@ def stack():
                 conn.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')
 
 
-def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_worked_on_by_the_worker(
+def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_budget_moved_by_the_worker(
     stack,
 ):
     key = stack.issue_key(team="payments", name="ci-runner")
     client = RecordingTransport(stack.base_url, key, backoff_base=0.2, backoff_max=2)
     db = Database(stack.database_url)
+    stack.manage("shell", "-c", BUDGET_SCRIPT)
+    assert db.scalar("SELECT state FROM budgets_budget WHERE name = %s", "payments e2e") == "normal"
     assert stack.get("/readyz").status == 200
 
     for index in range(10):
@@ -91,6 +99,21 @@ def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_w
     assert stack.metric("governor_calls_ingested_total", outcome="stored") == 253
     assert stack.metric("governor_calls_ingested_total", outcome="duplicate") == 25
     assert set(client.statuses) == {200}
+    # Budgets moved through the worker: the spend exhausted the budget, which
+    # was recorded (and alerted) as an automatic state change.
+    wait_for(
+        lambda: (
+            db.scalar("SELECT state FROM budgets_budget WHERE name = %s", "payments e2e")
+            == "exhausted"
+        ),
+        timeout=60,
+        what="the worker to evaluate the budget",
+    )
+    assert (
+        db.scalar("SELECT COUNT(*) FROM audit_auditevent WHERE action = %s", "budget.state_change")
+        >= 1
+    )
+    assert stack.metric("governor_budgets", state="exhausted") == 1
 
 
 def test_production_stack__static_files__served_by_the_app_with_debug_off(stack):
