@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import django_env, fresh_database, gunicorn, manage, write_section  # noqa: E402
 
 DATABASE = "gov_ops_load"
-PAGES_WANTED = ["/", "/dashboard/", "/budgets/", "/quality/", "/policies/", "/flags/", "/audit/"]
+PAGES_WANTED = ["/", "/spend/", "/savings/", "/quality/", "/burn-down/", "/budgets/", "/flags/", "/audit/"]
 
 SESSION_SCRIPT = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
