@@ -1,0 +1,364 @@
+"""What each dashboard page shows, assembled from selectors.
+
+A page is a list of headline metrics, charts and tables. The HTML page, its
+CSV exports and the JSON API all render the same `Page`, so the numbers a
+manager reads, downloads and fetches are the same numbers by construction
+(and a test checks it).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from governance.calls import selectors as calls_selectors
+from governance.calls.selectors import RollupFilter
+from governance.dashboard import charts
+from governance.dashboard import selectors as dash_selectors
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    value: Decimal | int | None
+    kind: str = "int"  # "usd", "usd_small", "int", "pct"
+    href: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+    note: str = ""
+
+
+@dataclass
+class Page:
+    key: str
+    title: str
+    metrics: list[Metric] = field(default_factory=list)
+    charts: list[charts.Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    actions: list[dict[str, str]] = field(default_factory=list)
+
+    def table(self, key: str) -> Table | None:
+        return next((t for t in self.tables if t.key == key), None)
+
+
+def _rows(items: list[Any], keys: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        data = asdict(item)
+        out.append({k: data[k] for k in keys})
+    return out
+
+
+def _pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _same_period_last_month(today: date) -> tuple[date, date]:
+    last_month_end = _month_start(today) - timedelta(days=1)
+    start = _month_start(last_month_end)
+    day = min(today.day, calendar.monthrange(start.year, start.month)[1])
+    return start, start.replace(day=day)
+
+
+# ---------------------------------------------------------------- pages
+
+
+def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str]) -> Page:
+    """Spend today / this month / versus last month, calls, cost per call,
+    the mini model's share and fallbacks. Queries: 4 summaries, 2 for the
+    models (roll-ups + catalog tiers), 1 for the trend."""
+    today_sum = calls_selectors.spend_summary(filters=filters.with_range(start=today, end=today))
+    month_sum = calls_selectors.spend_summary(
+        filters=filters.with_range(start=_month_start(today), end=today)
+    )
+    lm_start, lm_end = _same_period_last_month(today)
+    last_sum = calls_selectors.spend_summary(filters=filters.with_range(start=lm_start, end=lm_end))
+    range_sum = calls_selectors.spend_summary(filters=filters)
+    by_model = calls_selectors.spend_by_model(filters=filters)
+    trend = calls_selectors.spend_by_day(filters=filters, stack_by="model")
+    mini_calls = sum(m.calls for m in by_model if m.tier == "mini")
+    change = None
+    if last_sum.cost_usd:
+        change = ((month_sum.cost_usd - last_sum.cost_usd) * 100 / last_sum.cost_usd).quantize(
+            Decimal("0.1")
+        )
+    metrics = [
+        Metric(
+            "spend_today",
+            "Spend today",
+            today_sum.cost_usd,
+            "usd",
+            link("spend", start=today, end=today),
+        ),
+        Metric(
+            "spend_month",
+            "Spend this month",
+            month_sum.cost_usd,
+            "usd",
+            link("spend", start=_month_start(today), end=today),
+            note=f"vs {last_sum.cost_usd:,.2f} USD same days last month",
+        ),
+        Metric(
+            "spend_change_pct",
+            "Versus last month",
+            change,
+            "pct_change",
+            link("spend", start=lm_start, end=today),
+        ),
+        Metric("calls", "Calls", range_sum.calls, "int", link("spend")),
+        Metric(
+            "cost_per_call",
+            "Cost per call",
+            range_sum.cost_per_call_usd,
+            "usd_small",
+            link("spend"),
+        ),
+        Metric(
+            "mini_share_pct",
+            "Calls on a mini model",
+            _pct(mini_calls, range_sum.calls),
+            "pct",
+            link("savings"),
+        ),
+        Metric(
+            "fallback_calls",
+            "Calls that fell back",
+            range_sum.fallback_calls,
+            "int",
+            link("spend"),
+            note=f"{range_sum.fallback_cost_usd:,.2f} USD",
+        ),
+        Metric("unpriced_calls", "Unpriced calls", range_sum.unpriced_calls, "int", link("spend")),
+    ]
+    return Page(
+        key="overview",
+        title="Overview",
+        metrics=metrics,
+        charts=[
+            charts.spend_stacked_chart(
+                points=trend, start=filters.start, end=filters.end, stack_by="model"
+            ),
+            charts.model_share_chart(rows=by_model),
+        ],
+        tables=[
+            Table(
+                "by_model",
+                "Spend by model",
+                [
+                    ("model", "Model"),
+                    ("tier", "Tier"),
+                    ("calls", "Calls"),
+                    ("cost_usd", "Cost (USD)"),
+                    ("fallback_calls", "Fell back"),
+                    ("fallback_cost_usd", "Fallback cost (USD)"),
+                ],
+                _rows(
+                    by_model,
+                    ["model", "tier", "calls", "cost_usd", "fallback_calls", "fallback_cost_usd"],
+                ),
+            ),
+            Table(
+                "spend_by_day",
+                "Spend per day and model",
+                [("day", "Day"), ("key", "Model"), ("calls", "Calls"), ("cost_usd", "Cost (USD)")],
+                _rows(trend, ["day", "key", "calls", "cost_usd"]),
+            ),
+        ],
+    )
+
+
+def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
+    """Queries: trend, summary, cost histogram, top clients, top repos,
+    fallbacks per day, models (+ catalog tiers)."""
+    trend = calls_selectors.spend_by_day(filters=filters, stack_by=stack_by)
+    summary = calls_selectors.spend_summary(filters=filters)
+    percentiles = dash_selectors.cost_per_call_percentiles(filters=filters)
+    clients = calls_selectors.spend_top_clients(filters=filters)
+    repos = calls_selectors.spend_top_repos(filters=filters)
+    fallbacks = calls_selectors.spend_fallbacks_by_day(filters=filters)
+    by_model = calls_selectors.spend_by_model(filters=filters)
+    label = stack_by.replace("_", " ").capitalize()
+    return Page(
+        key="spend",
+        title="Spend",
+        metrics=[
+            Metric("spend", "Spend", summary.cost_usd, "usd"),
+            Metric("calls", "Calls", summary.calls, "int"),
+            Metric("cost_per_call", "Cost per call", summary.cost_per_call_usd, "usd_small"),
+            Metric("fallback_calls", "Calls that fell back", summary.fallback_calls, "int"),
+            Metric("fallback_cost", "Cost of fallbacks", summary.fallback_cost_usd, "usd"),
+            Metric("retries", "Retries", summary.retries, "int"),
+        ],
+        charts=[
+            charts.spend_stacked_chart(
+                points=trend, start=filters.start, end=filters.end, stack_by=stack_by
+            ),
+            charts.cost_percentiles_chart(rows=percentiles),
+            charts.fallbacks_chart(points=fallbacks, start=filters.start, end=filters.end),
+        ],
+        tables=[
+            Table(
+                "spend_by_day",
+                f"Spend per day and {label.lower()}",
+                [("day", "Day"), ("key", label), ("calls", "Calls"), ("cost_usd", "Cost (USD)")],
+                _rows(trend, ["day", "key", "calls", "cost_usd"]),
+            ),
+            Table(
+                "cost_per_call",
+                "Cost per call by model",
+                [
+                    ("model", "Model"),
+                    ("calls", "Priced calls"),
+                    ("mean_usd", "Mean (USD)"),
+                    ("p50_usd", "p50 (USD)"),
+                    ("p95_usd", "p95 (USD)"),
+                    ("max_usd", "Max (USD)"),
+                ],
+                _rows(percentiles, ["model", "calls", "mean_usd", "p50_usd", "p95_usd", "max_usd"]),
+                note="p50 and p95 are read from a log-spaced histogram, exact to within 13 %; the max is exact.",
+            ),
+            Table(
+                "top_clients",
+                "Top clients",
+                [
+                    ("client", "Client"),
+                    ("team", "Team"),
+                    ("calls", "Calls"),
+                    ("cost_usd", "Cost (USD)"),
+                ],
+                _rows(clients, ["client", "team", "calls", "cost_usd"]),
+            ),
+            Table(
+                "top_repos",
+                "Top repositories",
+                [("repo", "Repository"), ("calls", "Calls"), ("cost_usd", "Cost (USD)")],
+                _rows(repos, ["repo", "calls", "cost_usd"]),
+                note="Repositories follow the time range and team filters only.",
+            ),
+            Table(
+                "fallbacks_by_day",
+                "Fallbacks per day",
+                [
+                    ("day", "Day"),
+                    ("model", "Serving model"),
+                    ("fallback_calls", "Fell back"),
+                    ("fallback_cost_usd", "Their cost (USD)"),
+                ],
+                _rows(fallbacks, ["day", "model", "fallback_calls", "fallback_cost_usd"]),
+            ),
+            Table(
+                "fallbacks_by_model",
+                "Fallbacks by serving model",
+                [
+                    ("model", "Model"),
+                    ("fallback_calls", "Fell back"),
+                    ("fallback_cost_usd", "Their cost (USD)"),
+                    ("calls", "All calls"),
+                ],
+                _rows(
+                    [m for m in by_model if m.fallback_calls],
+                    ["model", "fallback_calls", "fallback_cost_usd", "calls"],
+                ),
+            ),
+        ],
+    )
+
+
+def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
+    """Queries: catalog siblings, admin prices, roll-up tokens."""
+    savings = dash_selectors.savings_summary(filters=filters)
+    monthly = sum(
+        (m.monthly_saving_usd for m in savings.moves if m.monthly_saving_usd > 0), Decimal(0)
+    )
+    page = Page(
+        key="savings",
+        title="Savings",
+        metrics=[
+            Metric(
+                "saved",
+                "Saved by mini models",
+                savings.saved_usd.quantize(Decimal("0.01")),
+                "usd",
+                note="mini-model calls priced at the full model's rate, minus what they cost",
+            ),
+            Metric(
+                "mini_calls", "Calls on mini models", sum(a.calls for a in savings.achieved), "int"
+            ),
+            Metric(
+                "potential_monthly",
+                "Further monthly saving available",
+                monthly,
+                "usd",
+                note="if every task type below moved to the mini model",
+            ),
+        ],
+        charts=[
+            charts.savings_chart(achieved=savings.achieved),
+            charts.moves_chart(moves=savings.moves),
+        ],
+        tables=[
+            Table(
+                "achieved",
+                "Saved so far",
+                [
+                    ("mini", "Mini model"),
+                    ("full", "Measured against"),
+                    ("calls", "Calls"),
+                    ("cost_usd", "Cost (USD)"),
+                    ("cost_at_full_rate_usd", "At the full rate (USD)"),
+                    ("saved_usd", "Saved (USD)"),
+                ],
+                _rows(
+                    savings.achieved,
+                    ["mini", "full", "calls", "cost_usd", "cost_at_full_rate_usd", "saved_usd"],
+                ),
+            ),
+            Table(
+                "moves",
+                "What moving each task type to the mini model would save",
+                [
+                    ("task_type", "Task type"),
+                    ("full", "Now on"),
+                    ("mini", "Would move to"),
+                    ("calls", "Calls"),
+                    ("cost_usd", "Cost (USD)"),
+                    ("cost_at_mini_rate_usd", "At the mini rate (USD)"),
+                    ("monthly_saving_usd", "Monthly saving (USD)"),
+                ],
+                _rows(
+                    savings.moves,
+                    [
+                        "task_type",
+                        "full",
+                        "mini",
+                        "calls",
+                        "cost_usd",
+                        "cost_at_mini_rate_usd",
+                        "monthly_saving_usd",
+                    ],
+                ),
+                note="Monthly saving: the saving over the selected days, scaled to 30 days.",
+            ),
+        ],
+    )
+    if draft_policy_url:
+        page.actions.append({"label": "Draft a policy change", "href": draft_policy_url})
+    return page
