@@ -39,8 +39,11 @@ def cell_display(value) -> str:
 
 @register.filter
 def cell_raw(value) -> str:
+    """The exact value, written as the API and the CSV write it."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
