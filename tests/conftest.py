@@ -41,9 +41,8 @@ def api_client() -> APIClient:
 @pytest.fixture
 def issue_key(db):
     """issue_key(scopes=("ingest",), team=None) -> (raw_key, ApiKey)."""
-    from tests.accounts.factories import ClientFactory
-
     from governance.accounts.services import api_key_issue
+    from tests.accounts.factories import ClientFactory
 
     def _issue(scopes=("ingest", "policy:read"), client=None, team=None, **kwargs):
         if client is None:

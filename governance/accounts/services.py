@@ -31,7 +31,7 @@ def _hash_key(raw_key: str) -> str:
 
 
 def _split_key(raw_key: str) -> str | None:
-    parts = raw_key.split("_")
+    parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1]

@@ -28,7 +28,6 @@ class PriceSource(models.TextChoices):
     GENAI_PRICES = "genai_prices", "Published price (genai-prices)"
     ALIAS = "alias", "Alias-priced (another model's published price)"
     CUSTOM = "custom", "Admin price"
-    REPORTED = "reported", "Reported by the client"
     UNPRICED = "unpriced", "Unpriced (unknown model)"
 
 
@@ -92,7 +91,12 @@ class CallRollup(models.Model):
     """Calls aggregated per hour and per UTC day, maintained by the ingestion
     path in the same transaction as the calls (so they are exact), and rebuilt
     from the calls by re-pricing. Dashboards and budgets read these, never
-    the raw calls."""
+    the raw calls.
+
+    Money here is an integer count of 1e-10 USD (`*_usd_e10`), the precision of
+    Call.cost_usd: sums of integers are exact on every database, where SQLite
+    would add decimals as floats. Convert with catalog.pricing.e10_to_usd.
+    """
 
     granularity = models.CharField(max_length=4, choices=Granularity.choices)
     bucket = models.DateTimeField()
@@ -108,13 +112,13 @@ class CallRollup(models.Model):
     cached_input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
     reasoning_tokens = models.BigIntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+    cost_usd_e10 = models.BigIntegerField(default=0)
     unpriced_calls = models.BigIntegerField(default=0)
     latency_ms_sum = models.BigIntegerField(default=0)
     latency_count = models.BigIntegerField(default=0)
     retries = models.BigIntegerField(default=0)
     fallback_calls = models.BigIntegerField(default=0)
-    fallback_cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+    fallback_cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -136,7 +140,7 @@ class RepoRollup(models.Model):
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
     repo = models.CharField(max_length=255)
     calls = models.BigIntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+    cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "team", "repo"], name="repo_rollup_unique")]

@@ -1,6 +1,7 @@
-"""Reads of calls and their roll-ups.
+"""Reads of calls. Pages and charts read the roll-ups; only the call list
+and exports read raw calls, always by an indexed range.
 
-Dashboard selectors below read the daily roll-ups only (never the raw calls),
+The dashboard selectors (below `calls_list`) read the daily roll-ups only,
 so a page costs the same at ten thousand calls as at five million: the work
 grows with days x dimensions, not with calls.
 """
@@ -14,6 +15,36 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 
 from governance.calls.models import Call, CallRollup, Granularity, RepoRollup
+from governance.catalog.pricing import e10_to_usd
+
+
+def calls_list(
+    *,
+    team_ids: list[int] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: str | None = None,
+    task_type: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Call]:
+    """Calls newest first; `team_ids=None` means every team (managers and admins)."""
+    qs = Call.objects.all()
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    if since is not None:
+        qs = qs.filter(timestamp__gte=since)
+    if until is not None:
+        qs = qs.filter(timestamp__lt=until)
+    if model:
+        qs = qs.filter(model=model)
+    if task_type:
+        qs = qs.filter(task_type=task_type)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("team", "client").order_by("-timestamp", "-id")
+
+
+# ---------------------------------------------------------------- dashboard
 
 ZERO = Decimal("0")
 
@@ -105,10 +136,8 @@ def _day(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _money(value: Decimal | None) -> Decimal:
-    # SQLite hands back sums of decimals with float noise; round to the
-    # column's own precision so both databases give the same number.
-    return (value or ZERO).quantize(Decimal("0.0000000001"))
+def _money(value_e10: int | None) -> Decimal:
+    return e10_to_usd(value_e10)
 
 
 # ---------------------------------------------------------------- spend
@@ -138,7 +167,7 @@ def spend_by_day(*, filters: RollupFilter, stack_by: str = "model") -> list[Spen
     rows = (
         rollups_filter(filters=filters)
         .values("bucket", column)
-        .annotate(n=Sum("calls"), cost=Sum("cost_usd"))
+        .annotate(n=Sum("calls"), cost=Sum("cost_usd_e10"))
         .order_by("bucket", column)
     )
     return [
@@ -177,9 +206,9 @@ def spend_summary(*, filters: RollupFilter) -> SpendSummary:
     agg = qs.aggregate(
         calls=Sum("calls"),
         unpriced=Sum("unpriced_calls"),
-        cost=Sum("cost_usd"),
+        cost=Sum("cost_usd_e10"),
         fb=Sum("fallback_calls"),
-        fb_cost=Sum("fallback_cost_usd"),
+        fb_cost=Sum("fallback_cost_usd_e10"),
         retries=Sum("retries"),
         lat_sum=Sum("latency_ms_sum"),
         lat_n=Sum("latency_count"),
@@ -219,9 +248,9 @@ def spend_by_model(*, filters: RollupFilter) -> list[ModelSpend]:
         .values("model")
         .annotate(
             n=Sum("calls"),
-            cost=Sum("cost_usd"),
+            cost=Sum("cost_usd_e10"),
             fb=Sum("fallback_calls"),
-            fb_cost=Sum("fallback_cost_usd"),
+            fb_cost=Sum("fallback_cost_usd_e10"),
         )
         .order_by("model")
     )
@@ -256,7 +285,7 @@ def spend_top_clients(*, filters: RollupFilter, limit: int = 10) -> list[ClientS
     rows = (
         rollups_filter(filters=filters)
         .values("client_id", "client__name", "team__slug")
-        .annotate(n=Sum("calls"), cost=Sum("cost_usd"))
+        .annotate(n=Sum("calls"), cost=Sum("cost_usd_e10"))
         .order_by("-cost", "client__name")[:limit]
     )
     return [
@@ -287,7 +316,7 @@ def spend_top_repos(*, filters: RollupFilter, limit: int = 10) -> list[RepoSpend
         qs = qs.filter(team__slug__in=filters.teams)
     rows = (
         qs.values("repo")
-        .annotate(n=Sum("calls"), cost=Sum("cost_usd"))
+        .annotate(n=Sum("calls"), cost=Sum("cost_usd_e10"))
         .order_by("-cost", "repo")[:limit]
     )
     return [RepoSpend(repo=r["repo"], calls=r["n"], cost_usd=_money(r["cost"])) for r in rows]
@@ -325,7 +354,7 @@ def spend_fallbacks_by_day(*, filters: RollupFilter) -> list[FallbackPoint]:
         rollups_filter(filters=filters)
         .filter(fallback_calls__gt=0)
         .values("bucket", "model")
-        .annotate(fb=Sum("fallback_calls"), cost=Sum("fallback_cost_usd"))
+        .annotate(fb=Sum("fallback_calls"), cost=Sum("fallback_cost_usd_e10"))
         .order_by("bucket", "model")
     )
     return [
@@ -372,7 +401,7 @@ def tokens_by_day_model_task(
             c=Sum("cached_input_tokens"),
             o=Sum("output_tokens"),
             r=Sum("reasoning_tokens"),
-            cost=Sum("cost_usd"),
+            cost=Sum("cost_usd_e10"),
             unpriced=Sum("unpriced_calls"),
         )
         .order_by("bucket", "model", "task_type")

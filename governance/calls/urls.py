@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from governance.calls.api import CallsView
+
+urlpatterns = [
+    path("api/v1/calls", CallsView.as_view(), name="api-calls"),
+]

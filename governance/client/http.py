@@ -45,7 +45,7 @@ class Transport:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = field(default_factory=random.Random)  # jitter, not secrecy
     user_agent: str = "governor-client/1"
 
     def request(
@@ -84,8 +84,7 @@ class Transport:
             if attempt == self.max_attempts:
                 break
             self.sleep(self.backoff_delay(attempt, retry_after))
-        assert last_error is not None
-        raise last_error
+        raise last_error or GovernorError("no attempt was made (max_attempts < 1)")
 
     def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**(attempt-1))], at least Retry-After."""

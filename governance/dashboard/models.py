@@ -22,8 +22,9 @@ class CostHistogramRollup(models.Model):
     environment = models.CharField(max_length=8)
     bin = models.SmallIntegerField()
     calls = models.BigIntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=24, decimal_places=10, default=0)
-    max_cost_usd = models.DecimalField(max_digits=20, decimal_places=10, default=0)
+    # Money as integer 1e-10 USD, like the call roll-ups: exact sums on SQLite too.
+    cost_usd_e10 = models.BigIntegerField(default=0)
+    max_cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

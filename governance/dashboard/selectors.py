@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from django.db.models import Max, Sum
 
 from governance.calls.selectors import RollupFilter, rollups_filter, tokens_by_day_model_task
+from governance.catalog.pricing import e10_to_usd
+from governance.catalog.selectors import price_book
 from governance.dashboard.histogram import bin_estimate, percentile_bin
 from governance.dashboard.models import CostHistogramRollup
 
@@ -36,7 +38,7 @@ def cost_per_call_percentiles(*, filters: RollupFilter) -> list[CostPercentiles]
     rows = (
         rollups_filter(filters=filters, queryset=CostHistogramRollup.objects.all())
         .values("model", "bin")
-        .annotate(n=Sum("calls"), cost=Sum("cost_usd"), top=Max("max_cost_usd"))
+        .annotate(n=Sum("calls"), cost=Sum("cost_usd_e10"), top=Max("max_cost_usd_e10"))
         .order_by("model", "bin")
     )
     counts: dict[str, dict[int, int]] = defaultdict(dict)
@@ -44,8 +46,8 @@ def cost_per_call_percentiles(*, filters: RollupFilter) -> list[CostPercentiles]
     top: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         counts[r["model"]][r["bin"]] = r["n"]
-        cost[r["model"]] += r["cost"] or 0
-        top[r["model"]] = max(top[r["model"]], Decimal(r["top"] or 0))
+        cost[r["model"]] += e10_to_usd(r["cost"])
+        top[r["model"]] = max(top[r["model"]], e10_to_usd(r["top"]))
     result = []
     for model, hist in counts.items():
         n = sum(hist.values())
@@ -71,70 +73,18 @@ def cost_per_call_percentiles(*, filters: RollupFilter) -> list[CostPercentiles]
 class Sibling:
     mini: str
     full: str
-    mini_priced_as: str
-    full_priced_as: str
 
 
 def model_siblings() -> list[Sibling]:
     """Mini models and the full model their savings are measured against. One query."""
-    from governance.catalog.models import Model, Tier
+    from governance.catalog.models import Tier
+    from governance.catalog.selectors import models_list
 
-    rows = Model.objects.filter(tier=Tier.MINI, full_counterpart__isnull=False).select_related(
-        "full_counterpart"
-    )
     return [
-        Sibling(
-            mini=m.name,
-            full=m.full_counterpart.name,
-            mini_priced_as=m.priced_as or m.name,
-            full_priced_as=m.full_counterpart.priced_as or m.full_counterpart.name,
-        )
-        for m in rows
+        Sibling(mini=m.name, full=m.full_counterpart.name)
+        for m in models_list()
+        if m.tier == Tier.MINI and m.full_counterpart is not None
     ]
-
-
-class PriceBook:
-    """Prices token sums at a model's rate on a day: the admin's own price
-    (catalog ModelPrice) in force that day, else the published price from
-    genai-prices. Loaded once per page (one query), then pure."""
-
-    def __init__(self, model_names: list[str]):
-        from governance.catalog.models import ModelPrice
-
-        self._admin: dict[str, list] = defaultdict(list)
-        for p in (
-            ModelPrice.objects.filter(model__name__in=model_names)
-            .select_related("model")
-            .order_by("effective_from")
-        ):
-            self._admin[p.model.name].append(p)
-
-    def price(
-        self, *, model: str, priced_as: str, day: date, input_tokens: int, cached: int, output: int
-    ) -> Decimal | None:
-        at = datetime.combine(day, time(12), tzinfo=UTC)
-        admin = [p for p in self._admin.get(model, []) if p.effective_from <= at]
-        if admin:
-            p = admin[-1]
-            uncached = max(0, input_tokens - cached)
-            total = (
-                uncached * p.input_per_mtok
-                + cached * p.cached_input_per_mtok
-                + output * p.output_per_mtok
-            )
-            return (total / Decimal(1_000_000)).quantize(Decimal("0.0000000001"))
-        from genai_prices import Usage, calc_price
-
-        try:
-            calc = calc_price(
-                Usage(input_tokens=input_tokens, cache_read_tokens=cached, output_tokens=output),
-                priced_as,
-                provider_id="openai",
-                genai_request_timestamp=at,
-            )
-        except LookupError:
-            return None
-        return Decimal(calc.total_price).quantize(Decimal("0.0000000001"))
 
 
 @dataclass(frozen=True)
@@ -176,14 +126,15 @@ class Savings:
 
 def savings_summary(*, filters: RollupFilter) -> Savings:
     """Savings achieved by the mini models, and the saving each task type
-    would bring if it moved to the mini model. Three queries: catalog
-    siblings, admin prices, roll-up tokens."""
+    would bring if it moved to the mini model. Queries: catalog models, the
+    price book's freshness check (plus two to rebuild it after a catalog
+    change), roll-up tokens."""
     siblings = model_siblings()
     if not siblings:
         return Savings(achieved=[], moves=[])
     by_mini = {s.mini: s for s in siblings}
     by_full = {s.full: s for s in siblings}
-    book = PriceBook(sorted({s.mini for s in siblings} | {s.full for s in siblings}))
+    book = price_book()
     usage = tokens_by_day_model_task(filters=filters, models=sorted(set(by_mini) | set(by_full)))
     achieved: dict[str, list[Decimal | int]] = {}
     moves: dict[tuple[str, str], list[Decimal | int]] = {}
@@ -192,18 +143,19 @@ def savings_summary(*, filters: RollupFilter) -> Savings:
         if not priced_calls:
             continue
         if u.model in by_mini:
-            other_model, other_priced_as = by_mini[u.model].full, by_mini[u.model].full_priced_as
+            other_model = by_mini[u.model].full
             acc = achieved.setdefault(u.model, [0, Decimal(0), Decimal(0)])
         else:
-            other_model, other_priced_as = by_full[u.model].mini, by_full[u.model].mini_priced_as
+            other_model = by_full[u.model].mini
             acc = moves.setdefault((u.task_type, u.model), [0, Decimal(0), Decimal(0)])
-        other = book.price(
+        # Priced as of noon of the day, by the catalog's one pricing rule
+        # (admin price in force, else alias, else the published price).
+        other, _ = book.price(
             model=other_model,
-            priced_as=other_priced_as,
-            day=u.day,
+            timestamp=datetime.combine(u.day, time(12), tzinfo=UTC),
             input_tokens=u.input_tokens,
-            cached=u.cached_input_tokens,
-            output=u.output_tokens,
+            cached_input_tokens=u.cached_input_tokens,
+            output_tokens=u.output_tokens,
         )
         if other is None:
             continue

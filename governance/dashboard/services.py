@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
+from governance.catalog.pricing import usd_to_e10
 from governance.dashboard.histogram import cost_bin
 from governance.dashboard.models import CostHistogramRollup, ExportJob, ExportStatus
 
@@ -27,8 +28,8 @@ _HIST_TABLE = CostHistogramRollup._meta.db_table
 @dataclass
 class _HistCell:
     calls: int
-    cost: Decimal
-    max_cost: Decimal
+    cost_e10: int
+    max_e10: int
 
 
 def _day_start(ts: datetime) -> datetime:
@@ -42,6 +43,7 @@ def _cells(calls: Iterable[Any]) -> dict[tuple, _HistCell]:
         if call.cost_usd is None:
             continue
         cost = Decimal(call.cost_usd)
+        e10 = usd_to_e10(cost)
         key = (
             _day_start(call.timestamp),
             call.team_id,
@@ -52,62 +54,73 @@ def _cells(calls: Iterable[Any]) -> dict[tuple, _HistCell]:
         )
         cell = cells.get(key)
         if cell is None:
-            cells[key] = _HistCell(calls=1, cost=cost, max_cost=cost)
+            cells[key] = _HistCell(calls=1, cost_e10=e10, max_e10=e10)
         else:
             cell.calls += 1
-            cell.cost += cost
-            cell.max_cost = max(cell.max_cost, cost)
+            cell.cost_e10 += e10
+            cell.max_e10 = max(cell.max_e10, e10)
     return cells
 
 
-def rollups_cost_histogram_add(*, calls: list[Any]) -> int:
+@dataclass(frozen=True)
+class CostSample:
+    """The fields of a call the histogram needs, for callers that hold no Call
+    instance (the ingestion path holds validated records and their prices)."""
+
+    timestamp: datetime
+    team_id: int
+    model: str
+    task_type: str
+    environment: str
+    cost_usd: Decimal | None
+
+
+def rollups_cost_histogram_add(*, calls: Iterable[Any]) -> int:
     """Count newly stored calls into the cost histogram.
 
     Call it on the ingestion path, inside the transaction that stores the
     calls and with exactly the calls that were inserted (not the duplicates
     a retried batch skipped), so the histogram stays exact. Takes Call
-    instances (or anything with timestamp, team_id, model, task_type,
-    environment and cost_usd); unpriced calls are skipped. One upsert
-    statement per 500 cells; returns the number of cells touched.
+    instances or `CostSample`s (anything with timestamp, team_id, model,
+    task_type, environment and cost_usd); unpriced calls are skipped.
+    Returns the number of histogram cells touched.
     """
     cells = _cells(calls)
     if not cells:
         return 0
     table = connection.ops.quote_name(_HIST_TABLE)
     # An additive upsert: concurrent batches touching the same cell both
-    # land, which a read-modify-write in Python would not guarantee.
-    # The table name comes from the model's Meta, every value is a parameter.
-    sql_head = f"INSERT INTO {table} (bucket, team_id, model, task_type, environment, bin, calls, cost_usd, max_cost_usd) VALUES "  # noqa: S608
-    sql_tail = (
+    # land, which a read-modify-write in Python would not guarantee. Cells
+    # are written in key order so racing batches lock rows in the same order.
+    # The table name comes from the model's Meta; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} (bucket, team_id, model, task_type, environment, bin, calls, cost_usd_e10,"  # noqa: S608
+        " max_cost_usd_e10) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (bucket, team_id, model, task_type, environment, bin) DO UPDATE SET"
         f" calls = {table}.calls + excluded.calls,"
-        f" cost_usd = {table}.cost_usd + excluded.cost_usd,"
-        f" max_cost_usd = CASE WHEN excluded.max_cost_usd > {table}.max_cost_usd"
-        f" THEN excluded.max_cost_usd ELSE {table}.max_cost_usd END"
+        f" cost_usd_e10 = {table}.cost_usd_e10 + excluded.cost_usd_e10,"
+        f" max_cost_usd_e10 = CASE WHEN excluded.max_cost_usd_e10 > {table}.max_cost_usd_e10"
+        f" THEN excluded.max_cost_usd_e10 ELSE {table}.max_cost_usd_e10 END"
     )
-    items = sorted(
-        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3], kv[0][4], kv[0][5])
-    )
-    field_bucket = CostHistogramRollup._meta.get_field("bucket")
-    field_money = CostHistogramRollup._meta.get_field("cost_usd")
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (
+            adapt(bucket),
+            team_id,
+            model,
+            task_type,
+            environment,
+            k,
+            cell.calls,
+            cell.cost_e10,
+            cell.max_e10,
+        )
+        for (bucket, team_id, model, task_type, environment, k), cell in sorted(
+            cells.items(), key=lambda kv: tuple(str(v) for v in kv[0])
+        )
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(items), 500):
-            chunk = items[start : start + 500]
-            params: list[Any] = []
-            for (bucket, team_id, model, task_type, environment, k), cell in chunk:
-                params += [
-                    field_bucket.get_db_prep_value(bucket, connection),
-                    team_id,
-                    model,
-                    task_type,
-                    environment,
-                    k,
-                    cell.calls,
-                    field_money.get_db_prep_value(cell.cost, connection),
-                    field_money.get_db_prep_value(cell.max_cost, connection),
-                ]
-            values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(chunk))
-            cursor.execute(sql_head + values + sql_tail, params)
+        cursor.executemany(sql, params)
     return len(cells)
 
 

@@ -12,11 +12,23 @@ from tests.dashboard.factories import catalog_models, make_call, store_calls
 NOW = datetime.combine(datetime.now(UTC).date(), time(12), tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_price_book():
+    # The price book is cached per process by catalog version; versions
+    # restart with every test's rolled-back database, so forget it.
+    from governance.catalog import selectors
+
+    selectors._cached = None
+    yield
+    selectors._cached = None
+
+
 @pytest.fixture
 def org(db):
-    """Two teams over the last ten days: payments (CI, full and mini model)
-    and search (IDE, full model only), with one fallback and one unpriced call."""
-    full, mini = catalog_models()
+    """Two teams over the last ten days: payments (CI, full and mini model:
+    $0.02 and $0.004 a call) and search (IDE, refactoring on the full model:
+    $0.05 a call), with one fallback ($0.01) and one unpriced call today."""
+    full, mini = catalog_models(since=NOW - timedelta(days=30))
     payments = TeamFactory(slug="payments", name="Payments")
     search = TeamFactory(slug="search", name="Search")
     ci = ClientFactory(team=payments, name="ci-bot")
@@ -24,50 +36,28 @@ def org(db):
     calls = []
     for d in range(10):
         day = NOW - timedelta(days=d)
+        calls.append(make_call(client=ci, timestamp=day, model="gpt-5-codex", repo="pay/api"))
+        calls.append(make_call(client=ci, timestamp=day, model="gpt-5-codex-mini", repo="pay/api"))
         calls.append(
-            make_call(client=ci, timestamp=day, model="gpt-5-codex", cost="0.0200", repo="pay/api")
-        )
-        calls.append(
-            make_call(
-                client=ci, timestamp=day, model="gpt-5-codex-mini", cost="0.0040", repo="pay/api"
-            )
-        )
-        calls.append(
-            make_call(
-                client=ide,
-                timestamp=day,
-                model="gpt-5-codex",
-                cost="0.0500",
-                task_type="refactor",
-                environment="ide",
-                repo="search/core",
-            )
-        )
+            make_call(client=ide, timestamp=day, model="gpt-5-codex", input_tokens=2500, output_tokens=1250,
+                      task_type="refactor", environment="ide", repo="search/core")
+        )  # fmt: skip
+    calls.append(
+        make_call(client=ci, timestamp=NOW - timedelta(hours=1), model="gpt-5-codex-mini", input_tokens=2500,
+                  output_tokens=1250, fallback_from="gpt-5-codex")
+    )  # fmt: skip
     calls.append(
         make_call(
-            client=ci,
-            timestamp=NOW - timedelta(hours=1),
-            model="gpt-5-codex-mini",
-            cost="0.0100",
-            fallback_from="gpt-5-codex",
+            client=ide, timestamp=NOW - timedelta(hours=2), model="unknown-model", environment="ide"
         )
     )
-    calls.append(
-        make_call(
-            client=ide,
-            timestamp=NOW - timedelta(hours=2),
-            model="unknown-model",
-            cost=None,
-            environment="ide",
-        )
-    )
-    store_calls(calls)
+    stored = store_calls(calls)
     return {
         "payments": payments,
         "search": search,
         "ci": ci,
         "ide": ide,
-        "calls": calls,
+        "calls": stored,
         "full": full,
         "mini": mini,
     }

@@ -1,110 +1,102 @@
-"""Calls and their roll-ups for dashboard tests.
+"""Calls for dashboard tests, stored by the real ingestion service.
 
-`store_calls` writes Call rows and the roll-ups the ingestion path keeps
-(daily CallRollup, RepoRollup, and the dashboard's cost histogram), so the
-dashboard's selectors can be checked against the raw calls they summarise.
+Catalog prices are set to round admin rates, so a call's cost follows from its
+tokens: gpt-5-codex costs $10 / $20 per million input / output tokens, the
+mini model $2 / $4. 1,000 input and 500 output tokens cost $0.02 on the full
+model and $0.004 on the mini model.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from governance.calls.models import Call, CallRollup, Granularity, RepoRollup
-from governance.catalog.models import Model, Tier
+from governance.calls.models import Call
+from governance.calls.serializers import ValidCall
+from governance.calls.services import calls_ingest
+from governance.catalog.models import Model
+from governance.catalog.services import model_price_add, model_upsert
 from governance.dashboard.services import rollups_cost_histogram_add
 
 _ids = itertools.count(1)
+FULL_RATE = (Decimal(10), Decimal(1), Decimal(20))
+MINI_RATE = (Decimal(2), Decimal("0.2"), Decimal(4))
 
 
-def catalog_models() -> tuple[Model, Model]:
-    full, _ = Model.objects.get_or_create(
-        name="gpt-5-codex", defaults={"tier": Tier.FULL, "priced_as": "gpt-5"}
-    )
-    mini, _ = Model.objects.get_or_create(
+def catalog_models(*, since: datetime) -> tuple[Model, Model]:
+    full = model_upsert(name="gpt-5-codex", provider="openai", tier="full", priced_as="gpt-5")
+    mini = model_upsert(
         name="gpt-5-codex-mini",
-        defaults={"tier": Tier.MINI, "priced_as": "gpt-5.1-codex-mini", "full_counterpart": full},
+        provider="openai",
+        tier="mini",
+        priced_as="gpt-5.1-codex-mini",
+        full_counterpart=full,
     )
+    for model, (inp, cached, out) in ((full, FULL_RATE), (mini, MINI_RATE)):
+        model_price_add(
+            model=model,
+            effective_from=since - timedelta(days=60),
+            input_per_mtok=inp,
+            cached_input_per_mtok=cached,
+            output_per_mtok=out,
+        )
     return full, mini
 
 
 def make_call(
-    *, client, timestamp: datetime, model: str = "gpt-5-codex", cost: str | None = "0.01", **kw
-) -> Call:
-    defaults = dict(
+    *,
+    client,
+    timestamp: datetime,
+    model: str = "gpt-5-codex",
+    input_tokens: int = 1000,
+    output_tokens: int = 500,
+    **kw,
+) -> tuple:
+    metadata = {"repo": kw["repo"]} if kw.get("repo") else {}
+    record = dict(
         call_id=f"c-{next(_ids)}",
-        received_at=timestamp,
-        task_type="unit_tests",
-        environment="ci",
-        risk="low",
-        status="ok",
-        input_tokens=1000,
-        cached_input_tokens=0,
-        output_tokens=500,
-        latency_ms=800,
-        price_source="genai_prices" if cost is not None else "unpriced",
-    )
-    defaults.update(kw)
-    return Call(
-        client=client,
-        team=client.team,
         timestamp=timestamp,
         model=model,
-        cost_usd=Decimal(cost) if cost is not None else None,
-        **defaults,
+        provider="openai",
+        task_type="unit_tests",
+        risk="low",
+        environment="ci",
+        input_tokens=input_tokens,
+        cached_input_tokens=0,
+        output_tokens=output_tokens,
+        reasoning_tokens=0,
+        latency_ms=800,
+        status="ok",
+        error_type="",
+        retries=0,
+        fallback_from="",
+        decision_id="",
+        reported_cost_usd=None,
+        prompt="",
+        response="",
+        metadata=metadata,
+        metadata_json=json.dumps(metadata),
+        repo="",
     )
+    record.update(kw)
+    return client, ValidCall(**record)
 
 
-def store_calls(calls: list[Call]) -> list[Call]:
-    Call.objects.bulk_create(calls)
-    rollups: dict[tuple, dict] = defaultdict(lambda: defaultdict(Decimal))
-    repos: dict[tuple, dict] = defaultdict(lambda: defaultdict(Decimal))
-    for c in calls:
-        day = datetime.combine(c.timestamp.astimezone(UTC).date(), time.min, tzinfo=UTC)
-        key = (day, c.team_id, c.client_id, c.model, c.task_type, c.environment, c.status, c.risk)
-        r = rollups[key]
-        r["calls"] += 1
-        r["input_tokens"] += c.input_tokens
-        r["cached_input_tokens"] += c.cached_input_tokens
-        r["output_tokens"] += c.output_tokens
-        r["reasoning_tokens"] += c.reasoning_tokens
-        r["cost_usd"] += c.cost_usd or 0
-        r["unpriced_calls"] += c.cost_usd is None
-        r["latency_ms_sum"] += c.latency_ms or 0
-        r["latency_count"] += c.latency_ms is not None
-        r["retries"] += c.retries
-        r["fallback_calls"] += bool(c.fallback_from)
-        r["fallback_cost_usd"] += (c.cost_usd or 0) if c.fallback_from else 0
-        if c.repo:
-            rr = repos[(day.date(), c.team_id, c.repo)]
-            rr["calls"] += 1
-            rr["cost_usd"] += c.cost_usd or 0
-    for (day, team, client, model, task, env, status, risk), r in rollups.items():
-        row, _ = CallRollup.objects.get_or_create(
-            granularity=Granularity.DAY,
-            bucket=day,
-            team_id=team,
-            client_id=client,
-            model=model,
-            task_type=task,
-            environment=env,
-            status=status,
-            risk=risk,
-        )
-        for name, value in r.items():
-            setattr(
-                row,
-                name,
-                getattr(row, name)
-                + (int(value) if name not in ("cost_usd", "fallback_cost_usd") else value),
-            )
-        row.save()
-    for (day, team, repo), r in repos.items():
-        row, _ = RepoRollup.objects.get_or_create(day=day, team_id=team, repo=repo)
-        row.calls += int(r["calls"])
-        row.cost_usd += r["cost_usd"]
-        row.save()
-    rollups_cost_histogram_add(calls=calls)
-    return calls
+def store_calls(calls: list[tuple]) -> list[Call]:
+    """Ingest (client, ValidCall) pairs per client, then count the stored calls
+    into the cost histogram (what the ingestion path is to call)."""
+    per_client: dict = defaultdict(list)
+    for client, call in calls:
+        per_client[client].append(call)
+    for client, batch in per_client.items():
+        calls_ingest(client=client, calls=batch)
+    stored = list(Call.objects.filter(call_id__in=[c.call_id for _, c in calls]))
+    rollups_cost_histogram_add(calls=stored)
+    return stored
+
+
+def days_ago(now: datetime, days: int) -> datetime:
+    return (now - timedelta(days=days)).astimezone(UTC)

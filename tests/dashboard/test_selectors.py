@@ -161,19 +161,17 @@ def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
     from governance.dashboard.models import CostHistogramRollup
 
     stored = {
-        (r["bucket"].date(), r["model"]): (r["n"], r["cost"])
+        (r["bucket"].date(), r["model"]): [r["n"], r["cost"]]
         for r in CostHistogramRollup.objects.values("bucket", "model").annotate(
-            n=Sum("calls"), cost=Sum("cost_usd")
+            n=Sum("calls"), cost=Sum("cost_usd_e10")
         )
     }
-    expected: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    expected: dict[tuple, list] = defaultdict(lambda: [0, 0])
     for c in _raw(cost_usd__isnull=False):
         expected[(c.timestamp.date(), c.model)][0] += 1
-        expected[(c.timestamp.date(), c.model)][1] += c.cost_usd
+        expected[(c.timestamp.date(), c.model)][1] += int(c.cost_usd.scaleb(10))
 
-    assert {
-        k: (n, Decimal(cost).quantize(Decimal("0.0001"))) for k, (n, cost) in stored.items()
-    } == {k: (n, cost.quantize(Decimal("0.0001"))) for k, (n, cost) in expected.items()}
+    assert stored == dict(expected)
 
 
 def test_cost_histogram_rebuild__from_raw_calls__gives_the_same_histogram(org):
@@ -201,11 +199,12 @@ def test_savings_summary__mini_calls__priced_at_the_full_rate_minus_their_cost(o
 
     (achieved,) = savings.achieved
     mini_calls = _raw(model="gpt-5-codex-mini")
-    # gpt-5 publishes $1.25 in / $10 out per million tokens; each call has 1,000 in and 500 out.
-    at_full = (
-        len(mini_calls) * (Decimal(1000) * Decimal("1.25") + Decimal(500) * Decimal(10)) / 1_000_000
+    # The full model's admin rate: $10 in / $20 out per million tokens.
+    at_full = sum(
+        (Decimal(c.input_tokens) * 10 + Decimal(c.output_tokens) * 20) / 1_000_000
+        for c in mini_calls
     )
-    assert achieved.calls == len(mini_calls)
+    assert achieved.calls == len(mini_calls) == 11
     assert achieved.cost_at_full_rate_usd == at_full.quantize(Decimal("0.000001"))
     assert achieved.saved_usd == (at_full - sum(c.cost_usd for c in mini_calls)).quantize(
         Decimal("0.000001")
@@ -213,34 +212,37 @@ def test_savings_summary__mini_calls__priced_at_the_full_rate_minus_their_cost(o
 
 
 def test_savings_summary__task_on_full_model__monthly_saving_scaled_to_thirty_days(org):
-    savings = savings_summary(filters=_all_days())
+    savings = savings_summary(
+        filters=RollupFilter(start=(NOW - timedelta(days=9)).date(), end=NOW.date())
+    )
 
     moves = {m.task_type: m for m in savings.moves}
     refactor = moves["refactor"]
-    # gpt-5.1-codex-mini publishes $0.25 in / $2 out per million tokens.
-    at_mini = 10 * (Decimal(1000) * Decimal("0.25") + Decimal(500) * 2) / 1_000_000
+    # Ten refactor calls of 2,500 in / 1,250 out: $0.05 each on the full
+    # model, $0.01 each at the mini rate ($2 / $4); ten days scaled to thirty.
     assert refactor.calls == 10
-    assert refactor.cost_at_mini_rate_usd == at_mini.quantize(Decimal("0.000001"))
-    assert refactor.monthly_saving_usd == ((Decimal("0.5") - at_mini) * 30 / 30).quantize(
-        Decimal("0.01")
-    )
+    assert refactor.cost_usd == Decimal("0.5")
+    assert refactor.cost_at_mini_rate_usd == Decimal("0.1")
+    assert refactor.monthly_saving_usd == Decimal("1.20")
     assert [m.task_type for m in savings.moves] == ["refactor", "unit_tests"]
 
 
-def test_savings_summary__admin_price__takes_precedence_over_published_price(org):
-    from governance.catalog.models import ModelPrice
+def test_savings_summary__new_admin_price_for_the_full_model__savings_follow_it(org):
+    from governance.catalog.services import model_price_add
 
-    ModelPrice.objects.create(
+    model_price_add(
         model=org["full"],
-        effective_from=NOW - timedelta(days=100),
-        input_per_mtok=Decimal("2"),
-        cached_input_per_mtok=Decimal("0.2"),
-        output_per_mtok=Decimal("20"),
+        effective_from=NOW - timedelta(days=20),
+        input_per_mtok=Decimal("20"),
+        cached_input_per_mtok=Decimal("2"),
+        output_per_mtok=Decimal("40"),
     )
 
     (achieved,) = savings_summary(filters=_all_days()).achieved
 
-    per_call = (Decimal(1000) * 2 + Decimal(500) * 20) / 1_000_000
-    assert achieved.cost_at_full_rate_usd == (achieved.calls * per_call).quantize(
-        Decimal("0.000001")
+    mini_calls = _raw(model="gpt-5-codex-mini")
+    at_full = sum(
+        (Decimal(c.input_tokens) * 20 + Decimal(c.output_tokens) * 40) / 1_000_000
+        for c in mini_calls
     )
+    assert achieved.cost_at_full_rate_usd == at_full.quantize(Decimal("0.000001"))

@@ -1,0 +1,341 @@
+"""Writes to calls and their roll-ups. Nothing else writes these tables."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from governance.accounts.models import Client
+from governance.audit.services import audit_record
+from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun
+from governance.calls.redaction import redact
+from governance.calls.serializers import ValidCall
+from governance.catalog.pricing import PriceBook, Source, usd_to_e10
+from governance.catalog.selectors import price_book
+
+logger = logging.getLogger("governance.calls")
+
+CALL_COLUMNS = (
+    "client_id", "team_id", "call_id", "timestamp", "received_at", "model", "provider", "task_type",
+    "risk", "environment", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens",
+    "latency_ms", "status", "error_type", "retries", "fallback_from", "decision_id",
+    "reported_cost_usd", "cost_usd", "price_source", "repo", "prompt", "response", "metadata",
+)  # fmt: skip
+ROLLUP_KEY = ("granularity", "bucket", "team_id", "client_id", "model", "task_type", "environment", "status", "risk")
+ROLLUP_MEASURES = (
+    "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
+    "unpriced_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls", "fallback_cost_usd_e10",
+)  # fmt: skip
+DEADLOCK_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    accepted: int
+    duplicates: int
+    accepted_call_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Priced:
+    call: ValidCall
+    cost: Decimal | None
+    source: str
+
+
+def calls_ingest(*, client: Client, calls: Sequence[ValidCall], received_at: datetime | None = None) -> IngestOutcome:
+    """Store validated calls, priced, and fold them into the roll-ups, in one transaction.
+
+    Idempotent: a call_id this client already sent (in an earlier batch, in a
+    racing batch, or earlier in this one) is stored once and counted as a
+    duplicate. The database's unique constraint decides, not a prior read.
+    """
+    received_at = received_at or timezone.now()
+    unique: dict[str, ValidCall] = {}
+    for call in calls:
+        unique.setdefault(call.call_id, call)
+    in_batch_duplicates = len(calls) - len(unique)
+    if not unique:
+        return IngestOutcome(accepted=0, duplicates=in_batch_duplicates, accepted_call_ids=frozenset())
+
+    book = price_book()
+    team = client.team
+    keep_text = team.store_prompts
+    priced = [_price(book, call) for call in unique.values()]
+    rows = [_row(client, p, received_at, keep_text) for p in priced]
+
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                inserted = _insert_calls(rows)
+                new = [p for p in priced if p.call.call_id in inserted]
+                rollups_add(client=client, priced=new)
+            break
+        except OperationalError as exc:
+            # Racing batches lock rows in call_id order, so deadlocks should not
+            # happen; if one does (or SQLite is busy), retry the whole batch.
+            if attempt == DEADLOCK_RETRIES or not _is_transient(exc):
+                raise
+            logger.warning("calls.ingest_retry", extra={"client_id": client.pk, "attempt": attempt})
+            time.sleep(0.05 * attempt)
+
+    _after_ingest(team_ids=[team.pk])
+    outcome = IngestOutcome(
+        accepted=len(inserted),
+        duplicates=in_batch_duplicates + len(unique) - len(inserted),
+        accepted_call_ids=frozenset(inserted),
+    )
+    logger.info(
+        "calls.ingested",
+        extra={"client_id": client.pk, "team_id": team.pk, "accepted": outcome.accepted, "duplicates": outcome.duplicates},
+    )
+    return outcome
+
+
+def _after_ingest(*, team_ids: list[int]) -> None:
+    from governance.calls.tasks import calls_after_ingest
+
+    transaction.on_commit(lambda: calls_after_ingest.delay(team_ids=team_ids))
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return "deadlock" in text or "is locked" in text or "could not serialize" in text
+
+
+def _price(book: PriceBook, call: ValidCall) -> _Priced:
+    cost, source = book.price(
+        model=call.model,
+        provider=call.provider,
+        timestamp=call.timestamp,
+        input_tokens=call.input_tokens,
+        cached_input_tokens=call.cached_input_tokens,
+        output_tokens=call.output_tokens,
+    )
+    return _Priced(call=call, cost=cost, source=source)
+
+
+def _row(client: Client, p: _Priced, received_at: datetime, keep_text: bool) -> tuple:
+    c = p.call
+    return (
+        client.pk, client.team_id, c.call_id, c.timestamp, received_at, c.model, c.provider, c.task_type,
+        c.risk, c.environment, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens,
+        c.latency_ms, c.status, c.error_type, c.retries, c.fallback_from, c.decision_id,
+        c.reported_cost_usd, p.cost, p.source, c.repo,
+        redact(c.prompt) if keep_text else "", redact(c.response) if keep_text else "",
+        c.metadata_json,
+    )  # fmt: skip
+
+
+# --- bulk insert -----------------------------------------------------------------------------
+
+_TMP = "calls_ingest_tmp"
+_COLS = ", ".join(CALL_COLUMNS)
+
+
+def _insert_calls(rows: list[tuple]) -> set[str]:
+    """Insert rows; return the call_ids actually inserted (the others were duplicates)."""
+    if connection.vendor == "postgresql":
+        return _insert_calls_postgres(rows)
+    return _insert_calls_generic(rows)
+
+
+def _insert_calls_postgres(rows: list[tuple]) -> set[str]:
+    # COPY into a per-connection temporary table (emptied at commit), then one
+    # INSERT ... SELECT whose ON CONFLICT lets the unique index decide what is new.
+    # ORDER BY call_id makes racing batches take index locks in the same order.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_TMP} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
+            f"SELECT {_COLS} FROM calls_call WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {_TMP} ({_COLS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO calls_call ({_COLS}) SELECT {_COLS} FROM {_TMP} ORDER BY call_id "  # noqa: S608
+            "ON CONFLICT (client_id, call_id) DO NOTHING RETURNING call_id"
+        )
+        inserted = {r[0] for r in cursor.fetchall()}
+        cursor.execute(f"TRUNCATE {_TMP}")
+    return inserted
+
+
+def _insert_calls_generic(rows: list[tuple]) -> set[str]:
+    ops = connection.ops
+    ts_index = {CALL_COLUMNS.index("timestamp"), CALL_COLUMNS.index("received_at")}
+    dec_index = {CALL_COLUMNS.index("reported_cost_usd"), CALL_COLUMNS.index("cost_usd")}
+
+    def adapt(row: tuple) -> tuple:
+        return tuple(
+            ops.adapt_datetimefield_value(v)
+            if i in ts_index
+            else ops.adapt_decimalfield_value(v, 20, 10)
+            if i in dec_index and v is not None
+            else v
+            for i, v in enumerate(row)
+        )
+
+    placeholders = ", ".join(["%s"] * len(CALL_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TMP} AS SELECT {_COLS} FROM calls_call WHERE 0")  # noqa: S608
+        cursor.execute(f"DELETE FROM {_TMP}")  # noqa: S608
+        cursor.executemany(f"INSERT INTO {_TMP} ({_COLS}) VALUES ({placeholders})", [adapt(r) for r in rows])  # noqa: S608
+        # "WHERE true" resolves SQLite's parsing ambiguity between a join and ON CONFLICT.
+        cursor.execute(
+            f"INSERT INTO calls_call ({_COLS}) SELECT {_COLS} FROM {_TMP} WHERE true ORDER BY call_id "  # noqa: S608
+            "ON CONFLICT (client_id, call_id) DO NOTHING RETURNING call_id"
+        )
+        inserted = {r[0] for r in cursor.fetchall()}
+        cursor.execute(f"DELETE FROM {_TMP}")  # noqa: S608
+    return inserted
+
+
+# --- roll-ups --------------------------------------------------------------------------------
+
+
+def _hour(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> None:
+    """Add (or, with sign=-1, take away) calls to the hourly and daily roll-ups.
+
+    Call inside the transaction that writes the calls. Rows are upserted in key
+    order so that concurrent batches lock roll-up rows in the same order.
+    """
+    totals: dict[tuple, list[int]] = {}
+    repos: dict[tuple, list[int]] = {}
+    team_id = client.team_id
+    for p in priced:
+        c = p.call
+        hour = _hour(c.timestamp)
+        day = hour.replace(hour=0)
+        cost_e10 = usd_to_e10(p.cost) if p.cost is not None else 0
+        fallback = 1 if c.fallback_from else 0
+        measures = (
+            1, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens, cost_e10,
+            1 if p.cost is None else 0, c.latency_ms or 0, 1 if c.latency_ms is not None else 0,
+            c.retries, fallback, cost_e10 * fallback,
+        )  # fmt: skip
+        for granularity, bucket in (("hour", hour), ("day", day)):
+            key = (granularity, bucket, team_id, client.pk, c.model, c.task_type, c.environment, c.status, c.risk)
+            acc = totals.setdefault(key, [0] * len(ROLLUP_MEASURES))
+            for i, value in enumerate(measures):
+                acc[i] += sign * value
+        if c.repo:
+            acc = repos.setdefault((day.date(), team_id, c.repo), [0, 0])
+            acc[0] += sign
+            acc[1] += sign * cost_e10
+    _upsert(CallRollup._meta.db_table, ROLLUP_KEY, ROLLUP_MEASURES, totals)
+    _upsert(RepoRollup._meta.db_table, ("day", "team_id", "repo"), ("calls", "cost_usd_e10"), repos)
+
+
+def _upsert(table: str, key_cols: tuple[str, ...], measure_cols: tuple[str, ...], totals: dict) -> None:
+    if not totals:
+        return
+    ops = connection.ops
+    cols = key_cols + measure_cols
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in measure_cols)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}"
+    )
+
+    def adapt(value):
+        return ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+
+    params = [tuple(adapt(v) for v in key) + tuple(values) for key, values in sorted(totals.items(), key=_sort_key)]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _sort_key(item: tuple) -> tuple:
+    return tuple(str(v) for v in item[0])
+
+
+# --- re-pricing ------------------------------------------------------------------------------
+
+REPRICE_BATCH = 2000
+
+
+def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
+    """Price every stored call of `model` again with the current catalog, and
+    move the roll-ups by the difference. Runs in batches, each its own
+    transaction, so that ingestion is never blocked for long."""
+    run = RepriceRun.objects.create(model=model, started_at=timezone.now(), reason=reason[:255])
+    book = price_book()
+    last_id = 0
+    repriced = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Call.objects.select_for_update()
+                .select_related("client")
+                .filter(model=model, pk__gt=last_id)
+                .order_by("pk")[:REPRICE_BATCH]
+            )
+            if not batch:
+                break
+            last_id = batch[-1].pk
+            changed: list[Call] = []
+            by_client: dict[int, tuple[Client, list[_Priced], list[_Priced]]] = {}
+            for call in batch:
+                cost, source = book.price(
+                    model=call.model,
+                    provider=call.provider,
+                    timestamp=call.timestamp,
+                    input_tokens=call.input_tokens,
+                    cached_input_tokens=call.cached_input_tokens,
+                    output_tokens=call.output_tokens,
+                )
+                if cost == call.cost_usd and source == call.price_source:
+                    continue
+                view = _call_view(call)
+                entry = by_client.setdefault(call.client_id, (call.client, [], []))
+                entry[1].append(_Priced(call=view, cost=call.cost_usd, source=call.price_source))
+                entry[2].append(_Priced(call=view, cost=cost, source=source))
+                call.cost_usd, call.price_source = cost, source
+                changed.append(call)
+            if changed:
+                Call.objects.bulk_update(changed, ["cost_usd", "price_source"])
+                for client, old, new in by_client.values():
+                    rollups_add(client=client, priced=old, sign=-1)
+                    rollups_add(client=client, priced=new)
+                repriced += len(changed)
+    still_unpriced = Call.objects.filter(model=model, price_source=Source.UNPRICED).count()
+    with transaction.atomic():
+        run.finished_at = timezone.now()
+        run.calls_repriced = repriced
+        run.calls_still_unpriced = still_unpriced
+        run.save(update_fields=["finished_at", "calls_repriced", "calls_still_unpriced"])
+        audit_record(
+            action="calls.reprice",
+            target=run,
+            actor=actor,
+            reason=reason,
+            after={"model": model, "calls_repriced": repriced, "calls_still_unpriced": still_unpriced},
+        )
+    logger.info("calls.repriced", extra={"model": model, "repriced": repriced, "still_unpriced": still_unpriced})
+    return run
+
+
+def _call_view(call: Call) -> ValidCall:
+    """The fields of a stored call that roll-ups read, in the ingestion shape."""
+    return ValidCall(
+        call_id=call.call_id, timestamp=call.timestamp, model=call.model, provider=call.provider,
+        task_type=call.task_type, risk=call.risk, environment=call.environment,
+        input_tokens=call.input_tokens, cached_input_tokens=call.cached_input_tokens,
+        output_tokens=call.output_tokens, reasoning_tokens=call.reasoning_tokens,
+        latency_ms=call.latency_ms, status=call.status, error_type=call.error_type,
+        retries=call.retries, fallback_from=call.fallback_from, decision_id=call.decision_id,
+        reported_cost_usd=call.reported_cost_usd, prompt="", response="", metadata={}, metadata_json="{}",
+        repo=call.repo,
+    )  # fmt: skip

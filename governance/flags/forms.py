@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from governance.engine.flags import FlagType
+from governance.errors import FieldError
+
+JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
+
+
+class JsonField(forms.CharField):
+    """A JSON document typed into a textarea."""
+
+    def __init__(self, *, empty: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget", forms.Textarea(attrs={"rows": 6, "cols": 70, "spellcheck": "false"})
+        )
+        super().__init__(**kwargs)
+        self.empty = empty
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, indent=2) if value not in (None, [], {}) else ""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text.strip():
+            return self.empty
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+
+
+class FlagForm(forms.Form):
+    key = forms.SlugField(
+        max_length=128, help_text="Clients ask for the flag by this key; it never changes."
+    )
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 70})
+    )
+    owner = forms.CharField(required=False, max_length=150)
+    flag_type = forms.ChoiceField(label="Type", choices=[(t.value, t.value) for t in FlagType])
+    variants = JsonField(
+        empty={}, required=True, help_text='Variant name to value, e.g. {"on": true, "off": false}.'
+    )
+    default_variant = forms.CharField(
+        max_length=64, help_text="Served when the flag is on and no rule matches."
+    )
+    off_variant = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="Served when the flag is off or outside its schedule.",
+    )
+    rules = JsonField(
+        empty=[],
+        help_text='Ordered: [{"conditions": [{"attribute": "team", "operator": "in", "value": ["ci"]}], '
+        '"variant": "on"} or "split": [{"variant": "on", "weight": 10}, ...]].',
+    )
+    rollout = JsonField(
+        empty=[],
+        help_text='When no rule matches: [{"variant": "on", "weight": 10}, {"variant": "off", "weight": 90}].',
+    )
+    schedule = JsonField(
+        empty=None,
+        help_text='{"timezone": "Europe/Paris", "windows": [{"days": [1,2,3,4,5], "start": "09:00", "end": "18:00"}]}',
+    )
+    expires_at = forms.DateTimeField(
+        required=False, help_text="After this date the flag is listed as stale."
+    )
+    reason = forms.CharField(max_length=500, help_text="Why? It goes into the audit log.")
+
+    def add_service_error(self, error: FieldError) -> None:
+        """Show a service's error next to the field it names ("rules[0].split" -> rules)."""
+        name = error.field.split(".")[0].split("[")[0]
+        name = {"type": "flag_type"}.get(name, name)
+        if name in self.fields:
+            self.add_error(
+                name, f"{error.field}: {error.message}" if name != error.field else error.message
+            )
+        else:
+            self.add_error(None, str(error))
+
+
+class FlagToggleForm(forms.Form):
+    enabled = forms.TypedChoiceField(
+        choices=[("true", "on"), ("false", "off")], coerce=lambda v: v == "true"
+    )
+    reason = forms.CharField(max_length=500)

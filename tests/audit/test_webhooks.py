@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+
+import pytest
+
+from governance.audit.models import AuditEvent, WebhookDelivery
+from governance.audit.services import (
+    WebhookError,
+    webhook_backoff_seconds,
+    webhook_endpoint_create,
+    webhooks_dispatch,
+)
+from tests.audit.webhook_receiver import Receiver
+from tests.flags.factories import make_flag
+
+pytestmark = pytest.mark.django_db
+
+
+def endpoint(url, events=("*",), actor="system:tests"):
+    return webhook_endpoint_create(url=url, events=list(events), actor=actor)
+
+
+def deliver_once(statuses, capture, event="flag.toggled"):
+    """Dispatch one event to a receiver answering `statuses`; return (delivery, receiver)."""
+    with Receiver(statuses) as receiver:
+        endpoint(receiver.url)
+        with capture(execute=True):
+            webhooks_dispatch(event=event, payload={"team": "ci"})
+    return WebhookDelivery.objects.get(), receiver
+
+
+def test_flag_change__endpoint_subscribed__receives_json_signed_with_hmac(
+    admin_user, django_capture_on_commit_callbacks
+):
+    with Receiver([200]) as receiver:
+        hook = endpoint(receiver.url, events=["flag.*"])
+        with django_capture_on_commit_callbacks(execute=True):
+            make_flag(actor=admin_user, reason="pilot")
+    headers, body = receiver.requests[0]
+    timestamp = headers["X-Governor-Timestamp"]
+    expected = hmac.new(
+        hook.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-Governor-Signature"] == f"sha256={expected}"
+    assert headers["X-Governor-Event"] == "flag.created"
+    document = json.loads(body)
+    assert document["event"] == "flag.created"
+    assert document["data"]["key"] == "mini-model-for-ci"
+    assert document["data"]["actor"] == admin_user.username
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert delivery.delivered_at is not None
+
+
+def test_dispatch__patterns__only_matching_endpoints_get_a_delivery(
+    django_capture_on_commit_callbacks,
+):
+    flags_only = endpoint("http://127.0.0.1:9/flags", events=["flag.*"])
+    budgets = endpoint("http://127.0.0.1:9/budgets", events=["budget.*", "quality.alert.*"])
+    everything = endpoint("http://127.0.0.1:9/all", events=["*"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        webhooks_dispatch(event="quality.alert.regression", payload={"model": "gpt-5-codex-mini"})
+    assert set(WebhookDelivery.objects.values_list("endpoint", flat=True)) == {
+        budgets.pk,
+        everything.pk,
+    }
+    assert flags_only.deliveries.count() == 0
+    assert len(callbacks) == 1
+
+
+def test_dispatch__transaction_rolled_back__nothing_is_sent():
+    from django.db import transaction
+
+    endpoint("http://127.0.0.1:9/all")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhooks_dispatch(event="flag.toggled", payload={})
+        raise RuntimeError("the change fails")
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_delivery__server_errors_then_ok__retried_until_delivered(
+    django_capture_on_commit_callbacks,
+):
+    delivery, receiver = deliver_once(
+        [500, 503, 204], django_capture_on_commit_callbacks, "budget.threshold"
+    )
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 204)
+    # Each attempt is signed afresh but carries the same body.
+    assert len({body for _, body in receiver.requests}) == 1
+
+
+def test_delivery__endpoint_keeps_failing__stops_after_max_attempts(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.GOVERNOR_WEBHOOK_MAX_ATTEMPTS = 3
+    delivery, receiver = deliver_once([502], django_capture_on_commit_callbacks)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 3, 502)
+    assert len(receiver.requests) == 3
+
+
+def test_delivery__client_error__not_retried(django_capture_on_commit_callbacks):
+    delivery, _ = deliver_once([410], django_capture_on_commit_callbacks)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 410)
+
+
+def test_delivery__connection_refused__network_error_recorded_and_retried(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.GOVERNOR_WEBHOOK_MAX_ATTEMPTS = 2
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    endpoint(f"http://127.0.0.1:{closed_port}/hook")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks_dispatch(event="flag.toggled", payload={})
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 2, None)
+    assert "refused" in delivery.last_error.lower()
+
+
+def test_backoff__successive_attempts__doubles_from_the_base(settings):
+    settings.GOVERNOR_WEBHOOK_BACKOFF_SECONDS = 10
+    assert [webhook_backoff_seconds(attempt=n) for n in range(1, 6)] == [10, 20, 40, 80, 160]
+    assert webhook_backoff_seconds(attempt=30) == 3600
+
+
+def test_endpoint_create__not_http__refused_naming_url():
+    with pytest.raises(WebhookError) as caught:
+        endpoint("file:///etc/passwd")
+    assert caught.value.field == "url"
+
+
+def test_endpoint_create__audited_without_the_secret(admin_user):
+    hook = endpoint("https://hooks.example.com/governor", actor=admin_user)
+    event = AuditEvent.objects.get(action="webhook.created")
+    assert event.actor == admin_user
+    assert hook.secret not in json.dumps(event.after)
+
+
+def test_deliver_task__on_a_worker_after_a_5xx__retries_later_with_backoff(settings, monkeypatch):
+    from governance.audit import tasks
+
+    settings.GOVERNOR_WEBHOOK_BACKOFF_SECONDS = 7
+    scheduled = []
+
+    def fake_retry(*, countdown):
+        scheduled.append(countdown)
+        return RuntimeError("retry scheduled")
+
+    monkeypatch.setattr(tasks.webhook_deliver, "retry", fake_retry)
+    with Receiver([503]) as receiver:
+        endpoint(receiver.url)
+        webhooks_dispatch(event="flag.toggled", payload={})
+        delivery = WebhookDelivery.objects.get()
+        with pytest.raises(RuntimeError):
+            tasks.webhook_deliver(delivery.pk)  # called like a worker would, not eagerly
+        with pytest.raises(RuntimeError):
+            tasks.webhook_deliver(delivery.pk)
+    assert scheduled == [7, 14]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 2)
+
+
+def test_deliver_task__delivery_already_delivered__not_sent_again(
+    django_capture_on_commit_callbacks,
+):
+    from governance.audit.tasks import webhook_deliver
+
+    delivery, receiver = deliver_once([200], django_capture_on_commit_callbacks)
+    assert webhook_deliver(delivery.pk) == "skipped"
+    assert len(receiver.requests) == 1
