@@ -29,7 +29,7 @@ def cell_display(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.6f}".rstrip("0")
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, date):
