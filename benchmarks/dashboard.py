@@ -4,7 +4,7 @@
 
 Loads calls straight into PostgreSQL with COPY (not through the API), builds
 the roll-ups the ingestion path keeps (hourly and daily call roll-ups,
-repository roll-ups, the cost histogram) with one INSERT ... SELECT each,
+repository roll-ups, the dashboard's daily roll-up and cost histogram) with one INSERT ... SELECT each,
 then measures the server time of every dashboard page (Django's request
 handling, in process, median of --repeat runs after a warm-up) at the small
 size and again after growing the data to the large size. The baseline is the
@@ -59,7 +59,16 @@ def _usd(e10: int) -> str:
     return f"{e10 // 10**10}.{e10 % 10**10:010d}"
 
 
-def copy_calls(cursor, *, clients: list[tuple[int, int, str]], n: int, first_id: int, days: int, now: datetime, seed: int):
+def copy_calls(
+    cursor,
+    *,
+    clients: list[tuple[int, int, str]],
+    n: int,
+    first_id: int,
+    days: int,
+    now: datetime,
+    seed: int,
+):
     """COPY n generated calls into calls_call, in chunks of text."""
     rng = random.Random(seed)
     start = now - timedelta(days=days)
@@ -70,7 +79,11 @@ def copy_calls(cursor, *, clients: list[tuple[int, int, str]], n: int, first_id:
         for i in range(first_id, first_id + n):
             client_id, team_id, client_name = clients[rng.randrange(len(clients))]
             task = TASKS[rng.randrange(len(TASKS))]
-            model = MINI if task in ("boilerplate", "completion", "test_generation") and rng.random() < 0.7 else FULL
+            model = (
+                MINI
+                if task in ("boilerplate", "completion", "test_generation") and rng.random() < 0.7
+                else FULL
+            )
             ts = start + timedelta(seconds=rng.randrange(span))
             inp = rng.randrange(500, 30_000)
             cached = inp // rng.choice((2, 3, 5, 10))
@@ -107,22 +120,34 @@ INSERT INTO calls_reporollup (day, team_id, repo, calls, cost_usd_e10)
 SELECT (timestamp AT TIME ZONE 'UTC')::date, team_id, repo, count(*), coalesce(sum((cost_usd * 10000000000)::bigint), 0)
 FROM calls_call WHERE repo <> '' GROUP BY 1, 2, 3
 """
+DAILY_SQL = """
+INSERT INTO dashboard_dailyrollup (bucket, team_id, client_id, model, task_type, environment, calls, input_tokens,
+    cached_input_tokens, output_tokens, reasoning_tokens, cost_usd_e10, unpriced_calls, error_calls, latency_ms_sum,
+    latency_count, retries, fallback_calls, fallback_cost_usd_e10)
+SELECT bucket, team_id, client_id, model, task_type, environment, sum(calls), sum(input_tokens),
+    sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd_e10), sum(unpriced_calls),
+    coalesce(sum(calls) FILTER (WHERE status <> 'ok'), 0), sum(latency_ms_sum), sum(latency_count), sum(retries),
+    sum(fallback_calls), sum(fallback_cost_usd_e10)
+FROM calls_callrollup WHERE granularity = 'day' GROUP BY 1, 2, 3, 4, 5, 6
+"""
 # The same buckets as governance.dashboard.histogram.cost_bin (log10 in SQL).
 HISTOGRAM_SQL = """
-INSERT INTO dashboard_costhistogramrollup (bucket, team_id, model, task_type, environment, bin, calls, cost_usd_e10,
-    max_cost_usd_e10)
-SELECT date_trunc('day', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, model, task_type, environment,
+INSERT INTO dashboard_costhistogramrollup (bucket, team_id, model, bin, calls, cost_usd_e10, max_cost_usd_e10)
+SELECT date_trunc('day', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, model,
     CASE WHEN cost_usd <= 0 THEN 0 WHEN cost_usd < 0.000001 THEN 1
          ELSE least(90, floor(log(cost_usd / 0.000001) * 10)::int + 1) END,
     count(*), sum((cost_usd * 10000000000)::bigint), max((cost_usd * 10000000000)::bigint)
-FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 """
 
 
 def rebuild_rollups(cursor) -> None:
-    cursor.execute("TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup")
+    cursor.execute(
+        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup"
+    )
     cursor.execute(ROLLUP_SQL, {"g": "hour"})
     cursor.execute(ROLLUP_SQL, {"g": "day"})
+    cursor.execute(DAILY_SQL)
     cursor.execute(REPO_SQL)
     cursor.execute(HISTOGRAM_SQL)
     cursor.execute("ANALYZE")
@@ -144,10 +169,14 @@ def measure(client, *, repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=5_000_000, help="the large size")
-    parser.add_argument("--days", type=int, default=90, help="calls spread over this many days up to now")
+    parser.add_argument(
+        "--days", type=int, default=90, help="calls spread over this many days up to now"
+    )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
@@ -169,7 +198,13 @@ def main() -> None:
     from tests.accounts.factories import UserFactory
 
     full = model_upsert(name=FULL, provider="openai", tier="full", priced_as="gpt-5")
-    model_upsert(name=MINI, provider="openai", tier="mini", priced_as="gpt-5.1-codex-mini", full_counterpart=full)
+    model_upsert(
+        name=MINI,
+        provider="openai",
+        tier="mini",
+        priced_as="gpt-5.1-codex-mini",
+        full_counterpart=full,
+    )
     clients = []
     for slug in TEAMS:
         team = team_create(slug=slug, name=slug.title())
@@ -185,7 +220,15 @@ def main() -> None:
     for size in (args.small, args.calls):
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            copy_calls(cursor.cursor, clients=clients, n=size - loaded, first_id=loaded, days=args.days, now=now, seed=size)
+            copy_calls(
+                cursor.cursor,
+                clients=clients,
+                n=size - loaded,
+                first_id=loaded,
+                days=args.days,
+                now=now,
+                seed=size,
+            )
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -195,7 +238,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM calls_callrollup WHERE granularity = 'day'")
             (daily_rows,) = cursor.fetchone()
-        print(f"{size:,} calls: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, {daily_rows:,} daily roll-up rows")
+        print(
+            f"{size:,} calls: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, {daily_rows:,} daily roll-up rows"
+        )
         results[size] = measure(browser, repeat=args.repeat)
         for name, ms in results[size].items():
             print(f"  {name:28} {ms:8.1f} ms")
@@ -209,7 +254,9 @@ def main() -> None:
         "| --- | ---: | ---: | ---: |",
     ]
     for name, _ in PAGES:
-        lines.append(f"| {name} | {small[name]:.1f} | {large[name]:.1f} | {large[name] / small[name]:.2f} |")
+        lines.append(
+            f"| {name} | {small[name]:.1f} | {large[name]:.1f} | {large[name] / small[name]:.2f} |"
+        )
     worst = max(large.values())
     worst_ratio = max(large[n] / small[n] for n, _ in PAGES)
     lines += [

@@ -16,8 +16,14 @@ from datetime import date, timedelta
 
 import plotly.graph_objects as go
 
-from governance.calls.selectors import FallbackPoint, ModelSpend, SpendPoint
-from governance.dashboard.selectors import CostPercentiles, MiniSaving, TaskMove
+from governance.dashboard.selectors import (
+    CostPercentiles,
+    FallbackPoint,
+    MiniSaving,
+    ModelSpend,
+    SpendPoint,
+    TaskMove,
+)
 
 PALETTE = ["#2f5bd3", "#e07b39", "#2f855a", "#8e44ad", "#c0392b", "#16a085", "#b7791f", "#5b6475"]
 _LAYOUT = {

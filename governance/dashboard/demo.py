@@ -1,6 +1,6 @@
-"""Demo data for the dashboard: the cost histogram of the demo's calls.
+"""Demo data for the dashboard: its roll-ups of the demo's calls.
 
-The histogram is rebuilt from the stored calls for the last 90 days, so the
+They are rebuilt from the stored calls for the last 90 days, so the
 loader is safe to run again and correct whether or not the ingestion path
 already counted the calls.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from governance.dashboard.services import rollups_cost_histogram_rebuild
+from governance.dashboard.services import rollups_dashboard_rebuild
 
 
 def load(*, rng, now, out) -> None:
-    counted = rollups_cost_histogram_rebuild(start=now - timedelta(days=90), end=now + timedelta(days=1))
-    out.write(f"demo: cost histogram rebuilt from {counted} priced calls")
+    counted = rollups_dashboard_rebuild(start=now - timedelta(days=90), end=now + timedelta(days=1))
+    out.write(f"demo: roll-ups rebuilt from {counted} calls")

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.utils import timezone
 
-from governance.calls.selectors import RollupFilter
+from governance.dashboard.selectors import RollupFilter
 
 RANGES = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_RANGE = "30d"

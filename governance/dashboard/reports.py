@@ -15,10 +15,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from governance.calls import selectors as calls_selectors
-from governance.calls.selectors import RollupFilter
-from governance.dashboard import charts
-from governance.dashboard import selectors as dash_selectors
+from governance.dashboard import charts, selectors
+from governance.dashboard.selectors import RollupFilter
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,15 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
     """Spend today / this month / versus last month, calls, cost per call,
     the mini model's share and fallbacks. Queries: 4 summaries, 2 for the
     models (roll-ups + catalog tiers), 1 for the trend."""
-    today_sum = calls_selectors.spend_summary(filters=filters.with_range(start=today, end=today))
-    month_sum = calls_selectors.spend_summary(
+    today_sum = selectors.spend_summary(filters=filters.with_range(start=today, end=today))
+    month_sum = selectors.spend_summary(
         filters=filters.with_range(start=_month_start(today), end=today)
     )
     lm_start, lm_end = _same_period_last_month(today)
-    last_sum = calls_selectors.spend_summary(filters=filters.with_range(start=lm_start, end=lm_end))
-    range_sum = calls_selectors.spend_summary(filters=filters)
-    by_model = calls_selectors.spend_by_model(filters=filters)
-    trend = calls_selectors.spend_by_day(filters=filters, stack_by="model")
+    last_sum = selectors.spend_summary(filters=filters.with_range(start=lm_start, end=lm_end))
+    range_sum = selectors.spend_summary(filters=filters)
+    by_model = selectors.spend_by_model(filters=filters)
+    trend = selectors.spend_by_day(filters=filters, stack_by="model")
     mini_calls = sum(m.calls for m in by_model if m.tier == "mini")
     change = None
     if last_sum.cost_usd:
@@ -188,13 +186,13 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
 def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
     """Queries: trend, summary, cost histogram, top clients, top repos,
     fallbacks per day, models (+ catalog tiers)."""
-    trend = calls_selectors.spend_by_day(filters=filters, stack_by=stack_by)
-    summary = calls_selectors.spend_summary(filters=filters)
-    percentiles = dash_selectors.cost_per_call_percentiles(filters=filters)
-    clients = calls_selectors.spend_top_clients(filters=filters)
-    repos = calls_selectors.spend_top_repos(filters=filters)
-    fallbacks = calls_selectors.spend_fallbacks_by_day(filters=filters)
-    by_model = calls_selectors.spend_by_model(filters=filters)
+    trend = selectors.spend_by_day(filters=filters, stack_by=stack_by)
+    summary = selectors.spend_summary(filters=filters)
+    percentiles = selectors.cost_per_call_percentiles(filters=filters)
+    clients = selectors.spend_top_clients(filters=filters)
+    repos = selectors.spend_top_repos(filters=filters)
+    fallbacks = selectors.spend_fallbacks_by_day(filters=filters)
+    by_model = selectors.spend_by_model(filters=filters)
     label = stack_by.replace("_", " ").capitalize()
     return Page(
         key="spend",
@@ -233,7 +231,8 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
                     ("max_usd", "Max (USD)"),
                 ],
                 _rows(percentiles, ["model", "calls", "mean_usd", "p50_usd", "p95_usd", "max_usd"]),
-                note="p50 and p95 are read from a log-spaced histogram, exact to within 13 %; the max is exact.",
+                note="p50 and p95 are read from a log-spaced histogram, exact to within 13 %; the max is exact. "
+                "Follows the time range, team and model filters only.",
             ),
             Table(
                 "top_clients",
@@ -284,7 +283,7 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
 
 def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
     """Queries: catalog siblings, admin prices, roll-up tokens."""
-    savings = dash_selectors.savings_summary(filters=filters)
+    savings = selectors.savings_summary(filters=filters)
     monthly = sum(
         (m.monthly_saving_usd for m in savings.moves if m.monthly_saving_usd > 0), Decimal(0)
     )

@@ -18,18 +18,19 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.catalog.pricing import usd_to_e10
 from governance.dashboard.histogram import cost_bin
-from governance.dashboard.models import CostHistogramRollup, ExportJob, ExportStatus
+from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob, ExportStatus
 
 logger = logging.getLogger("governance.dashboard")
 
-_HIST_TABLE = CostHistogramRollup._meta.db_table
-
-
-@dataclass
-class _HistCell:
-    calls: int
-    cost_e10: int
-    max_e10: int
+HIST_KEY = ("bucket", "team_id", "model", "bin")
+HIST_SUMS = ("calls", "cost_usd_e10")
+HIST_MAX = ("max_cost_usd_e10",)
+DAILY_KEY = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
+DAILY_SUMS = (
+    "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
+    "unpriced_calls", "error_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls",
+    "fallback_cost_usd_e10",
+)  # fmt: skip
 
 
 def _day_start(ts: datetime) -> datetime:
@@ -37,119 +38,148 @@ def _day_start(ts: datetime) -> datetime:
     return datetime.combine(ts.date(), time.min, tzinfo=UTC)
 
 
-def _cells(calls: Iterable[Any]) -> dict[tuple, _HistCell]:
-    cells: dict[tuple, _HistCell] = {}
-    for call in calls:
-        if call.cost_usd is None:
-            continue
-        cost = Decimal(call.cost_usd)
-        e10 = usd_to_e10(cost)
-        key = (
-            _day_start(call.timestamp),
-            call.team_id,
-            call.model,
-            call.task_type,
-            call.environment,
-            cost_bin(cost),
-        )
-        cell = cells.get(key)
-        if cell is None:
-            cells[key] = _HistCell(calls=1, cost_e10=e10, max_e10=e10)
-        else:
-            cell.calls += 1
-            cell.cost_e10 += e10
-            cell.max_e10 = max(cell.max_e10, e10)
-    return cells
-
-
 @dataclass(frozen=True)
-class CostSample:
-    """The fields of a call the histogram needs, for callers that hold no Call
-    instance (the ingestion path holds validated records and their prices)."""
+class DashboardSample:
+    """The fields of a stored call the dashboard's roll-ups need, for callers
+    that hold no Call instance (the ingestion path holds validated records
+    and their prices). Call instances have the same attributes."""
 
     timestamp: datetime
     team_id: int
+    client_id: int
     model: str
     task_type: str
     environment: str
     cost_usd: Decimal | None
+    status: str = "ok"
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    latency_ms: int | None = None
+    retries: int = 0
+    fallback_from: str = ""
 
 
-def rollups_cost_histogram_add(*, calls: Iterable[Any]) -> int:
-    """Count newly stored calls into the cost histogram.
+def _cells(calls: Iterable[Any]) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+    daily: dict[tuple, list[int]] = {}
+    hist: dict[tuple, list[int]] = {}
+    for c in calls:
+        day = _day_start(c.timestamp)
+        priced = c.cost_usd is not None
+        e10 = usd_to_e10(Decimal(c.cost_usd)) if priced else 0
+        fallback = 1 if c.fallback_from else 0
+        measures = (
+            1, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens, e10,
+            0 if priced else 1, 0 if c.status == "ok" else 1, c.latency_ms or 0,
+            0 if c.latency_ms is None else 1, c.retries, fallback, e10 * fallback,
+        )  # fmt: skip
+        acc = daily.setdefault(
+            (day, c.team_id, c.client_id, c.model, c.task_type, c.environment),
+            [0] * len(DAILY_SUMS),
+        )
+        for i, value in enumerate(measures):
+            acc[i] += value
+        if priced:
+            cell = hist.setdefault(
+                (day, c.team_id, c.model, cost_bin(Decimal(c.cost_usd))), [0, 0, 0]
+            )
+            cell[0] += 1
+            cell[1] += e10
+            cell[2] = max(cell[2], e10)
+    return daily, hist
 
-    Call it on the ingestion path, inside the transaction that stores the
-    calls and with exactly the calls that were inserted (not the duplicates
-    a retried batch skipped), so the histogram stays exact. Takes Call
-    instances or `CostSample`s (anything with timestamp, team_id, model,
-    task_type, environment and cost_usd); unpriced calls are skipped.
-    Returns the number of histogram cells touched.
-    """
-    cells = _cells(calls)
+
+def _upsert(
+    model: type, key: tuple[str, ...], sums: tuple[str, ...], maxes: tuple[str, ...], cells: dict
+) -> None:
+    """An additive upsert: concurrent batches touching the same row both land,
+    which a read-modify-write in Python would not guarantee. Rows go in key
+    order so racing batches lock them in the same order."""
     if not cells:
-        return 0
-    table = connection.ops.quote_name(_HIST_TABLE)
-    # An additive upsert: concurrent batches touching the same cell both
-    # land, which a read-modify-write in Python would not guarantee. Cells
-    # are written in key order so racing batches lock rows in the same order.
-    # The table name comes from the model's Meta; every value is a parameter.
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = key + sums + maxes
+    updates = [f"{c} = {table}.{c} + excluded.{c}" for c in sums] + [
+        f"{c} = CASE WHEN excluded.{c} > {table}.{c} THEN excluded.{c} ELSE {table}.{c} END"
+        for c in maxes
+    ]
+    # Table and column names come from the code above; every value is a parameter.
     sql = (
-        f"INSERT INTO {table} (bucket, team_id, model, task_type, environment, bin, calls, cost_usd_e10,"  # noqa: S608
-        " max_cost_usd_e10) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (bucket, team_id, model, task_type, environment, bin) DO UPDATE SET"
-        f" calls = {table}.calls + excluded.calls,"
-        f" cost_usd_e10 = {table}.cost_usd_e10 + excluded.cost_usd_e10,"
-        f" max_cost_usd_e10 = CASE WHEN excluded.max_cost_usd_e10 > {table}.max_cost_usd_e10"
-        f" THEN excluded.max_cost_usd_e10 ELSE {table}.max_cost_usd_e10 END"
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}"
     )
     adapt = connection.ops.adapt_datetimefield_value
     params = [
-        (
-            adapt(bucket),
-            team_id,
-            model,
-            task_type,
-            environment,
-            k,
-            cell.calls,
-            cell.cost_e10,
-            cell.max_e10,
-        )
-        for (bucket, team_id, model, task_type, environment, k), cell in sorted(
-            cells.items(), key=lambda kv: tuple(str(v) for v in kv[0])
-        )
+        (adapt(k[0]), *k[1:], *values)
+        for k, values in sorted(cells.items(), key=lambda kv: tuple(map(str, kv[0])))
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-    return len(cells)
 
 
-def rollups_cost_histogram_rebuild(
-    *, start: datetime, end: datetime, chunk_size: int = 5000
-) -> int:
-    """Rebuild the histogram for [start, end) (whole UTC days) from the raw
-    calls, e.g. after a re-pricing or for data loaded without the ingestion
-    path. Returns the number of calls counted."""
+def rollups_dashboard_add(*, calls: Iterable[Any]) -> int:
+    """Count newly stored calls into the dashboard's roll-ups: the slim daily
+    roll-up (DailyRollup) and the cost histogram (CostHistogramRollup).
+
+    Call it on the ingestion path, inside the transaction that stores the
+    calls and with exactly the calls that were inserted (not the duplicates
+    a retried batch skipped), so both stay exact. Takes Call instances or
+    `DashboardSample`s. Returns the number of calls counted.
+    """
+    calls = list(calls)
+    daily, hist = _cells(calls)
+    with transaction.atomic():
+        _upsert(DailyRollup, DAILY_KEY, DAILY_SUMS, (), daily)
+        _upsert(CostHistogramRollup, HIST_KEY, HIST_SUMS, HIST_MAX, hist)
+    return len(calls)
+
+
+# The name the ingestion path was told about; both roll-ups move together.
+rollups_cost_histogram_add = rollups_dashboard_add
+
+
+def rollups_dashboard_rebuild(*, start: datetime, end: datetime, chunk_size: int = 5000) -> int:
+    """Rebuild the dashboard's roll-ups for [start, end) (whole UTC days) from
+    the raw calls, e.g. after a re-pricing or for data loaded without the
+    ingestion path. Returns the number of calls counted."""
     from governance.calls.models import Call
 
     start, end = _day_start(start), _day_start(end)
     counted = 0
     with transaction.atomic():
         CostHistogramRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
+        DailyRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
         qs = (
-            Call.objects.filter(timestamp__gte=start, timestamp__lt=end, cost_usd__isnull=False)
-            .only("timestamp", "team_id", "model", "task_type", "environment", "cost_usd")
+            Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+            .only(
+                "timestamp",
+                "team",
+                "client",
+                "model",
+                "task_type",
+                "environment",
+                "cost_usd",
+                "status",
+                "input_tokens",
+                "cached_input_tokens",
+                "output_tokens",
+                "reasoning_tokens",
+                "latency_ms",
+                "retries",
+                "fallback_from",
+            )  # fmt: skip
             .order_by("pk")
         )
         batch: list[Any] = []
         for call in qs.iterator(chunk_size=chunk_size):
             batch.append(call)
             if len(batch) >= chunk_size:
-                rollups_cost_histogram_add(calls=batch)
+                rollups_dashboard_add(calls=batch)
                 counted += len(batch)
                 batch = []
         if batch:
-            rollups_cost_histogram_add(calls=batch)
+            rollups_dashboard_add(calls=batch)
             counted += len(batch)
     return counted
 
@@ -203,8 +233,8 @@ def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
     """Write the export file, moving `rows_done` as it goes. Safe to run again:
     only a pending job is claimed (a conditional update), so a redelivered
     task does not write the file twice."""
-    from governance.calls.selectors import calls_filter
     from governance.dashboard.filters import filter_from_query
+    from governance.dashboard.selectors import calls_filter
 
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
         status=ExportStatus.RUNNING

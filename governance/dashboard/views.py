@@ -17,11 +17,10 @@ from django.views import View
 
 from governance.accounts import roles
 from governance.accounts.permissions import ReaderRequiredMixin
-from governance.calls.selectors import STACK_DIMENSIONS, RollupFilter
 from governance.dashboard import reports
 from governance.dashboard.filters import RANGES, FilterError, filter_from_query, filter_querystring
 from governance.dashboard.models import ExportJob, ExportStatus
-from governance.dashboard.selectors import filter_options
+from governance.dashboard.selectors import STACK_DIMENSIONS, RollupFilter, filter_options
 from governance.dashboard.services import export_job_create, exports_dir
 
 

@@ -16,7 +16,13 @@ from tests.accounts.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
-PAGES = {"overview": "/", "spend": "/spend/", "savings": "/savings/", "exports": "/exports/", "flags": "/flags/"}
+PAGES = {
+    "overview": "/",
+    "spend": "/spend/",
+    "savings": "/savings/",
+    "exports": "/exports/",
+    "flags": "/flags/",
+}
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 pytestmark = [
@@ -137,7 +143,9 @@ def test_browser__phone__overview_readable_without_sideways_scrolling(org, live_
     page.locator(".plot .main-svg").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "phone-overview.png"), full_page=True)
 
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0
     assert errors == []
     context.close()

@@ -1,4 +1,4 @@
-"""rollups_cost_histogram_add, the function the ingestion path calls."""
+"""rollups_dashboard_add, the function the ingestion path calls."""
 
 from __future__ import annotations
 
@@ -6,26 +6,27 @@ from decimal import Decimal
 
 import pytest
 
-from governance.dashboard.models import CostHistogramRollup
-from governance.dashboard.services import CostSample, rollups_cost_histogram_add
-from tests.accounts.factories import TeamFactory
+from governance.dashboard.models import CostHistogramRollup, DailyRollup
+from governance.dashboard.services import DashboardSample, rollups_dashboard_add
+from tests.accounts.factories import ClientFactory
 from tests.dashboard.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 
 
-def _sample(team, cost):
-    return CostSample(
-        timestamp=NOW, team_id=team.pk, model="gpt-5-codex", task_type="review", environment="ci",
-        cost_usd=Decimal(cost) if cost is not None else None,
+def _sample(client, cost):
+    team = client.team
+    return DashboardSample(
+        timestamp=NOW, team_id=team.pk, client_id=client.pk, model="gpt-5-codex", task_type="review",
+        environment="ci", cost_usd=Decimal(cost) if cost is not None else None,
     )  # fmt: skip
 
 
 def test_histogram_add__two_batches_in_one_bucket__counts_add_up_and_max_is_kept():
-    team = TeamFactory()
+    client = ClientFactory()
 
-    rollups_cost_histogram_add(calls=[_sample(team, "0.0101"), _sample(team, "0.0102")])
-    rollups_cost_histogram_add(calls=[_sample(team, "0.0100")])
+    rollups_dashboard_add(calls=[_sample(client, "0.0101"), _sample(client, "0.0102")])
+    rollups_dashboard_add(calls=[_sample(client, "0.0100")])
 
     (cell,) = CostHistogramRollup.objects.all()
     assert cell.calls == 3
@@ -33,8 +34,9 @@ def test_histogram_add__two_batches_in_one_bucket__counts_add_up_and_max_is_kept
     assert cell.max_cost_usd_e10 == 102_000_000
 
 
-def test_histogram_add__unpriced_calls__not_counted():
-    touched = rollups_cost_histogram_add(calls=[_sample(TeamFactory(), None)])
+def test_histogram_add__unpriced_call__counted_as_a_call_but_not_in_the_histogram():
+    rollups_dashboard_add(calls=[_sample(ClientFactory(), None)])
 
-    assert touched == 0
+    (day,) = DailyRollup.objects.all()
+    assert (day.calls, day.unpriced_calls, day.cost_usd_e10) == (1, 1, 0)
     assert not CostHistogramRollup.objects.exists()

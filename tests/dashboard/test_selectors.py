@@ -8,11 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from governance.calls import selectors
 from governance.calls.models import Call
-from governance.calls.selectors import RollupFilter
-from governance.dashboard import histogram
-from governance.dashboard.selectors import cost_per_call_percentiles, savings_summary
+from governance.dashboard import histogram, selectors
+from governance.dashboard.selectors import RollupFilter, cost_per_call_percentiles, savings_summary
 from tests.dashboard.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -174,23 +172,23 @@ def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
     assert stored == dict(expected)
 
 
-def test_cost_histogram_rebuild__from_raw_calls__gives_the_same_histogram(org):
-    from governance.dashboard.models import CostHistogramRollup
-    from governance.dashboard.services import rollups_cost_histogram_rebuild
+def test_dashboard_rebuild__from_raw_calls__gives_the_same_rollups(org):
+    from governance.dashboard.models import CostHistogramRollup, DailyRollup
+    from governance.dashboard.services import rollups_dashboard_rebuild
 
     def snapshot():
-        return sorted(
-            CostHistogramRollup.objects.values_list(
-                "bucket", "team_id", "model", "task_type", "environment", "bin", "calls"
-            )
+        hist = CostHistogramRollup.objects.values_list(
+            "bucket", "team_id", "model", "bin", "calls", "max_cost_usd_e10"
         )
+        daily = DailyRollup.objects.values_list(
+            "bucket", "client_id", "model", "task_type", "calls", "cost_usd_e10"
+        )
+        return sorted(hist), sorted(daily)
 
     before = snapshot()
-    counted = rollups_cost_histogram_rebuild(
-        start=NOW - timedelta(days=40), end=NOW + timedelta(days=1)
-    )
+    counted = rollups_dashboard_rebuild(start=NOW - timedelta(days=40), end=NOW + timedelta(days=1))
 
-    assert counted == 31
+    assert counted == 32
     assert snapshot() == before
 
 
@@ -246,3 +244,30 @@ def test_savings_summary__new_admin_price_for_the_full_model__savings_follow_it(
         for c in mini_calls
     )
     assert achieved.cost_at_full_rate_usd == at_full.quantize(Decimal("0.000001"))
+
+
+_MEASURES = ("calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
+             "unpriced_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls", "fallback_cost_usd_e10")  # fmt: skip
+
+
+def test_dashboard_daily_rollup__equals_the_call_rollups_summed_over_status_and_risk(org):
+    from django.db.models import Sum
+
+    from governance.calls.models import CallRollup
+    from governance.dashboard.models import DailyRollup
+
+    dims = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
+    ours = {
+        tuple(r[d] for d in dims): tuple(r[m] for m in _MEASURES)
+        for r in DailyRollup.objects.values(*dims, *_MEASURES)
+    }
+    theirs = {
+        tuple(r[d] for d in dims): tuple(r[m] for m in _MEASURES)
+        for r in CallRollup.objects.filter(granularity="day")
+        .values(*dims)
+        .annotate(**{m: Sum(m) for m in _MEASURES})
+        .values(*dims, *_MEASURES)
+    }
+
+    assert ours == theirs
+    assert sum(v[0] for v in ours.values()) == Call.objects.count()
