@@ -211,29 +211,47 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
     Call inside the transaction that writes the calls. Rows are upserted in key
     order so that concurrent batches lock roll-up rows in the same order.
     """
-    totals: dict[tuple, list[int]] = {}
+    hourly: dict[tuple, list[int]] = {}
     repos: dict[tuple, list[int]] = {}
-    team_id = client.team_id
+    width = len(ROLLUP_MEASURES)
     for p in priced:
         c = p.call
-        hour = _hour(c.timestamp)
-        day = hour.replace(hour=0)
         cost_e10 = usd_to_e10(p.cost) if p.cost is not None else 0
         fallback = 1 if c.fallback_from else 0
-        measures = (
-            1, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens, cost_e10,
-            1 if p.cost is None else 0, c.latency_ms or 0, 1 if c.latency_ms is not None else 0,
-            c.retries, fallback, cost_e10 * fallback,
-        )  # fmt: skip
-        for granularity, bucket in (("hour", hour), ("day", day)):
-            key = (granularity, bucket, team_id, client.pk, c.model, c.task_type, c.environment, c.status, c.risk)
-            acc = totals.setdefault(key, [0] * len(ROLLUP_MEASURES))
-            for i, value in enumerate(measures):
-                acc[i] += sign * value
+        hour = _hour(c.timestamp)
+        acc = hourly.get(key := (hour, c.model, c.task_type, c.environment, c.status, c.risk))
+        if acc is None:
+            acc = hourly[key] = [0] * width
+        acc[0] += sign
+        acc[1] += sign * c.input_tokens
+        acc[2] += sign * c.cached_input_tokens
+        acc[3] += sign * c.output_tokens
+        acc[4] += sign * c.reasoning_tokens
+        acc[5] += sign * cost_e10
+        acc[6] += sign if p.cost is None else 0
+        if c.latency_ms is not None:
+            acc[7] += sign * c.latency_ms
+            acc[8] += sign
+        acc[9] += sign * c.retries
+        if fallback:
+            acc[10] += sign
+            acc[11] += sign * cost_e10
         if c.repo:
-            acc = repos.setdefault((day.date(), team_id, c.repo), [0, 0])
-            acc[0] += sign
-            acc[1] += sign * cost_e10
+            racc = repos.setdefault((hour.date(), client.team_id, c.repo), [0, 0])
+            racc[0] += sign
+            racc[1] += sign * cost_e10
+    # Daily rows are the sums of the hourly rows of the same UTC day.
+    totals: dict[tuple, list[int]] = {}
+    team_id, client_id = client.team_id, client.pk
+    for (hour, *dims), values in hourly.items():
+        totals[("hour", hour, team_id, client_id, *dims)] = values
+        day_key = ("day", hour.replace(hour=0), team_id, client_id, *dims)
+        day = totals.get(day_key)
+        if day is None:
+            totals[day_key] = list(values)
+        else:
+            for i, value in enumerate(values):
+                day[i] += value
     _upsert(CallRollup._meta.db_table, ROLLUP_KEY, ROLLUP_MEASURES, totals)
     _upsert(RepoRollup._meta.db_table, ("day", "team_id", "repo"), ("calls", "cost_usd_e10"), repos)
 
@@ -241,24 +259,23 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
 def _upsert(table: str, key_cols: tuple[str, ...], measure_cols: tuple[str, ...], totals: dict) -> None:
     if not totals:
         return
-    ops = connection.ops
     cols = key_cols + measure_cols
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in measure_cols)
     sql = (
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
         f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}"
     )
-
-    def adapt(value):
-        return ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
-
-    params = [tuple(adapt(v) for v in key) + tuple(values) for key, values in sorted(totals.items(), key=_sort_key)]
+    # Keys hold the same types position by position, so they sort as they are.
+    ordered = sorted(totals.items(), key=lambda item: item[0])
+    if connection.vendor == "postgresql":
+        params = [key + tuple(values) for key, values in ordered]
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values) for key, values in ordered
+        ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def _sort_key(item: tuple) -> tuple:
-    return tuple(str(v) for v in item[0])
 
 
 # --- re-pricing ------------------------------------------------------------------------------
