@@ -119,7 +119,7 @@ def cost_percentiles_chart(*, rows: list[CostPercentiles]) -> Chart:
             traces,
             barmode="group",
             hovermode="closest",
-            yaxis={"type": "log", "gridcolor": "#eef0f4"},
+            yaxis={"type": "log", "gridcolor": "#eef0f4", "dtick": 1, "tickformat": "$.2~g"},
         ),
         empty=not rows,
         table="cost_per_call",

@@ -100,6 +100,14 @@ def test_browser__manager__sees_every_page_drawn_and_no_change_buttons(org, live
 
     page.goto(f"{live_server.url}/savings/")
     assert page.get_by_text("Draft a policy change").count() == 0
+
+    # A long export: requested here, written by Celery, followed by a progress bar.
+    page.goto(f"{live_server.url}/exports/")
+    page.get_by_role("button", name="Export calls as CSV").click()
+    page.wait_for_url("**/exports/*/")
+    page.locator("#export-download:not([hidden])").wait_for(timeout=10_000)
+    assert page.locator('[role="progressbar"]').get_attribute("aria-valuenow") == "100"
+    page.screenshot(path=str(SHOTS / "manager-export-done.png"), full_page=True)
     page.goto(f"{live_server.url}/flags/")
     assert page.locator("form.toggle").count() == 0
     context.close()
