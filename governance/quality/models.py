@@ -1,1 +1,147 @@
-from django.db import models  # noqa: F401
+from django.db import models
+
+
+class Outcome(models.TextChoices):
+    """What happened to a generated-test job ("mini proposes, full validates")."""
+
+    PROMOTED = "promoted", "Promoted (tests passed and were kept)"
+    ESCALATED = "escalated", "Escalated (tests failed; the work went to the full model)"
+
+
+class Source(models.TextChoices):
+    JSON = "json", "JSON counts"
+    JUNIT = "junit", "JUnit XML report"
+
+
+class TestRun(models.Model):
+    """The CI outcome of one batch of generated tests.
+
+    Written only by `test_run_record`, which replaces a run re-uploaded with
+    the same (client, run_id) instead of adding to it.
+
+    Pass rate (defined once, in `governance.quality.stats.pass_rate`): passed /
+    (passed + failed + errored); skipped tests are excluded.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    run_id = models.CharField(max_length=128)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    model = models.CharField(max_length=128)
+    task_type = models.CharField(max_length=64, blank=True)
+    repo = models.CharField(max_length=255, blank=True)
+    commit = models.CharField(max_length=64, blank=True)
+    pull_request = models.CharField(max_length=64, blank=True)
+    job = models.CharField(max_length=128, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.JSON)
+    total = models.PositiveIntegerField()
+    passed = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    errored = models.PositiveIntegerField()
+    skipped = models.PositiveIntegerField()
+    # How many tests passed only after a rerun (Surefire flakyFailure/flakyError);
+    # already counted once in `passed`.
+    flaky = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "run_id"], name="test_run_unique_per_client"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total=models.F("passed")
+                    + models.F("failed")
+                    + models.F("errored")
+                    + models.F("skipped")
+                ),
+                name="test_run_counts_add_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["model", "task_type", "timestamp"], name="test_run_model_task_ts"),
+            models.Index(fields=["team", "timestamp"], name="test_run_team_ts"),
+            models.Index(fields=["timestamp"], name="test_run_ts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.model} {self.passed}/{self.total}"
+
+
+class TestRunCall(models.Model):
+    """A call that generated a run's tests, named by (client, call_id).
+
+    `resolved_call` is set when the run arrives, or later by `test_run_links_resolve`
+    when the call log arrives after the test results; cost per passing test
+    sums the cost of the resolved calls.
+    """
+
+    __test__ = False
+
+    test_run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="links")
+    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
+    call_id = models.CharField(max_length=128)
+    resolved_call = models.ForeignKey(
+        "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["test_run", "call_id"], name="test_run_call_unique"),
+        ]
+        indexes = [models.Index(fields=["client", "call_id"], name="test_run_call_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.test_run_id} <- {self.call_id}"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open"
+    CLEARED = "cleared"
+
+
+class QualityAlert(models.Model):
+    """A significant drop of one team's pass rate for a model and task type,
+    raised and cleared only by `quality_regressions_check`."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=128)
+    task_type = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=8, choices=AlertState.choices, default=AlertState.OPEN)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    # The comparison that raised it: rates are fractions in [0, 1].
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    baseline_passed = models.PositiveIntegerField()
+    baseline_executed = models.PositiveIntegerField()
+    recent_passed = models.PositiveIntegerField()
+    recent_executed = models.PositiveIntegerField()
+    baseline_rate = models.FloatField()
+    recent_rate = models.FloatField()
+    p_value = models.FloatField()
+    threshold_pp = models.FloatField()
+    # The latest check's window rate while open, and the rate it cleared at.
+    last_rate = models.FloatField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # At most one open alert per series; the detector relies on it.
+            models.UniqueConstraint(
+                fields=["team", "model", "task_type"],
+                condition=models.Q(state="open"),
+                name="quality_alert_one_open_per_series",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.model}/{self.task_type or '-'} {self.team_id}"
+
+    @property
+    def drop_pp(self) -> float:
+        return round((self.baseline_rate - self.recent_rate) * 100, 1)

@@ -28,10 +28,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user-{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    # Hashed before the first save, so a session made with force_login stays valid.
+    password = factory.django.Password("correct horse battery staple")
 
     @classmethod
     def _create(cls, model_class, *args, role=None, **kwargs):
@@ -39,5 +39,4 @@ class UserFactory(factory.django.DjangoModelFactory):
         if role is not None:
             name = {"admin": roles.ADMIN_GROUP, "manager": roles.MANAGER_GROUP}[role]
             user.groups.add(Group.objects.get(name=name))
-        user.save()
         return user

@@ -1,0 +1,157 @@
+"""`governor upload-junit`: send a CI job's JUnit XML report to Governor.
+
+    GOVERNOR_URL=https://governor.example GOVERNOR_API_KEY=gov_... \\
+        governor upload-junit report.xml --run-id "$CI_JOB_ID" --model gpt-5-codex-mini \\
+            --task-type test_generation --call-id c-123 --outcome promoted
+
+Retries connection failures, 429 and 5xx with backoff (see `Transport`);
+exits 0 on success, 1 when Governor refused or could not be reached, 2 on a
+usage error (no URL or key, unreadable report). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import urllib.parse
+from collections.abc import Callable
+from typing import TextIO
+
+from governance.client.http import GovernorError, Transport
+
+PATH = "/api/v1/test-runs"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+QUERY_FIELDS = (
+    "run_id",
+    "model",
+    "task_type",
+    "timestamp",
+    "repo",
+    "commit",
+    "pull_request",
+    "job",
+    "attempt",
+    "outcome",
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `upload-junit` subcommand to the `governor` parser."""
+    parser = subparsers.add_parser(
+        "upload-junit",
+        help="upload a JUnit XML report as a test run",
+        description="Upload a JUnit XML report of generated tests. Uploading the same --run-id again "
+        "replaces that run. Reads GOVERNOR_URL and GOVERNOR_API_KEY (key with the 'ingest' scope).",
+    )
+    parser.add_argument("report", help="path to the JUnit XML report, or - for standard input")
+    parser.add_argument(
+        "--run-id", required=True, help="this run's id, unique per client (e.g. the CI job id)"
+    )
+    parser.add_argument("--model", required=True, help="the model that generated the tests")
+    parser.add_argument("--task-type", help="e.g. test_generation, refactor")
+    parser.add_argument(
+        "--call-id",
+        dest="call_ids",
+        action="append",
+        default=[],
+        help="a call that generated these tests (repeatable, or comma-separated)",
+    )
+    parser.add_argument("--timestamp", help="when the run finished (ISO 8601; default: now)")
+    parser.add_argument("--repo")
+    parser.add_argument("--commit")
+    parser.add_argument("--pull-request")
+    parser.add_argument("--job")
+    parser.add_argument("--attempt", type=int)
+    parser.add_argument(
+        "--outcome",
+        choices=("promoted", "escalated"),
+        help="promoted: tests kept; escalated: sent to the full model",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per attempt (default 30)"
+    )
+    parser.add_argument(
+        "--max-attempts", type=int, default=5, help="attempts before giving up (default 5)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    environ: dict[str, str] | None = None,
+    transport_factory: Callable[..., Transport] = Transport,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    env = os.environ if environ is None else environ
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    url, key = env.get("GOVERNOR_URL", "").strip(), env.get("GOVERNOR_API_KEY", "").strip()
+    if not url or not key:
+        missing = " and ".join(
+            name for name, value in (("GOVERNOR_URL", url), ("GOVERNOR_API_KEY", key)) if not value
+        )
+        print(
+            f"governor upload-junit: set {missing} (Governor's address and an API key with the 'ingest' scope)",
+            file=err,
+        )
+        return EXIT_USAGE
+    try:
+        body = _read_report(args.report, stdin or sys.stdin)
+    except OSError as exc:
+        print(
+            f"governor upload-junit: cannot read the report {args.report!r}: {exc.strerror or exc}",
+            file=err,
+        )
+        return EXIT_USAGE
+    transport = transport_factory(
+        base_url=url, api_key=key, timeout=args.timeout, max_attempts=args.max_attempts
+    )
+    try:
+        response = transport.request(
+            "POST", f"{PATH}?{_query(args)}", body=body, content_type="application/xml"
+        )
+    except GovernorError as exc:
+        print(f"governor upload-junit: upload of run {args.run_id!r} failed: {exc}", file=err)
+        return EXIT_FAILED
+    print(_summary(response.json()), file=out)
+    return EXIT_OK
+
+
+def _read_report(path: str, stdin: TextIO) -> bytes:
+    if path == "-":
+        return stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+    with open(path, "rb") as report:
+        return report.read()
+
+
+def _query(args: argparse.Namespace) -> str:
+    pairs = [
+        (name, str(value))
+        for name in QUERY_FIELDS
+        if (value := getattr(args, name, None)) not in (None, "")
+    ]
+    call_ids = [
+        part.strip() for value in args.call_ids for part in value.split(",") if part.strip()
+    ]
+    if call_ids:
+        pairs.append(("call_ids", ",".join(call_ids)))
+    return urllib.parse.urlencode(pairs)
+
+
+def _summary(result: object) -> str:
+    if not isinstance(result, dict):
+        return "governor upload-junit: uploaded"
+    rate = result.get("pass_rate")
+    shown = "no tests ran" if rate is None else f"{rate:.1%} pass rate"
+    verb = "replaced" if result.get("replaced") else "recorded"
+    line = (
+        f"governor: {verb} run {result.get('run_id')}: {result.get('passed')} passed, {result.get('failed')} failed, "
+        f"{result.get('errored')} errored, {result.get('skipped')} skipped ({shown})"
+    )
+    unknown = result.get("unknown_call_ids") or []
+    if unknown:
+        line += f"; calls not logged yet: {', '.join(unknown)}"
+    return line

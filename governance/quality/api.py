@@ -1,0 +1,340 @@
+"""Quality API: test-run ingestion (JSON or JUnit XML) and the read API."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.accounts import roles
+from governance.accounts.models import ApiKey, Team
+from governance.accounts.permissions import HasIngestScope
+from governance.quality import selectors, stats
+from governance.quality.conf import junit_max_bytes
+from governance.quality.junit import JUnitReportError, junit_parse
+from governance.quality.models import Source
+from governance.quality.serializers import (
+    AlertSerializer,
+    ComparisonSerializer,
+    JUnitQuerySerializer,
+    PassRateSerializer,
+    TestRunCountsSerializer,
+    TestRunRecordedSerializer,
+)
+from governance.quality.services import TestRunInput, test_run_record
+
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+class JUnitXMLParser(BaseParser):
+    """Hands the raw report to the view, refusing oversized bodies before reading them whole."""
+
+    media_type = "*/xml"
+
+    # The view wants the report's bytes as request.data, not a mapping.
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:  # type: ignore[override]
+        limit = junit_max_bytes()
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(
+                f"report: the JUnit report is larger than the limit of {limit} bytes"
+            )
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(
+                f"report: the JUnit report is larger than the limit of {limit} bytes"
+            )
+        return body
+
+
+class TestRunIngestView(APIView):
+    """POST /api/v1/test-runs: JSON counts, or a JUnit XML report with the run fields in the query string."""
+
+    __test__ = False
+
+    permission_classes = [HasIngestScope]
+    parser_classes = [JSONParser, JUnitXMLParser]
+
+    @extend_schema(
+        operation_id="test_runs_record",
+        parameters=[
+            OpenApiParameter(
+                name,
+                str,
+                description="with a JUnit XML body: the run's fields (call_ids comma-separated)",
+            )
+            for name in JUnitQuerySerializer().fields.keys()
+        ],
+        request={
+            "application/json": TestRunCountsSerializer,
+            "application/xml": OpenApiTypes.BINARY,
+            "text/xml": OpenApiTypes.BINARY,
+        },
+        responses={
+            201: TestRunRecordedSerializer,
+            200: OpenApiResponse(
+                TestRunRecordedSerializer, description="The run replaced an earlier upload."
+            ),
+            400: OpenApiResponse(
+                description="A field (named) is invalid, or the report is not acceptable JUnit XML."
+            ),
+            413: OpenApiResponse(
+                description="The JUnit report is larger than GOVERNOR_JUNIT_MAX_BYTES."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if isinstance(data, bytes):
+            run = self._from_junit(request, data)
+        else:
+            serializer = TestRunCountsSerializer(data=data)
+            serializer.is_valid(raise_exception=True)
+            run = _run_input(serializer.validated_data, source=Source.JSON)
+        key: ApiKey = request.auth  # type: ignore[assignment]  # HasIngestScope admits API keys only
+        client = key.client
+        recorded = test_run_record(client=client, run=run, actor=f"client:{client.name}")
+        test_run = recorded.test_run
+        body: dict = {
+            "run_id": test_run.run_id,
+            "replaced": recorded.replaced,
+            "model": test_run.model,
+            "task_type": test_run.task_type,
+            "outcome": test_run.outcome,
+            "total": test_run.total,
+            "passed": test_run.passed,
+            "failed": test_run.failed,
+            "errored": test_run.errored,
+            "skipped": test_run.skipped,
+            "flaky": test_run.flaky,
+            "pass_rate": stats.pass_rate(
+                passed=test_run.passed, failed=test_run.failed, errored=test_run.errored
+            ),
+            "linked_calls": recorded.linked_calls,
+            "unknown_call_ids": recorded.unknown_call_ids,
+        }
+        return Response(
+            body, status=status.HTTP_200_OK if recorded.replaced else status.HTTP_201_CREATED
+        )
+
+    def _from_junit(self, request: Request, body: bytes) -> TestRunInput:
+        serializer = JUnitQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        try:
+            counts = junit_parse(body, max_bytes=junit_max_bytes())
+        except JUnitReportError as exc:
+            if exc.code == "too_large":
+                raise PayloadTooLarge(f"report: {exc}") from None
+            raise exceptions.ValidationError({"report": [str(exc)]}, code=exc.code) from None
+        return _run_input(
+            {**serializer.validated_data, **dataclasses.asdict(counts)}, source=Source.JUNIT
+        )
+
+
+def _run_input(values: dict, *, source: str) -> TestRunInput:
+    values = dict(values)
+    values["timestamp"] = values.get("timestamp") or timezone.now()
+    values["call_ids"] = tuple(values.get("call_ids") or ())
+    return TestRunInput(source=source, **values)
+
+
+# --- read API ----------------------------------------------------------------
+
+
+class IsReaderOrApiKey(BasePermission):
+    """Any valid API key (its own team's data only) or a signed-in manager/admin."""
+
+    message = "Use an API key, or sign in as a Governor manager or admin."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
+
+
+class _QualityReadView(APIView):
+    permission_classes = [IsReaderOrApiKey]
+
+    def team_id(self, request: Request) -> int | None:
+        """The team whose data may be read: an API key's own, or the reader's `team` choice."""
+        slug = _param(request, "team") or ""
+        if isinstance(request.auth, ApiKey):
+            own = request.auth.client.team
+            if slug and slug != own.slug:
+                raise exceptions.PermissionDenied("team: an API key reads only its own team's data")
+            return own.pk
+        if not slug:
+            return None
+        team_id = Team.objects.filter(slug=slug).values_list("pk", flat=True).first()
+        if team_id is None:
+            raise exceptions.ValidationError({"team": [f"no team {slug!r}"]})
+        return team_id
+
+    def period(self, request: Request) -> tuple[datetime, datetime]:
+        end = _moment(request, "end") or timezone.now()
+        start = _moment(request, "start") or end - DEFAULT_PERIOD
+        if start >= end:
+            raise exceptions.ValidationError({"start": ["start must be before end"]})
+        return start, end
+
+
+def _param(request: Request, name: str) -> str | None:
+    """A query parameter, stripped; None when absent. NUL characters are refused
+    (PostgreSQL cannot compare text with them)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if "\x00" in raw:
+        raise exceptions.ValidationError({name: ["must not contain NUL characters"]})
+    return raw.strip()
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    raw = _param(request, name) or ""
+    if not raw:
+        return None
+    try:
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            day = parse_date(raw)
+            parsed = datetime.combine(day, time.min) if day else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise exceptions.ValidationError({name: [f"{raw!r} is not an ISO 8601 date or date-time"]})
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter(
+        "start", str, description="ISO 8601 date or date-time (default: 30 days before end)"
+    ),
+    OpenApiParameter(
+        "end", str, description="ISO 8601 date or date-time, exclusive (default: now)"
+    ),
+    OpenApiParameter(
+        "team",
+        str,
+        description="team slug; an API key may only name its own team (the default for keys)",
+    ),
+]
+
+
+READ_ERRORS = {
+    400: OpenApiResponse(description="A query parameter (named in the body) is invalid."),
+    401: OpenApiResponse(description="No valid API key or session."),
+    403: OpenApiResponse(description="Not a manager/admin, or an API key naming another team."),
+}
+
+
+def _period_page(start: datetime, end: datetime, results: object, **extra) -> dict:
+    return {"start": start.isoformat(), "end": end.isoformat(), **extra, "results": results}
+
+
+class PassRatesView(_QualityReadView):
+    @extend_schema(
+        operation_id="quality_pass_rates",
+        parameters=[
+            OpenApiParameter(
+                "group_by",
+                str,
+                description="comma-separated: model, task_type, team, day (default: model)",
+            ),
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("model", str),
+            OpenApiParameter("task_type", str),
+        ],
+        responses={
+            200: inline_serializer(
+                "PassRatesPage",
+                {
+                    "start": serializers.DateTimeField(),
+                    "end": serializers.DateTimeField(),
+                    "group_by": serializers.ListField(child=serializers.CharField()),
+                    "results": PassRateSerializer(many=True),
+                },
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        group_by = [
+            g.strip() for g in (_param(request, "group_by") or "model").split(",") if g.strip()
+        ]
+        start, end = self.period(request)
+        try:
+            rows = selectors.pass_rates(
+                group_by=group_by,
+                start=start,
+                end=end,
+                team_id=self.team_id(request),
+                model=_param(request, "model") or None,
+                task_type=_param(request, "task_type"),
+            )
+        except ValueError as exc:
+            raise exceptions.ValidationError({"group_by": [str(exc)]}) from None
+        data = PassRateSerializer(rows, many=True).data
+        return Response(_period_page(start, end, data, group_by=group_by))
+
+
+class ComparisonsView(_QualityReadView):
+    @extend_schema(
+        operation_id="quality_comparisons",
+        parameters=PERIOD_PARAMETERS,
+        responses={
+            200: inline_serializer(
+                "ComparisonsPage",
+                {
+                    "start": serializers.DateTimeField(),
+                    "end": serializers.DateTimeField(),
+                    "results": ComparisonSerializer(many=True),
+                },
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        start, end = self.period(request)
+        rows = selectors.model_comparisons(start=start, end=end, team_id=self.team_id(request))
+        return Response(_period_page(start, end, ComparisonSerializer(rows, many=True).data))
+
+
+class AlertsView(_QualityReadView):
+    @extend_schema(
+        operation_id="quality_alerts",
+        parameters=[
+            OpenApiParameter("state", str, enum=["open", "cleared"]),
+            PERIOD_PARAMETERS[2],
+        ],
+        responses={
+            200: inline_serializer("AlertsPage", {"results": AlertSerializer(many=True)}),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            rows = selectors.quality_alerts(
+                team_id=self.team_id(request), state=_param(request, "state")
+            )
+        except ValueError as exc:
+            raise exceptions.ValidationError({"state": [str(exc)]}) from None
+        return Response({"results": AlertSerializer(rows, many=True).data})

@@ -1,0 +1,7 @@
+"""Beat entries of the quality app (merged by governance.celery)."""
+
+SCHEDULE = {
+    "quality-check-regressions": {"task": "quality.check_regressions", "schedule": 15 * 60.0},
+    # Calls may be logged after their tests were reported; link them for cost per passing test.
+    "quality-resolve-call-links": {"task": "quality.resolve_call_links", "schedule": 5 * 60.0},
+}

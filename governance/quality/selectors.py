@@ -1,0 +1,308 @@
+"""Reads of the quality app, as plain dataclasses (rates are floats in [0, 1],
+money is Decimal USD), for the read API and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+
+from governance.catalog.models import Model as CatalogModel
+from governance.catalog.models import Tier
+from governance.quality import stats
+from governance.quality.conf import COMPARISON_ALPHA, COMPARISON_MIN_TESTS
+from governance.quality.models import AlertState, Outcome, QualityAlert, TestRun, TestRunCall
+
+# The dimensions a pass rate can be broken down by, and the column each reads.
+GROUP_FIELDS = {"model": "model", "task_type": "task_type", "team": "team__slug", "day": "day"}
+MONEY_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class PassRate:
+    """Pass rate and cost of one group of test runs; a dimension not grouped by is None."""
+
+    model: str | None
+    task_type: str | None
+    team: str | None
+    day: date | None
+    runs: int
+    total: int
+    passed: int
+    failed: int
+    errored: int
+    skipped: int
+    flaky: int
+    executed: int
+    pass_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    promoted_runs: int
+    escalated_runs: int
+    linked_calls: int
+    priced_calls: int
+    unpriced_calls: int
+    cost_usd: Decimal
+    cost_per_call_usd: Decimal | None
+    cost_per_passing_test_usd: Decimal | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Mini vs full for one task type. difference = mini - full, in percentage points."""
+
+    task_type: str
+    mini: PassRate
+    full: PassRate
+    difference_pp: float | None
+    difference_ci_low_pp: float | None
+    difference_ci_high_pp: float | None
+    p_value: float | None
+    verdict: str  # insufficient_data | no_significant_difference | mini_worse | mini_better
+    verdict_text: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    team: str
+    model: str
+    task_type: str
+    state: str
+    raised_at: datetime
+    cleared_at: datetime | None
+    window_start: datetime
+    window_end: datetime
+    baseline_rate: float
+    recent_rate: float
+    baseline_executed: int
+    recent_executed: int
+    drop_pp: float
+    p_value: float
+    threshold_pp: float
+    last_rate: float | None
+
+
+def _run_filter(prefix: str, *, start, end, team_id, model, task_type) -> Q:
+    condition = Q(**{f"{prefix}timestamp__gte": start, f"{prefix}timestamp__lt": end})
+    if team_id is not None:
+        condition &= Q(**{f"{prefix}team_id": team_id})
+    if model:
+        condition &= Q(**{f"{prefix}model": model})
+    if task_type is not None:
+        condition &= Q(**{f"{prefix}task_type": task_type})
+    return condition
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(MONEY_PLACES)
+
+
+def pass_rates(
+    *,
+    group_by: Sequence[str],
+    start: datetime,
+    end: datetime,
+    team_id: int | None = None,
+    model: str | None = None,
+    task_type: str | None = None,
+) -> list[PassRate]:
+    """Pass rate with its Wilson 95 % interval and cost per passing test, per group.
+
+    Two queries: the runs' counts per group, and the linked calls' cost per
+    group (kept apart so that a run with several calls is not counted twice).
+    """
+    unknown = [name for name in group_by if name not in GROUP_FIELDS]
+    if unknown:
+        raise ValueError(
+            f"cannot group by {', '.join(unknown)}; choose from {', '.join(GROUP_FIELDS)}"
+        )
+    dims = list(dict.fromkeys(group_by))
+    filters = {
+        "start": start,
+        "end": end,
+        "team_id": team_id,
+        "model": model,
+        "task_type": task_type,
+    }
+    run_fields = [GROUP_FIELDS[d] for d in dims]
+    runs = (
+        TestRun.objects.filter(_run_filter("", **filters))
+        .annotate(day=TruncDate("timestamp", tzinfo=UTC))
+        .values(*run_fields)
+        .annotate(
+            runs=Count("id"),
+            total=Sum("total"),
+            passed=Sum("passed"),
+            failed=Sum("failed"),
+            errored=Sum("errored"),
+            skipped=Sum("skipped"),
+            flaky=Sum("flaky"),
+            promoted_runs=Count("id", filter=Q(outcome=Outcome.PROMOTED)),
+            escalated_runs=Count("id", filter=Q(outcome=Outcome.ESCALATED)),
+        )
+        .order_by(*run_fields)
+    )
+    link_fields = ["run_day" if f == "day" else f"test_run__{f}" for f in run_fields]
+    costs = {
+        tuple(row[f] for f in link_fields): row
+        for row in TestRunCall.objects.filter(_run_filter("test_run__", **filters))
+        .annotate(run_day=TruncDate("test_run__timestamp", tzinfo=UTC))
+        .values(*link_fields)
+        .annotate(
+            linked=Count("id"),
+            resolved=Count("resolved_call"),
+            priced=Count("resolved_call__cost_usd"),
+            cost=Sum("resolved_call__cost_usd"),
+        )
+        .order_by()
+    }
+    return [
+        _pass_rate(
+            {d: row[GROUP_FIELDS[d]] for d in dims},
+            row,
+            costs.get(tuple(row[f] for f in run_fields), {}),
+        )
+        for row in runs
+    ]
+
+
+def _pass_rate(keys: dict, row: dict, cost_row: dict) -> PassRate:
+    passed, failed, errored = row["passed"], row["failed"], row["errored"]
+    executed = stats.executed_tests(passed=passed, failed=failed, errored=errored)
+    rate = stats.pass_rate(passed=passed, failed=failed, errored=errored)
+    low, high = stats.wilson_interval(passed, executed) if executed else (None, None)
+    cost = cost_row.get("cost") or Decimal(0)
+    priced = cost_row.get("priced", 0)
+    return PassRate(
+        model=keys.get("model"),
+        task_type=keys.get("task_type"),
+        team=keys.get("team"),
+        day=keys.get("day"),
+        runs=row["runs"],
+        total=row["total"],
+        passed=passed,
+        failed=failed,
+        errored=errored,
+        skipped=row["skipped"],
+        flaky=row["flaky"],
+        executed=executed,
+        pass_rate=rate,
+        ci_low=low,
+        ci_high=high,
+        promoted_runs=row["promoted_runs"],
+        escalated_runs=row["escalated_runs"],
+        linked_calls=cost_row.get("linked", 0),
+        priced_calls=priced,
+        unpriced_calls=cost_row.get("resolved", 0) - priced,
+        cost_usd=_money(cost),
+        cost_per_call_usd=_money(cost / priced) if priced else None,
+        cost_per_passing_test_usd=_money(cost / passed) if priced and passed else None,
+    )
+
+
+def model_comparisons(
+    *, start: datetime, end: datetime, team_id: int | None = None
+) -> list[Comparison]:
+    """Each mini-tier model against its full counterpart (or every full-tier
+    model when none is set), per task type both have test runs for."""
+    by_series = {
+        (row.model or "", row.task_type or ""): row
+        for row in pass_rates(
+            group_by=("model", "task_type"), start=start, end=end, team_id=team_id
+        )
+    }
+    catalog = list(CatalogModel.objects.select_related("full_counterpart").order_by("name"))
+    full_names = [m.name for m in catalog if m.tier == Tier.FULL]
+    task_types = sorted({task for _, task in by_series})
+    comparisons = []
+    for mini in (m for m in catalog if m.tier == Tier.MINI):
+        counterparts = [mini.full_counterpart.name] if mini.full_counterpart else full_names
+        for task_type in task_types:
+            mini_row = by_series.get((mini.name, task_type))
+            if mini_row is None:
+                continue
+            for full_name in counterparts:
+                full_row = by_series.get((full_name, task_type))
+                if full_row is not None:
+                    comparisons.append(_compare(task_type, mini_row, full_row))
+    return comparisons
+
+
+def _compare(task_type: str, mini: PassRate, full: PassRate) -> Comparison:
+    difference = low = high = p_value = None
+    if mini.executed and full.executed:
+        difference = (mini.passed / mini.executed - full.passed / full.executed) * 100
+        low, high = stats.newcombe_difference_interval(
+            mini.passed, mini.executed, full.passed, full.executed
+        )
+        low, high = low * 100, high * 100
+        p_value = stats.two_proportion_z_test(
+            mini.passed, mini.executed, full.passed, full.executed
+        ).p_two_sided
+    verdict, text = _verdict(mini, full, difference, p_value)
+    return Comparison(
+        task_type=task_type,
+        mini=mini,
+        full=full,
+        difference_pp=difference,
+        difference_ci_low_pp=low,
+        difference_ci_high_pp=high,
+        p_value=p_value,
+        verdict=verdict,
+        verdict_text=text,
+    )
+
+
+def _verdict(
+    mini: PassRate, full: PassRate, difference: float | None, p_value: float | None
+) -> tuple[str, str]:
+    if (
+        difference is None
+        or p_value is None
+        or min(mini.executed, full.executed) < COMPARISON_MIN_TESTS
+    ):
+        return "insufficient_data", "not enough data yet"
+    if p_value >= COMPARISON_ALPHA:
+        return "no_significant_difference", "no significant difference at this sample size"
+    if difference < 0:
+        return "mini_worse", f"mini is worse by {abs(difference):.1f} pp"
+    return "mini_better", f"mini is better by {difference:.1f} pp"
+
+
+def quality_alerts(
+    *, team_id: int | None = None, state: str | None = None, limit: int = 200
+) -> list[Alert]:
+    alerts = QualityAlert.objects.select_related("team").order_by("-raised_at", "-id")
+    if team_id is not None:
+        alerts = alerts.filter(team_id=team_id)
+    if state:
+        if state not in AlertState.values:
+            raise ValueError(f"state must be one of {', '.join(AlertState.values)}")
+        alerts = alerts.filter(state=state)
+    return [
+        Alert(
+            id=a.pk,
+            team=a.team.slug,
+            model=a.model,
+            task_type=a.task_type,
+            state=a.state,
+            raised_at=a.raised_at,
+            cleared_at=a.cleared_at,
+            window_start=a.window_start,
+            window_end=a.window_end,
+            baseline_rate=a.baseline_rate,
+            recent_rate=a.recent_rate,
+            baseline_executed=a.baseline_executed,
+            recent_executed=a.recent_executed,
+            drop_pp=a.drop_pp,
+            p_value=a.p_value,
+            threshold_pp=a.threshold_pp,
+            last_rate=a.last_rate,
+        )
+        for a in alerts[:limit]
+    ]
