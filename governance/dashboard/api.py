@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from governance.accounts.permissions import IsReader
 from governance.dashboard.filters import FilterError, filter_from_query
 from governance.dashboard.models import ExportJob
-from governance.dashboard.views import build_page
+from governance.dashboard.views import PAGES, build_page
 
 
 def _json_value(value: Any) -> Any:
@@ -32,9 +32,9 @@ class DashboardPageApi(APIView):
     permission_classes = [IsReader]
 
     def get(self, request, page: str):
-        if page not in ("overview", "spend", "savings"):
+        if page not in PAGES:
             return Response(
-                {"page": [f"unknown page {page!r}; one of overview, spend, savings"]}, status=404
+                {"page": [f"unknown page {page!r}; one of {', '.join(PAGES)}"]}, status=404
             )
         try:
             filters = filter_from_query(request.query_params)

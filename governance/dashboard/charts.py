@@ -221,3 +221,67 @@ def moves_chart(*, moves: list[TaskMove]) -> Chart:
         empty=not moves,
         table="moves",
     )
+
+
+def pass_rate_chart(*, series: dict[str, list], start: date, end: date) -> Chart:
+    """Pass rate per day and model, each line inside its Wilson 95 % band.
+    `series` maps a model to its daily PassRate rows (from the quality app)."""
+    traces = []
+    for i, (model, rows) in enumerate(sorted(series.items())):
+        color = PALETTE[i % len(PALETTE)]
+        rows = [r for r in rows if r.pass_rate is not None]
+        days = [r.day.isoformat() for r in rows]
+        traces.append(
+            go.Scatter(
+                x=days + days[::-1],
+                y=[r.ci_high * 100 for r in rows] + [r.ci_low * 100 for r in rows][::-1],
+                fill="toself",
+                fillcolor=_alpha(color, 0.15),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"{model} 95 % interval",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=days,
+                y=[r.pass_rate * 100 for r in rows],
+                mode="lines+markers",
+                name=model,
+                line={"color": color},
+                hovertemplate="%{y:.1f} %",
+            )
+        )
+    return Chart(
+        key="pass_rate",
+        title="Pass rate of generated tests per day and model, with its 95 % interval (%)",
+        figure=_figure(traces, yaxis={"gridcolor": "#eef0f4", "range": [0, 100], "ticksuffix": " %"},
+                       xaxis={"gridcolor": "#eef0f4", "range": [start.isoformat(), end.isoformat()]}),
+        empty=not any(series.values()),
+        table="pass_rate_by_day",
+    )  # fmt: skip
+
+
+def cost_per_passing_chart(*, rows: list) -> Chart:
+    rows = [r for r in rows if r.cost_per_passing_test_usd is not None]
+    traces = [
+        go.Bar(
+            x=[r.model for r in rows],
+            y=[float(r.cost_per_passing_test_usd) for r in rows],
+            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(rows))],
+            hovertemplate="%{y:$,.4f} per passing test<extra></extra>",
+        )
+    ]
+    return Chart(
+        key="cost_per_passing_test",
+        title="Cost per passing generated test, by model (USD)",
+        figure=_figure(traces, hovermode="closest", yaxis={**_LAYOUT["yaxis"], "tickprefix": "$"}),
+        empty=not rows,
+        table="by_model",
+    )
+
+
+def _alpha(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

@@ -593,3 +593,23 @@ def filter_options(*, filters: RollupFilter) -> FilterOptions:
     return FilterOptions(
         teams=teams, models=models, task_types=task_types, environments=list(Environment.values)
     )
+
+
+def quality_scope(*, filters: RollupFilter) -> dict:
+    """The dashboard filter in the quality app's terms: its selectors take one
+    team (by id), one model and one task type, so a filter naming several
+    of one of them reads all of them. One query when a team is named."""
+    from governance.accounts.models import Team
+
+    team_id = None
+    if len(filters.teams) == 1:
+        team_id = (
+            Team.objects.filter(slug=filters.teams[0]).values_list("pk", flat=True).first() or -1
+        )
+    return {
+        "start": filters.start_at,
+        "end": filters.end_before,
+        "team_id": team_id,
+        "model": filters.models[0] if len(filters.models) == 1 else None,
+        "task_type": filters.task_types[0] if len(filters.task_types) == 1 else None,
+    }

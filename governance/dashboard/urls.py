@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
     path("spend/", views.SpendView.as_view(), name="spend"),
     path("savings/", views.SavingsView.as_view(), name="savings"),
+    path("quality/", views.QualityView.as_view(), name="quality"),
     path("exports/", views.ExportListView.as_view(), name="exports"),
     path("exports/<uuid:pk>/", views.ExportDetailView.as_view(), name="export-detail"),
     path("exports/<uuid:pk>/download", views.ExportDownloadView.as_view(), name="export-download"),

@@ -36,7 +36,7 @@ def _draft_policy_url(user: Any) -> str:
     """Only admins may change policies, so only they get the link."""
     if not roles.is_admin(user):
         return ""
-    for name in ("policies:policy-draft", "policies:policy_create", "policies:list", "admin:index"):
+    for name in ("policies:editor", "admin:index"):
         try:
             return reverse(name)
         except NoReverseMatch:
@@ -60,7 +60,13 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
         return reports.savings_page(
             filters=filters, draft_policy_url=_draft_policy_url(request.user)
         )
+    if name == "quality":
+        return reports.quality_page(filters=filters)
     raise Http404(name)
+
+
+# The report pages, in the order of the navigation; the API serves the same names.
+PAGES = ("overview", "spend", "quality", "savings")
 
 
 def _csv_value(value: Any) -> str:
@@ -141,6 +147,10 @@ class SpendView(DashboardPageView):
 
 class SavingsView(DashboardPageView):
     page_name = "savings"
+
+
+class QualityView(DashboardPageView):
+    page_name = "quality"
 
 
 class ExportListView(ReaderRequiredMixin, View):

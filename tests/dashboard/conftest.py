@@ -27,7 +27,8 @@ def _fresh_price_book():
 def org(db):
     """Two teams over the last ten days: payments (CI, full and mini model:
     $0.02 and $0.004 a call) and search (IDE, refactoring on the full model:
-    $0.05 a call), with one fallback ($0.01) and one unpriced call today."""
+    $0.05 a call), with one fallback ($0.01) and one unpriced call today,
+    and their generated-test runs."""
     full, mini = catalog_models(since=NOW - timedelta(days=30))
     payments = TeamFactory(slug="payments", name="Payments")
     search = TeamFactory(slug="search", name="Search")
@@ -52,6 +53,9 @@ def org(db):
         )
     )
     stored = store_calls(calls)
+    # the three calls of each day, in the order made above: full, mini, refactor
+    per_day = [[c.call_id for _, c in calls[3 * d : 3 * d + 3]] for d in range(10)]
+    _test_runs(ci=ci, ide=ide, call_ids=per_day)
     return {
         "payments": payments,
         "search": search,
@@ -64,8 +68,36 @@ def org(db):
 
 
 def login(client, user):
-    # UserFactory sets the password after its save(), so the in-memory user's
-    # session hash differs from the stored one: log in as the stored user.
-    user.refresh_from_db()
     client.force_login(user)
     return client
+
+
+def _test_runs(*, ci, ide, call_ids: list[list[str]]) -> None:
+    """Generated-test runs over the same ten days: the mini model passes 80 %
+    of unit tests, the full model 90 %; refactoring tests pass 70 %."""
+    from tests.quality.factories import record_run
+
+    for d in range(10):
+        day = NOW - timedelta(days=d, hours=1)
+        full, mini, refactor = call_ids[d]
+        record_run(
+            client=ci,
+            model="gpt-5-codex-mini",
+            task_type="unit_tests",
+            passed=8,
+            failed=2,
+            timestamp=day,
+            outcome="promoted" if d % 3 else "escalated",
+            call_ids=(mini,),
+        )
+        record_run(
+            client=ci,
+            model="gpt-5-codex",
+            task_type="unit_tests",
+            passed=9,
+            failed=1,
+            timestamp=day,
+            call_ids=(full,),
+        )
+        record_run(client=ide, model="gpt-5-codex", task_type="refactor", passed=7, failed=3, timestamp=day,
+                   call_ids=(refactor,))  # fmt: skip

@@ -19,6 +19,7 @@ PASSWORD = "correct horse battery staple"
 PAGES = {
     "overview": "/",
     "spend": "/spend/",
+    "quality": "/quality/",
     "savings": "/savings/",
     "exports": "/exports/",
     "flags": "/flags/",
@@ -84,7 +85,7 @@ def _open_every_page(page, errors, base_url: str, who: str) -> None:
             plot.locator(".main-svg").first.wait_for(timeout=10_000)
             assert plot.get_attribute("data-drawn") == "1", (name, i)
             assert plot.get_attribute("aria-label")
-        if name in ("overview", "spend", "savings"):
+        if name in ("overview", "spend", "quality", "savings"):
             assert plots.count() >= 2, name
             # bars, slices or lines: something was drawn, not only the axes
             assert page.locator(".plot .trace, .plot .slice").count() > 0, name

@@ -15,8 +15,8 @@ from tests.dashboard.conftest import login
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("overview", "spend", "savings")
-URLS = {"overview": "/", "spend": "/spend/", "savings": "/savings/"}
+PAGES = ("overview", "spend", "quality", "savings")
+URLS = {"overview": "/", "spend": "/spend/", "quality": "/quality/", "savings": "/savings/"}
 
 
 def _metrics(html: str) -> dict[str, str]:

@@ -1,0 +1,46 @@
+"""The quality page: pass rates with intervals, mini vs full, cost per passing test."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.dashboard.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_quality__pass_rate__over_all_runs_in_the_range(client, org, manager_user):
+    login(client, manager_user)
+
+    api = client.get("/api/v1/dashboard/quality").json()
+
+    # 10 days x (8 + 9 + 7) passed of 30 executed
+    assert Decimal(api["metrics"]["pass_rate_pct"]) == Decimal("80.0")
+    assert api["metrics"]["executed_tests"] == 300
+    assert api["metrics"]["escalated_runs"] == 4  # days 0, 3, 6, 9
+
+
+def test_quality__mini_vs_full__difference_with_interval_and_verdict(client, org, manager_user):
+    login(client, manager_user)
+
+    (row,) = client.get("/api/v1/dashboard/quality").json()["tables"]["comparisons"]
+
+    assert (row["task_type"], row["mini"], row["full"]) == (
+        "unit_tests",
+        "gpt-5-codex-mini",
+        "gpt-5-codex",
+    )
+    assert (row["mini_rate"], row["full_rate"], row["difference_pp"]) == ("80.0", "90.0", "-10.0")
+    assert Decimal(row["ci_low_pp"]) < Decimal("-10") < Decimal(row["ci_high_pp"])
+    assert row["verdict"]
+
+
+def test_quality__team_filter__only_that_teams_runs(client, org, manager_user):
+    login(client, manager_user)
+
+    api = client.get("/api/v1/dashboard/quality?team=search").json()
+
+    assert [r["model"] for r in api["tables"]["by_model"]] == ["gpt-5-codex"]
+    assert Decimal(api["metrics"]["pass_rate_pct"]) == Decimal("70.0")
