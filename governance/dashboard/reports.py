@@ -81,8 +81,15 @@ def _same_period_last_month(today: date) -> tuple[date, date]:
 
 def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str]) -> Page:
     """Spend today / this month / versus last month, calls, cost per call,
-    the mini model's share and fallbacks. Queries: 4 summaries, 2 for the
-    models (roll-ups + catalog tiers), 1 for the trend."""
+    the mini model's share and fallbacks, the generated-test pass rate and
+    open quality alerts. Queries: 4 summaries, 2 for the models (roll-ups +
+    catalog tiers), 1 for the trend, 3 for quality (runs, linked calls, alerts)."""
+    from governance.quality import selectors as quality
+
+    scope = selectors.quality_scope(filters=filters)
+    runs = quality.pass_rates(group_by=("model",), **scope)
+    alerts = quality.quality_alerts(team_id=scope["team_id"], state="open", limit=200)
+    passed, executed = sum(r.passed for r in runs), sum(r.executed for r in runs)
     today_sum = selectors.spend_summary(filters=filters.with_range(start=today, end=today))
     month_sum = selectors.spend_summary(
         filters=filters.with_range(start=_month_start(today), end=today)
@@ -145,6 +152,15 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
             note=f"{range_sum.fallback_cost_usd:,.2f} USD",
         ),
         Metric("unpriced_calls", "Unpriced calls", range_sum.unpriced_calls, "int", link("spend")),
+        Metric(
+            "pass_rate_pct",
+            "Generated-test pass rate",
+            _pct(passed, executed),
+            "pct",
+            link("quality"),
+            note=f"{executed:,} tests run",
+        ),
+        Metric("open_alerts", "Open quality alerts", len(alerts), "int", link("quality")),
     ]
     return Page(
         key="overview",
@@ -282,8 +298,31 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
 
 
 def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
-    """Queries: catalog siblings, admin prices, roll-up tokens."""
+    """Queries: catalog siblings, price book freshness, roll-up tokens; 3 for
+    the quality comparison (runs, linked calls, catalog)."""
+    from governance.quality import selectors as quality
+
     savings = selectors.savings_summary(filters=filters)
+    scope = selectors.quality_scope(filters=filters)
+    compared = {
+        (c.task_type, c.mini.model, c.full.model): c
+        for c in quality.model_comparisons(
+            start=scope["start"], end=scope["end"], team_id=scope["team_id"]
+        )
+    }
+    move_rows = []
+    for m in savings.moves:
+        c = compared.get((m.task_type, m.mini, m.full))
+        move_rows.append(
+            {
+                **_rows([m], ["task_type", "full", "mini", "calls", "cost_usd", "cost_at_mini_rate_usd",
+                              "monthly_saving_usd"])[0],
+                "pass_change_pp": _pp(c.difference_pp) if c else None,
+                "pass_ci_low_pp": _pp(c.difference_ci_low_pp) if c else None,
+                "pass_ci_high_pp": _pp(c.difference_ci_high_pp) if c else None,
+                "verdict": c.verdict_text if c else "no test runs to compare",
+            }
+        )  # fmt: skip
     monthly = sum(
         (m.monthly_saving_usd for m in savings.moves if m.monthly_saving_usd > 0), Decimal(0)
     )
@@ -341,20 +380,15 @@ def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
                     ("cost_usd", "Cost (USD)"),
                     ("cost_at_mini_rate_usd", "At the mini rate (USD)"),
                     ("monthly_saving_usd", "Monthly saving (USD)"),
+                    ("pass_change_pp", "Pass-rate change (pp)"),
+                    ("pass_ci_low_pp", "95 % low (pp)"),
+                    ("pass_ci_high_pp", "95 % high (pp)"),
+                    ("verdict", "Generated tests say"),
                 ],
-                _rows(
-                    savings.moves,
-                    [
-                        "task_type",
-                        "full",
-                        "mini",
-                        "calls",
-                        "cost_usd",
-                        "cost_at_mini_rate_usd",
-                        "monthly_saving_usd",
-                    ],
-                ),
-                note="Monthly saving: the saving over the selected days, scaled to 30 days.",
+                move_rows,
+                note="Monthly saving: the saving over the selected days, scaled to 30 days. Pass-rate "
+                "change: the mini model's pass rate on this task type minus the full model's, with its "
+                "95 % interval, from the generated tests of the same days.",
             ),
         ],
     )

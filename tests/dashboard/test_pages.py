@@ -115,7 +115,7 @@ def test_overview__each_number__links_to_the_page_that_explains_it(client, org, 
         "cost_per_call",
         "mini_share_pct",
     }
-    assert all(href.startswith(("/spend/?", "/savings/?")) for href, _ in links)
+    assert all(href.startswith(("/spend/?", "/savings/?", "/quality/?")) for href, _ in links)
 
 
 def test_filters__in_the_url__narrow_the_page_and_stay_in_export_links(client, org, manager_user):
@@ -206,17 +206,23 @@ def test_plotly_js__served_by_the_app_itself(client):
     ("url", "queries"),
     [
         # 4 spend summaries (today, month, same days last month, range),
-        # models (roll-ups + catalog tiers), trend by day.
-        ("/", 3 + 3 + 7),
+        # models (roll-ups + catalog tiers), trend by day; quality: test runs,
+        # their linked calls, open alerts.
+        ("/", 3 + 3 + 7 + 3),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
         # per day, models (roll-ups + catalog tiers).
         ("/spend/", 3 + 3 + 8),
-        # catalog models, price book freshness (catalog version), roll-up tokens.
-        ("/savings/", 3 + 3 + 3),
+        # catalog models, price book freshness (catalog version), roll-up
+        # tokens; the mini vs full comparison: runs, linked calls, catalog.
+        ("/savings/", 3 + 3 + 3 + 3),
+        # pass rates per day and per model (runs + linked calls each), the
+        # comparison (runs, linked calls, catalog), open alerts.
+        ("/quality/", 3 + 3 + 8),
         # the same selectors without the filter bar
-        ("/api/v1/dashboard/overview", 3 + 7),
+        ("/api/v1/dashboard/overview", 3 + 7 + 3),
         ("/api/v1/dashboard/spend", 3 + 8),
-        ("/api/v1/dashboard/savings", 3 + 3),
+        ("/api/v1/dashboard/savings", 3 + 3 + 3),
+        ("/api/v1/dashboard/quality", 3 + 8),
         # the 20 latest exports with their requester (one join).
         ("/exports/", 3 + 3 + 1),
     ],

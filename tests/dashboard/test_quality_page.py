@@ -44,3 +44,32 @@ def test_quality__team_filter__only_that_teams_runs(client, org, manager_user):
 
     assert [r["model"] for r in api["tables"]["by_model"]] == ["gpt-5-codex"]
     assert Decimal(api["metrics"]["pass_rate_pct"]) == Decimal("70.0")
+
+
+def test_overview__pass_rate_and_open_alerts__link_to_the_quality_page(client, org, manager_user):
+    login(client, manager_user)
+
+    metrics = client.get("/api/v1/dashboard/overview").json()["metrics"]
+    html = client.get("/").content.decode()
+
+    assert Decimal(metrics["pass_rate_pct"]) == Decimal("80.0")
+    assert metrics["open_alerts"] == 0
+    assert 'href="/quality/?' in html
+
+
+def test_savings__each_task_move__shows_the_expected_pass_rate_change(client, org, manager_user):
+    login(client, manager_user)
+
+    moves = {
+        m["task_type"]: m for m in client.get("/api/v1/dashboard/savings").json()["tables"]["moves"]
+    }
+
+    assert moves["unit_tests"]["pass_change_pp"] == "-10.0"
+    assert (
+        Decimal(moves["unit_tests"]["pass_ci_low_pp"])
+        < Decimal("-10.0")
+        < Decimal(moves["unit_tests"]["pass_ci_high_pp"])
+    )
+    # no mini-model runs for refactoring: nothing to compare yet
+    assert moves["refactor"]["pass_change_pp"] is None
+    assert moves["refactor"]["verdict"] == "no test runs to compare"
