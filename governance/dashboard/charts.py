@@ -256,11 +256,18 @@ def pass_rate_chart(*, series: dict[str, list], start: date, end: date) -> Chart
     return Chart(
         key="pass_rate",
         title="Pass rate of generated tests per day and model, with its 95 % interval (%)",
-        figure=_figure(traces, yaxis={"gridcolor": "#eef0f4", "range": [0, 100], "ticksuffix": " %"},
+        figure=_figure(traces, yaxis={"gridcolor": "#eef0f4", "range": [_floor_pct(series), 100], "ticksuffix": " %"},
                        xaxis={"gridcolor": "#eef0f4", "range": [start.isoformat(), end.isoformat()]}),
         empty=not any(series.values()),
         table="pass_rate_by_day",
     )  # fmt: skip
+
+
+def _floor_pct(series: dict[str, list]) -> float:
+    """The bottom of the pass-rate axis: a little under the lowest interval,
+    so a drop of a few points is visible instead of a flat line at the top."""
+    lows = [r.ci_low * 100 for rows in series.values() for r in rows if r.ci_low is not None]
+    return max(0.0, (min(lows) // 10) * 10 - 10) if lows else 0.0
 
 
 def cost_per_passing_chart(*, rows: list) -> Chart:
