@@ -236,3 +236,13 @@ def test_page__query_count__pinned(
 
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page__fresh_install_without_calls__says_so_instead_of_failing(client, manager_user, page):
+    login(client, manager_user)
+
+    response = client.get(URLS[page])
+
+    assert response.status_code == 200
+    assert "No data in this range." in response.content.decode()
