@@ -82,7 +82,7 @@ def _same_period_last_month(today: date) -> tuple[date, date]:
 def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str]) -> Page:
     """Spend today / this month / versus last month, calls, cost per call,
     the mini model's share and fallbacks, the generated-test pass rate and
-    open quality alerts. Queries: 4 summaries, 2 for the models (roll-ups +
+    open quality alerts. Queries: 1 for the four summaries, 2 for the models (roll-ups +
     catalog tiers), 1 for the trend, 3 for quality (runs, linked calls, alerts)."""
     from governance.quality import selectors as quality
 
@@ -90,13 +90,22 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
     runs = quality.pass_rates(group_by=("model",), **scope)
     alerts = quality.quality_alerts(team_id=scope["team_id"], state="open", limit=200)
     passed, executed = sum(r.passed for r in runs), sum(r.executed for r in runs)
-    today_sum = selectors.spend_summary(filters=filters.with_range(start=today, end=today))
-    month_sum = selectors.spend_summary(
-        filters=filters.with_range(start=_month_start(today), end=today)
-    )
     lm_start, lm_end = _same_period_last_month(today)
-    last_sum = selectors.spend_summary(filters=filters.with_range(start=lm_start, end=lm_end))
-    range_sum = selectors.spend_summary(filters=filters)
+    sums = selectors.spend_summaries(
+        filters=filters,
+        ranges={
+            "today": (today, today),
+            "month": (_month_start(today), today),
+            "last": (lm_start, lm_end),
+            "range": (filters.start, filters.end),
+        },
+    )
+    today_sum, month_sum, last_sum, range_sum = (
+        sums["today"],
+        sums["month"],
+        sums["last"],
+        sums["range"],
+    )
     by_model = selectors.spend_by_model(filters=filters)
     trend = selectors.spend_by_day(filters=filters, stack_by="model")
     mini_calls = sum(m.calls for m in by_model if m.tier == "mini")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from governance.calls.models import Call, RepoRollup
 from governance.catalog.pricing import e10_to_usd
@@ -175,32 +175,52 @@ class SpendSummary:
         return (self.cost_usd / self.priced_calls).quantize(Decimal("0.000001"))
 
 
+_SUMMARY_MEASURES = {
+    "calls": "calls",
+    "unpriced": "unpriced_calls",
+    "cost": "cost_usd_e10",
+    "fb": "fallback_calls",
+    "fb_cost": "fallback_cost_usd_e10",
+    "retries": "retries",
+    "lat_sum": "latency_ms_sum",
+    "lat_n": "latency_count",
+}
+
+
+def spend_summaries(
+    *, filters: RollupFilter, ranges: dict[str, tuple[date, date]]
+) -> dict[str, SpendSummary]:
+    """Totals over several day ranges (e.g. today, this month, the same days
+    last month) with the filter's dimensions, in one query: conditional sums
+    over the union of the ranges."""
+    start = min(r[0] for r in ranges.values())
+    end = max(r[1] for r in ranges.values())
+    aggregates = {}
+    for name, (first, last) in ranges.items():
+        window = filters.with_range(start=first, end=last)
+        in_window = Q(bucket__gte=window.start_at, bucket__lt=window.end_before)
+        for key, column in _SUMMARY_MEASURES.items():
+            aggregates[f"{name}__{key}"] = Sum(column, filter=in_window)
+    row = rollups_filter(filters=filters.with_range(start=start, end=end)).aggregate(**aggregates)
+    result = {}
+    for name in ranges:
+        agg = {key: row[f"{name}__{key}"] or 0 for key in _SUMMARY_MEASURES}
+        result[name] = SpendSummary(
+            calls=agg["calls"],
+            priced_calls=agg["calls"] - agg["unpriced"],
+            unpriced_calls=agg["unpriced"],
+            cost_usd=_money(agg["cost"]),
+            fallback_calls=agg["fb"],
+            fallback_cost_usd=_money(agg["fb_cost"]),
+            retries=agg["retries"],
+            latency_ms_avg=round(agg["lat_sum"] / agg["lat_n"]) if agg["lat_n"] else None,
+        )
+    return result
+
+
 def spend_summary(*, filters: RollupFilter) -> SpendSummary:
     """Totals over the filter. One query."""
-    qs = rollups_filter(filters=filters)
-    agg = qs.aggregate(
-        calls=Sum("calls"),
-        unpriced=Sum("unpriced_calls"),
-        cost=Sum("cost_usd_e10"),
-        fb=Sum("fallback_calls"),
-        fb_cost=Sum("fallback_cost_usd_e10"),
-        retries=Sum("retries"),
-        lat_sum=Sum("latency_ms_sum"),
-        lat_n=Sum("latency_count"),
-    )
-    calls = agg["calls"] or 0
-    unpriced = agg["unpriced"] or 0
-    lat_n = agg["lat_n"] or 0
-    return SpendSummary(
-        calls=calls,
-        priced_calls=calls - unpriced,
-        unpriced_calls=unpriced,
-        cost_usd=_money(agg["cost"]),
-        fallback_calls=agg["fb"] or 0,
-        fallback_cost_usd=_money(agg["fb_cost"]),
-        retries=agg["retries"] or 0,
-        latency_ms_avg=round(agg["lat_sum"] / lat_n) if lat_n else None,
-    )
+    return spend_summaries(filters=filters, ranges={"range": (filters.start, filters.end)})["range"]
 
 
 @dataclass(frozen=True)

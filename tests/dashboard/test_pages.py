@@ -206,10 +206,10 @@ def test_plotly_js__served_by_the_app_itself(client):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # 4 spend summaries (today, month, same days last month, range),
+        # spend summaries (today, month, same days last month, range: one query),
         # models (roll-ups + catalog tiers), trend by day; quality: test runs,
         # their linked calls, open alerts.
-        ("/", 3 + 3 + 7 + 3),
+        ("/", 3 + 3 + 4 + 3),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
         # per day, models (roll-ups + catalog tiers).
         ("/spend/", 3 + 3 + 8),
@@ -220,7 +220,7 @@ def test_plotly_js__served_by_the_app_itself(client):
         # comparison (runs, linked calls, catalog), open alerts.
         ("/quality/", 3 + 3 + 8),
         # the same selectors without the filter bar
-        ("/api/v1/dashboard/overview", 3 + 7 + 3),
+        ("/api/v1/dashboard/overview", 3 + 4 + 3),
         ("/api/v1/dashboard/spend", 3 + 8),
         ("/api/v1/dashboard/savings", 3 + 3 + 3),
         ("/api/v1/dashboard/quality", 3 + 8),
