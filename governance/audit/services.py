@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -56,11 +57,9 @@ def audit_record(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
-    user = (
-        actor
-        if (actor is not None and not isinstance(actor, str) and actor.is_authenticated)
-        else None
-    )
+    # Only a person is linked; an API-key principal ("client:...") or a system
+    # label is kept as the label alone.
+    user = actor if isinstance(actor, get_user_model()) and actor.is_authenticated else None
     event = AuditEvent.objects.create(
         occurred_at=timezone.now(),
         actor=user,
@@ -188,13 +187,11 @@ def webhooks_dispatch(*, event: str, payload: dict) -> None:
         [WebhookDelivery(endpoint=e, event=event, payload=data, created_at=now) for e in endpoints]
     )
     ids = [d.pk for d in deliveries]
-    if any(i is None for i in ids):  # backends that do not return ids from bulk_create
-        ids = list(
-            WebhookDelivery.objects.filter(
-                event=event, created_at=now, endpoint__in=endpoints
-            ).values_list("pk", flat=True)
-        )
+    _enqueue_deliveries(ids)
+    logger.info("webhook.dispatched", extra={"event": event, "deliveries": len(ids)})
 
+
+def _enqueue_deliveries(ids: list[int]) -> None:
     def _enqueue() -> None:
         from governance.audit.tasks import webhook_deliver
 
@@ -202,7 +199,29 @@ def webhooks_dispatch(*, event: str, payload: dict) -> None:
             webhook_deliver.delay(delivery_id)
 
     transaction.on_commit(_enqueue)
-    logger.info("webhook.dispatched", extra={"event": event, "deliveries": len(ids)})
+
+
+def webhook_delivery_retry(*, delivery: WebhookDelivery, actor: Any) -> bool:
+    """Send a failed delivery again, with a fresh set of attempts. False if it had not failed."""
+    with transaction.atomic():
+        reopened = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=WebhookDelivery.Status.FAILED
+        ).update(status=WebhookDelivery.Status.PENDING, attempts=0)
+        if not reopened:
+            return False
+        audit_record(
+            action="webhook.delivery_retried",
+            target=delivery,
+            actor=actor,
+            before={
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
+            },
+            after={"status": WebhookDelivery.Status.PENDING, "attempts": 0},
+        )
+        _enqueue_deliveries([delivery.pk])
+    return True
 
 
 @dataclass(frozen=True)

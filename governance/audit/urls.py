@@ -11,4 +11,9 @@ urlpatterns = [
     path(
         "audit/webhooks/<int:pk>/active/", views.WebhookActiveView.as_view(), name="webhook-active"
     ),
+    path(
+        "audit/webhooks/deliveries/<int:pk>/retry/",
+        views.WebhookDeliveryRetryView.as_view(),
+        name="webhook-delivery-retry",
+    ),
 ]

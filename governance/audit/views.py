@@ -11,7 +11,7 @@ from django.views import View
 from governance.accounts import roles
 from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMixin
 from governance.audit.forms import AuditFilterForm, WebhookActiveForm, WebhookEndpointForm
-from governance.audit.models import WebhookEndpoint
+from governance.audit.models import WebhookDelivery, WebhookEndpoint
 from governance.audit.selectors import (
     audit_events,
     audit_filter_choices,
@@ -20,6 +20,7 @@ from governance.audit.selectors import (
 )
 from governance.audit.services import (
     WebhookError,
+    webhook_delivery_retry,
     webhook_endpoint_create,
     webhook_endpoint_set_active,
 )
@@ -95,4 +96,14 @@ class WebhookActiveView(LoginRequiredMixin, AdminRequiredMixin, View):
                 request,
                 f"Webhook {endpoint.url} {'resumed' if form.cleaned_data['is_active'] else 'paused'}.",
             )
+        return HttpResponseRedirect(reverse("audit:webhooks"))
+
+
+class WebhookDeliveryRetryView(LoginRequiredMixin, AdminRequiredMixin, View):
+    def post(self, request, pk: int):
+        delivery = get_object_or_404(WebhookDelivery, pk=pk)
+        if webhook_delivery_retry(delivery=delivery, actor=request.user):
+            messages.success(request, f"Delivery {delivery.pk} ({delivery.event}) queued again.")
+        else:
+            messages.error(request, f"Delivery {delivery.pk} has not failed; nothing to retry.")
         return HttpResponseRedirect(reverse("audit:webhooks"))

@@ -357,7 +357,7 @@ def _condition_from_dict(raw: Any, where: str) -> Condition:
     if not isinstance(attribute, str) or not attribute:
         raise FlagSpecError(f"{where}.attribute", "must be a non-empty string")
     try:
-        operator = Operator(raw.get("operator"))
+        operator = Operator(str(raw.get("operator")))
     except ValueError:
         raise FlagSpecError(
             f"{where}.operator", f"must be one of {', '.join(o.value for o in Operator)}"

@@ -14,7 +14,9 @@ import json
 from typing import Any
 
 from django.utils import timezone
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -79,7 +81,45 @@ class _OfrepView(APIView):
     throttle_classes = [OfrepKeyThrottle]
 
 
+_REQUEST = inline_serializer(
+    "OfrepEvaluationRequest",
+    {"context": serializers.DictField(required=False, help_text="targetingKey and attributes")},
+)
+_SUCCESS = inline_serializer(
+    "OfrepEvaluationSuccess",
+    {
+        "key": serializers.CharField(),
+        "value": serializers.JSONField(),
+        "reason": serializers.ChoiceField(
+            choices=["STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT"]
+        ),
+        "variant": serializers.CharField(),
+        "metadata": serializers.DictField(),
+    },
+)
+_FAILURE = inline_serializer(
+    "OfrepEvaluationFailure",
+    {
+        "key": serializers.CharField(),
+        "errorCode": serializers.CharField(),
+        "errorDetails": serializers.CharField(),
+    },
+)
+
+
 class EvaluateFlagView(_OfrepView):
+    @extend_schema(
+        operation_id="ofrep_evaluate_flag",
+        tags=["ofrep"],
+        request=_REQUEST,
+        responses={
+            200: _SUCCESS,
+            400: _FAILURE,
+            404: _FAILURE,
+            401: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+        },
+    )
     def post(self, request, key: str) -> Response:
         try:
             context = _request_context(request)
@@ -106,6 +146,24 @@ class EvaluateFlagView(_OfrepView):
 
 
 class EvaluateFlagsView(_OfrepView):
+    @extend_schema(
+        operation_id="ofrep_evaluate_flags",
+        tags=["ofrep"],
+        request=_REQUEST,
+        parameters=[
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)
+        ],
+        responses={
+            200: inline_serializer(
+                "OfrepBulkEvaluation",
+                {"flags": serializers.ListField(child=serializers.DictField())},
+            ),
+            304: None,
+            400: _FAILURE,
+            401: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+        },
+    )
     def post(self, request) -> Response:
         try:
             context = _request_context(request)

@@ -28,7 +28,7 @@ class JsonField(forms.CharField):
         return json.dumps(value, indent=2) if value not in (None, [], {}) else ""
 
     def to_python(self, value: Any) -> Any:
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         if not text.strip():
             return self.empty
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from governance.accounts import roles
 from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMixin
 from governance.audit.selectors import audit_events_for
 from governance.flags.forms import FlagForm, FlagToggleForm
-from governance.flags.selectors import flag_get, flag_is_stale, flag_list
+from governance.flags.selectors import flag_get, flag_is_stale, flag_list, flags_snapshot_current
 from governance.flags.services import FlagError, flag_create, flag_toggle, flag_update
 
 
@@ -24,10 +24,26 @@ def _flag_or_404(key: str):
     return flag
 
 
+def _in_window(specs, key: str, now) -> bool | None:
+    """Whether a scheduled flag is inside its time window now (None: no schedule)."""
+    spec = specs.get(key)
+    if spec is None or spec.schedule is None:
+        return None
+    return spec.schedule.is_active(now)
+
+
 class FlagListView(LoginRequiredMixin, ReaderRequiredMixin, View):
     def get(self, request):
         now = timezone.now()
-        rows = [{"flag": f, "stale": flag_is_stale(flag=f, now=now)} for f in flag_list()]
+        specs = flags_snapshot_current().specs
+        rows = [
+            {
+                "flag": f,
+                "stale": flag_is_stale(flag=f, now=now),
+                "in_window": _in_window(specs, f.key, now),
+            }
+            for f in flag_list()
+        ]
         return render(
             request,
             "flags/flag_list.html",
@@ -99,6 +115,7 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
             "form": form,
             "can_change": can_change,
             "stale": flag_is_stale(flag=flag, now=timezone.now()),
+            "in_window": _in_window(flags_snapshot_current().specs, flag.key, timezone.now()),
             "events": audit_events_for(target_type="flags.flag", target_id=str(flag.pk))[:20],
         }
         return render(request, "flags/flag_detail.html", context, status=status)
@@ -140,26 +157,43 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
 
 
 class FlagToggleView(LoginRequiredMixin, AdminRequiredMixin, View):
+    """The kill switch. Answers JSON to the page's small script (no reload),
+    and redirects for a plain form post."""
+
     def post(self, request, key: str):
         flag = _flag_or_404(key)
         form = FlagToggleForm(request.POST)
+        wants_json = "application/json" in request.headers.get("Accept", "")
         back = (
             reverse("flags:list")
             if request.POST.get("back") == "list"
             else reverse("flags:detail", args=[key])
         )
+        error = ""
         if not form.is_valid():
-            messages.error(request, "Say why you turn the flag on or off: the reason is required.")
-            return HttpResponseRedirect(back)
-        try:
-            flag = flag_toggle(
-                flag=flag,
-                enabled=form.cleaned_data["enabled"],
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
+            error = "Say why you turn the flag on or off: the reason is required."
+        else:
+            try:
+                flag = flag_toggle(
+                    flag=flag,
+                    enabled=form.cleaned_data["enabled"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except FlagError as exc:
+                error = exc.message
+        if wants_json:
+            if error:
+                return JsonResponse({"key": flag.key, "error": error}, status=400)
+            return JsonResponse(
+                {
+                    "key": flag.key,
+                    "enabled": flag.enabled,
+                    "message": f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.",
+                }
             )
-        except FlagError as exc:
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(back)
-        messages.success(request, f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.")
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.")
         return HttpResponseRedirect(back)

@@ -173,3 +173,48 @@ def test_deliver_task__delivery_already_delivered__not_sent_again(
     delivery, receiver = deliver_once([200], django_capture_on_commit_callbacks)
     assert webhook_deliver(delivery.pk) == "skipped"
     assert len(receiver.requests) == 1
+
+
+def test_audit_record__api_key_principal_as_actor__kept_as_its_label(issue_key):
+    from governance.accounts.authentication import ClientPrincipal
+    from governance.audit.services import audit_record
+
+    _, key = issue_key()
+    principal = ClientPrincipal(client=key.client, team=key.client.team)
+    event = audit_record(action="flag.evaluated", actor=principal)
+    assert (event.actor, event.actor_label) == (None, f"client:{key.client.name}")
+
+
+def test_failed_delivery__admin_retries_from_the_page__sent_again_and_audited(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    from tests.audit.fixtures import login
+
+    delivery, _ = deliver_once([410], django_capture_on_commit_callbacks)
+    with Receiver([200]) as fixed:
+        delivery.endpoint.url = fixed.url
+        delivery.endpoint.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = login(client, admin_user).post(
+                f"/audit/webhooks/deliveries/{delivery.pk}/retry/"
+            )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert AuditEvent.objects.get(action="webhook.delivery_retried").before["status"] == "failed"
+
+
+def test_failed_delivery__manager_posts_retry__403(
+    client, manager_user, django_capture_on_commit_callbacks
+):
+    from tests.audit.fixtures import login
+
+    delivery, _ = deliver_once([410], django_capture_on_commit_callbacks)
+    assert (
+        login(client, manager_user)
+        .post(f"/audit/webhooks/deliveries/{delivery.pk}/retry/")
+        .status_code
+        == 403
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"

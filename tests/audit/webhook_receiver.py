@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -11,12 +12,14 @@ class Receiver:
         # Answers statuses in turn; the last one repeats.
         self.statuses = list(statuses)
         self.requests: list[tuple[dict, bytes]] = []
+        self.received_at: list[float] = []  # time.monotonic() of each request
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802  # http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((dict(self.headers), body))
+                receiver.received_at.append(time.monotonic())
                 status = (
                     receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 )

@@ -363,3 +363,56 @@ def test_number_flag__float_variant__stays_a_float():
 
 def test_invalid_context__not_an_object__error_invalid_context():
     assert evaluate_flag(boolean_flag(), ["no"], now=NOW).error_code == ErrorCode.INVALID_CONTEXT  # type: ignore[arg-type]  # a client can send anything
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+ATTRIBUTES = ["team", "version", "size", "when", "targetingKey"]
+
+
+@given(st.dictionaries(st.sampled_from(ATTRIBUTES) | st.text(max_size=10), json_values, max_size=6))
+def test_evaluate__any_json_context__resolves_without_raising(context):
+    operators = [
+        ("team", "in", ["a"]),
+        ("team", "starts_with", "a"),
+        ("size", "gte", 3),
+        ("version", "semver_gt", "1.0.0"),
+        ("when", "before", "2026-01-01T00:00:00Z"),
+        ("team", "not_equals", "b"),
+    ]
+    spec = boolean_flag(
+        rules=[rule([cond(a, o, v)]) for a, o, v in operators],
+        rollout=[{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}],
+    )
+    resolution = evaluate_flag(spec, context, now=NOW)
+    assert resolution.variant in ("on", "off")
+
+
+def night_window_flag():
+    """On from 02:00 to 03:00 Paris time, the hour the clocks change."""
+    return boolean_flag(
+        default_variant="on",
+        off_variant="off",
+        schedule={"timezone": "Europe/Paris", "windows": [{"start": "02:00", "end": "03:00"}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("utc_moment", "expected"),
+    [
+        # 25 October 2026: 03:00 CEST becomes 02:00 CET, so 02:30 happens twice.
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), True),  # 02:30 CEST
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), True),  # 02:30 CET
+        (datetime(2026, 10, 25, 2, 0, tzinfo=UTC), False),  # 03:00 CET
+        # 29 March 2026: 02:00 CET jumps to 03:00 CEST; the hour never happens.
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), False),  # 01:59 CET
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), False),  # 03:00 CEST
+    ],
+)
+def test_schedule__night_the_clocks_change__window_follows_the_local_hour(utc_moment, expected):
+    assert evaluate_flag(night_window_flag(), {}, now=utc_moment).value is expected

@@ -98,3 +98,14 @@ def test_flag_create__spec_in_snapshot__round_trips_through_the_engine(admin_use
     )
     spec = flags_snapshot_current().specs["ratio"]
     assert spec.variants["half"] == 0.5
+
+
+def test_snapshot__changed_by_another_process__seen_on_the_next_read(admin_user):
+    from governance.flags.models import Flag, FlagsVersion
+
+    make_flag(actor=admin_user)
+    assert flags_snapshot()[0]["enabled"] is True
+    # What another gunicorn worker's flag_toggle leaves in the database.
+    Flag.objects.update(enabled=False)
+    FlagsVersion.objects.update(version=99, token=FlagsVersion.new_token())
+    assert flags_snapshot()[0]["enabled"] is False

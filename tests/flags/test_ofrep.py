@@ -186,3 +186,17 @@ def test_evaluate__flag_evaluated__no_longer_counts_as_unused(key_client):
     evaluate(key_client, "fresh-flag")
     flag.refresh_from_db()
     assert flag.last_evaluated_at is not None
+
+
+def test_bulk__warm_snapshot__two_queries_whatever_the_number_of_flags(
+    key_client, django_assert_num_queries
+):
+    for n in range(10):
+        make_flag(key=f"flag-{n}")
+    key_client.post(
+        BULK, {"context": {}}, format="json"
+    )  # warms the snapshot, marks flags evaluated
+    # The API key (with its client and team), then the flags version row.
+    with django_assert_num_queries(2):
+        response = key_client.post(BULK, {"context": {}}, format="json")
+    assert len(response.json()["flags"]) == 10
