@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from tests.accounts.factories import UserFactory
 
@@ -51,6 +52,10 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # ORM calls made while Playwright's loop ran got their own connection
+        # (Django keeps them per context); close it while still in that
+        # context, or PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
 
 
 def _person(username: str, role: str):
