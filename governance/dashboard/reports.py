@@ -210,7 +210,11 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
 
 def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
     """Queries: trend, summary, cost histogram, top clients, top repos,
-    fallbacks per day, models (+ catalog tiers)."""
+    fallbacks per day, models (+ catalog tiers), escalated test runs (runs +
+    linked calls)."""
+    from governance.quality import selectors as quality
+
+    runs = quality.pass_rates(group_by=("model",), **selectors.quality_scope(filters=filters))
     trend = selectors.spend_by_day(filters=filters, stack_by=stack_by)
     summary = selectors.spend_summary(filters=filters)
     percentiles = selectors.cost_per_call_percentiles(filters=filters)
@@ -229,6 +233,13 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
             Metric("fallback_calls", "Calls that fell back", summary.fallback_calls, "int"),
             Metric("fallback_cost", "Cost of fallbacks", summary.fallback_cost_usd, "usd"),
             Metric("retries", "Retries", summary.retries, "int"),
+            Metric(
+                "escalated_runs",
+                "Generated-test jobs escalated to the full model",
+                sum(r.escalated_runs for r in runs),
+                "int",
+                note="the mini model's tests failed in CI",
+            ),
         ],
         charts=[
             charts.spend_stacked_chart(

@@ -211,8 +211,9 @@ def test_plotly_js__served_by_the_app_itself(client):
         # their linked calls, open alerts.
         ("/", 3 + 3 + 4 + 3),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
-        # per day, models (roll-ups + catalog tiers).
-        ("/spend/", 3 + 3 + 8),
+        # per day, models (roll-ups + catalog tiers); escalated test runs
+        # (runs + their linked calls).
+        ("/spend/", 3 + 3 + 8 + 2),
         # catalog models, price book freshness (catalog version), roll-up
         # tokens; the mini vs full comparison: runs, linked calls, catalog.
         ("/savings/", 3 + 3 + 3 + 3),
@@ -221,7 +222,7 @@ def test_plotly_js__served_by_the_app_itself(client):
         ("/quality/", 3 + 3 + 8),
         # the same selectors without the filter bar
         ("/api/v1/dashboard/overview", 3 + 4 + 3),
-        ("/api/v1/dashboard/spend", 3 + 8),
+        ("/api/v1/dashboard/spend", 3 + 8 + 2),
         ("/api/v1/dashboard/savings", 3 + 3 + 3),
         ("/api/v1/dashboard/quality", 3 + 8),
         # the 20 latest exports with their requester (one join).

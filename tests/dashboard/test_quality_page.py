@@ -73,3 +73,12 @@ def test_savings__each_task_move__shows_the_expected_pass_rate_change(client, or
     # no mini-model runs for refactoring: nothing to compare yet
     assert moves["refactor"]["pass_change_pp"] is None
     assert moves["refactor"]["verdict"] == "no test runs to compare"
+
+
+def test_spend__escalated_test_jobs__counted_next_to_the_fallbacks(client, org, manager_user):
+    login(client, manager_user)
+
+    metrics = client.get("/api/v1/dashboard/spend").json()["metrics"]
+
+    assert metrics["escalated_runs"] == 4
+    assert metrics["fallback_calls"] == 1
