@@ -61,7 +61,9 @@ class DashboardSample:
     fallback_from: str = ""
 
 
-def _cells(calls: Iterable[Any]) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+def _cells(
+    calls: Iterable[Any], sign: int
+) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
     daily: dict[tuple, list[int]] = {}
     hist: dict[tuple, list[int]] = {}
     for c in calls:
@@ -79,14 +81,15 @@ def _cells(calls: Iterable[Any]) -> tuple[dict[tuple, list[int]], dict[tuple, li
             [0] * len(DAILY_SUMS),
         )
         for i, value in enumerate(measures):
-            acc[i] += value
+            acc[i] += sign * value
         if priced:
             cell = hist.setdefault(
                 (day, c.team_id, c.model, cost_bin(Decimal(c.cost_usd))), [0, 0, 0]
             )
-            cell[0] += 1
-            cell[1] += e10
-            cell[2] = max(cell[2], e10)
+            cell[0] += sign
+            cell[1] += sign * e10
+            # A maximum cannot be taken back: on removal the stored one stays.
+            cell[2] = max(cell[2], e10) if sign > 0 else 0
     return daily, hist
 
 
@@ -118,17 +121,22 @@ def _upsert(
         cursor.executemany(sql, params)
 
 
-def rollups_dashboard_add(*, calls: Iterable[Any]) -> int:
+def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
     """Count newly stored calls into the dashboard's roll-ups: the slim daily
     roll-up (DailyRollup) and the cost histogram (CostHistogramRollup).
 
     Call it on the ingestion path, inside the transaction that stores the
     calls and with exactly the calls that were inserted (not the duplicates
     a retried batch skipped), so both stay exact. Takes Call instances or
-    `DashboardSample`s. Returns the number of calls counted.
+    `DashboardSample`s. Re-pricing takes the old prices away with sign=-1
+    and adds the new ones; every sum stays exact, only a histogram cell's
+    max may stay at a removed price until `rollups_dashboard_rebuild`.
+    Returns the number of calls counted.
     """
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
     calls = list(calls)
-    daily, hist = _cells(calls)
+    daily, hist = _cells(calls, sign)
     with transaction.atomic():
         _upsert(DailyRollup, DAILY_KEY, DAILY_SUMS, (), daily)
         _upsert(CostHistogramRollup, HIST_KEY, HIST_SUMS, HIST_MAX, hist)

@@ -40,3 +40,17 @@ def test_histogram_add__unpriced_call__counted_as_a_call_but_not_in_the_histogra
     (day,) = DailyRollup.objects.all()
     assert (day.calls, day.unpriced_calls, day.cost_usd_e10) == (1, 1, 0)
     assert not CostHistogramRollup.objects.exists()
+
+
+def test_dashboard_add__repriced_call__old_price_taken_away_new_one_counted():
+    client = ClientFactory()
+    old, new = _sample(client, "0.0100"), _sample(client, "0.0500")
+    rollups_dashboard_add(calls=[old])
+
+    rollups_dashboard_add(calls=[old], sign=-1)
+    rollups_dashboard_add(calls=[new])
+
+    (day,) = DailyRollup.objects.all()
+    assert (day.calls, day.cost_usd_e10) == (1, 500_000_000)
+    counts = dict(CostHistogramRollup.objects.values_list("bin", "calls"))
+    assert sorted(counts.values()) == [0, 1]
