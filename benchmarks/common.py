@@ -76,11 +76,11 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, threads: int = 1, timeout: float = 30.0):
+def gunicorn(env: dict[str, str], *, workers: int, threads: int = 1, timeout: float = 30.0, app: str = "governance.wsgi:application"):
     """Serve the app with gunicorn on a free loopback port; yield its base URL."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "gunicorn", "governance.wsgi:application",
+        sys.executable, "-m", "gunicorn", app,
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
         "--log-level", "warning", "--timeout", "120",
     ]  # fmt: skip

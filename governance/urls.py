@@ -11,13 +11,15 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    # First: the decision endpoints are the hottest paths, and resolving a URL
+    # tries every earlier include's patterns (a fifth of a 304's server time).
+    path("", include("governance.policies.urls")),
     path("", include("governance.accounts.urls")),
     path("", include("governance.catalog.urls")),
     path("", include("governance.calls.urls")),
     path("", include("governance.quality.urls")),
     path("", include("governance.budgets.urls")),
     path("", include("governance.flags.urls")),
-    path("", include("governance.policies.urls")),
     path("", include("governance.audit.urls")),
     path("", include("governance.dashboard.urls")),
 ]

@@ -24,4 +24,7 @@ def calls_reprice_task(*, model: str, reason: str = "") -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, acks_late=True, soft_time_limit=60, time_limit=90)
 def calls_after_ingest(*, team_ids: list[int]) -> None:
     """Work that follows newly stored calls: re-evaluating the teams' budgets."""
+    from governance.budgets.services import budgets_evaluate
+
     logger.debug("calls.after_ingest", extra={"team_ids": team_ids})
+    budgets_evaluate(team_ids=team_ids)

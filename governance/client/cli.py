@@ -10,13 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from governance.client import upload
+from governance.client import decide, upload
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="governor", description="Governor's command-line client.")
     sub = parser.add_subparsers(dest="command", required=True)
     upload.register(sub)
+    decide.register(sub)
     return parser
 
 

@@ -93,8 +93,9 @@ def _flags(now) -> list[dict]:
             "reason": "style reviews are a well-specified task",
         },
         {
-            "key": "mini-model-kill-switch",
-            "description": "Off sends everything back to the full model (incident switch).",
+            "key": "mini-model-flows",
+            "description": "Kill switch for every mini-model flow: off sends all work back to the full "
+            "model (the default policy's first rule reads it).",
             "owner": "platform",
             "variants": ON_OFF,
             "default_variant": "on",

@@ -101,6 +101,10 @@ def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict |
         },
     )
     logger.info(action, extra={"flag_key": flag.key, "flag_id": flag.pk})
+    # Flags are inputs of routing decisions: the policy snapshot follows them.
+    from governance.policies.services import policy_snapshot_rebuild
+
+    transaction.on_commit(policy_snapshot_rebuild)
 
 
 def flag_create(

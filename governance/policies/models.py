@@ -1,1 +1,67 @@
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PolicyVersion(models.Model):
+    """One published policy, immutable once written. The highest number is the
+    one in force; a rollback publishes a copy of an earlier version under a new
+    number (`restored_from`), so numbers only grow and clients see a change."""
+
+    number = models.PositiveIntegerField(unique=True)
+    document = models.JSONField()
+    note = models.CharField(max_length=255, blank=True)
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"policy v{self.number}"
+
+
+class HealthState(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    DEGRADED = "degraded", "Degraded (circuit open)"
+    HALF_OPEN = "half_open", "Half-open (trial traffic)"
+
+
+class ModelHealth(models.Model):
+    """The circuit state of one model, from the last minutes of its calls.
+    Written only by `model_health_evaluate`."""
+
+    model = models.CharField(max_length=128, unique=True)
+    state = models.CharField(
+        max_length=16, choices=HealthState.choices, default=HealthState.HEALTHY
+    )
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    calls = models.PositiveIntegerField(default=0)
+    error_rate = models.FloatField(default=0)
+    timeout_rate = models.FloatField(default=0)
+    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p99_ms = models.PositiveIntegerField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["model"]
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.state}"
+
+
+class PolicySnapshot(models.Model):
+    """The single current snapshot (pk=1): everything a decision reads, built
+    once per change by `policy_snapshot_rebuild` and served from memory."""
+
+    generation = models.PositiveBigIntegerField(default=0)
+    etag = models.CharField(max_length=64)
+    body = models.JSONField()
+    built_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"snapshot #{self.generation}"

@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from governance.policies import views
+from governance.policies.api import DecideView, PolicySnapshotView
+
+app_name = "policies"
+
+urlpatterns = [
+    path("api/v1/decide", DecideView.as_view(), name="api-decide"),
+    path("api/v1/policy", PolicySnapshotView.as_view(), name="api-policy"),
+    path("policies/", views.PolicyEditorPage.as_view(), name="editor"),
+    path(
+        "policies/versions/<int:number>/rollback",
+        views.PolicyRollbackView.as_view(),
+        name="rollback",
+    ),
+]

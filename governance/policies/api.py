@@ -1,0 +1,187 @@
+"""The decision API. Both endpoints answer from the in-memory snapshot: no
+query touches calls, budgets or flags on a request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from governance.accounts.permissions import HasPolicyReadScope
+from governance.engine.policy import ENVIRONMENTS, RISKS, Context
+from governance.policies.authentication import CachedApiKeyAuthentication
+from governance.policies.selectors import policy_view_for
+
+MAX_ATTRIBUTES = 64
+MAX_TEXT = 256
+
+
+class DecideInput(serializers.Serializer):
+    """For the schema only: the view validates by hand, on the hot path."""
+
+    task_type = serializers.CharField(max_length=64, required=False)
+    risk = serializers.ChoiceField(choices=RISKS, required=False, default="medium")
+    environment = serializers.ChoiceField(choices=ENVIRONMENTS, required=False, default="other")
+    targeting_key = serializers.CharField(max_length=MAX_TEXT, required=False)
+    attributes = serializers.DictField(required=False)
+
+
+DecisionOutput = inline_serializer(
+    "Decision",
+    {
+        "model": serializers.CharField(allow_null=True),
+        "fallbacks": serializers.ListField(child=serializers.CharField()),
+        "escalate_to": serializers.CharField(allow_null=True),
+        "timeout_ms": serializers.IntegerField(),
+        "retry": serializers.DictField(),
+        "circuit_breaker": serializers.DictField(),
+        "blocked": serializers.BooleanField(),
+        "rule": serializers.CharField(allow_null=True),
+        "reason": serializers.CharField(),
+        "policy_version": serializers.IntegerField(),
+        "decision_id": serializers.CharField(),
+    },
+)
+
+
+class _DecisionAPIView(APIView):
+    """Both endpoints answer raw JSON bytes themselves, so DRF's content
+    negotiation (an eighth of a 304's server time) is skipped."""
+
+    authentication_classes = [CachedApiKeyAuthentication]
+    permission_classes = [HasPolicyReadScope]
+    throttle_classes: list = []
+    _renderer = JSONRenderer()
+
+    def perform_content_negotiation(self, request, force=False):
+        return self._renderer, self._renderer.media_type
+
+
+def _json(data: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def decide_context_parse(data: Any) -> tuple[Context | None, dict[str, list[str]]]:
+    """A Context from a request body, or the errors, each naming its field."""
+    if not isinstance(data, dict):
+        return None, {"non_field_errors": ["The body must be a JSON object."]}
+    errors: dict[str, list[str]] = {}
+    allowed = {"task_type", "risk", "environment", "targeting_key", "attributes"}
+    for key in data:
+        if key not in allowed:
+            errors[key] = [f"Unknown field; expected one of {', '.join(sorted(allowed))}."]
+    texts = {}
+    for name, limit in (("task_type", 64), ("targeting_key", MAX_TEXT)):
+        value = data.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str) or len(value) > limit:
+            errors[name] = [f"Must be text of at most {limit} characters."]
+        texts[name] = value
+    risk = data.get("risk", "medium")
+    if risk not in RISKS:
+        errors["risk"] = [f"Must be one of {', '.join(RISKS)}."]
+    environment = data.get("environment", "other")
+    if environment not in ENVIRONMENTS:
+        errors["environment"] = [f"Must be one of {', '.join(ENVIRONMENTS)}."]
+    attributes = data.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        errors["attributes"] = ["Must be an object of names to text, numbers, booleans or null."]
+    elif len(attributes) > MAX_ATTRIBUTES:
+        errors["attributes"] = [f"At most {MAX_ATTRIBUTES} attributes."]
+    else:
+        bad = sorted(
+            k
+            for k, v in attributes.items()
+            if not _is_scalar(v) or (isinstance(v, str) and len(v) > MAX_TEXT)
+        )
+        if bad:
+            errors["attributes"] = [
+                f"Attribute '{k}' must be text (at most {MAX_TEXT}), a number, a boolean or null."
+                for k in bad
+            ]
+    if errors:
+        return None, errors
+    return Context(
+        task_type=texts["task_type"],
+        risk=risk,
+        environment=environment,
+        targeting_key=texts["targeting_key"],
+        attributes=attributes,
+    ), {}
+
+
+class DecideView(_DecisionAPIView):
+    @extend_schema(
+        request=DecideInput,
+        responses={
+            200: DecisionOutput,
+            400: OpenApiResponse(description="A field is invalid; the body names it."),
+        },
+        summary="Decide which model handles a job",
+        examples=[
+            OpenApiExample(
+                "A unit-test draft",
+                value={"task_type": "unit_test_draft", "risk": "low", "environment": "ci"},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return _json({"non_field_errors": ["The body is not valid JSON."]}, status=400)
+        context, errors = decide_context_parse(data)
+        if context is None:
+            return _json(errors, status=400)
+        view = policy_view_for(client=request.user.client)
+        return _json(view.compiled.decide(context).to_dict())
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    candidates = (tag.strip().removeprefix("W/") for tag in header.split(","))
+    return etag in candidates
+
+
+class PolicySnapshotView(_DecisionAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)
+        ],
+        responses={
+            200: OpenApiResponse(
+                description="The snapshot (rules, flags, budget states, model health)."
+            ),
+            304: None,
+        },
+        summary="The published policy snapshot, for deciding locally",
+    )
+    def get(self, request):
+        view = policy_view_for(client=request.user.client)
+        if _etag_matches(request.headers.get("If-None-Match", ""), view.etag):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(view.body, content_type="application/json")
+        response["ETag"] = view.etag
+        response["Cache-Control"] = "no-cache"
+        return response

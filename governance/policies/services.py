@@ -1,0 +1,329 @@
+"""Writes for policies: publishing and rolling back versions, model health,
+and rebuilding the snapshot that every decision reads."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from governance.audit.services import audit_record
+from governance.calls.models import Call, Status
+from governance.catalog.models import Model
+from governance.engine.policy import DEFAULT_POLICY, SCHEMA, policy_models, policy_validate
+from governance.policies.models import HealthState, ModelHealth, PolicySnapshot, PolicyVersion
+from governance.policies.notify import webhook_send
+from governance.policies.snapshots import canonical_json, etag_for, generation_publish
+
+logger = logging.getLogger("governance.policies")
+
+HEALTH_ACTOR = "system:health-evaluator"
+
+
+class PolicyInvalid(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def policy_check(*, document: Any) -> list[str]:
+    """Engine validation plus: every model named must be in the catalog."""
+    errors = policy_validate(document)
+    if errors:
+        return errors
+    known = set(Model.objects.values_list("name", flat=True))
+    return [
+        f"model '{name}' is not in the catalog" for name in sorted(policy_models(document) - known)
+    ]
+
+
+@transaction.atomic
+def policy_publish(
+    *, document: Any, actor=None, note: str = "", restored_from: int | None = None
+) -> PolicyVersion:
+    errors = policy_check(document=document)
+    if errors:
+        raise PolicyInvalid(errors)
+    # Serialise publishers on the snapshot row so version numbers never collide.
+    _snapshot_row_locked()
+    latest = PolicyVersion.objects.aggregate(n=Max("number"))["n"] or 0
+    version = PolicyVersion.objects.create(
+        number=latest + 1,
+        document=document,
+        note=note[:255],
+        restored_from=restored_from,
+        published_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        action="policy.rollback" if restored_from else "policy.publish",
+        target=version,
+        actor=actor,
+        reason=note,
+        before={"version": latest} if latest else None,
+        after={"version": version.number, "restored_from": restored_from},
+    )
+    policy_snapshot_rebuild()
+    logger.info(
+        "policy.published", extra={"version": version.number, "restored_from": restored_from}
+    )
+    return version
+
+
+def policy_rollback(*, number: int, actor=None, reason: str = "") -> PolicyVersion:
+    """Publish an earlier version's document again, under a new number."""
+    earlier = PolicyVersion.objects.get(number=number)
+    note = reason or f"rollback to v{number}"
+    return policy_publish(document=earlier.document, actor=actor, note=note, restored_from=number)
+
+
+def policy_default_publish(*, actor=None) -> PolicyVersion:
+    """Version 1: the shipped default policy (safe to call again)."""
+    existing = PolicyVersion.objects.filter(number=1).first()
+    return existing or policy_publish(
+        document=DEFAULT_POLICY, actor=actor, note="the default policy"
+    )
+
+
+# --- snapshot -----------------------------------------------------------------
+
+
+def _snapshot_row_locked() -> PolicySnapshot:
+    row, _ = PolicySnapshot.objects.get_or_create(pk=1, defaults={"etag": "", "body": {}})
+    return PolicySnapshot.objects.select_for_update().get(pk=1)
+
+
+def _flag_specs() -> dict[str, Any]:
+    from governance.flags.selectors import flags_snapshot
+
+    return {spec["key"]: spec for spec in flags_snapshot()}
+
+
+def _budget_entries() -> dict[str, Any]:
+    """Per team slug (and "*" for the organisation): the budget that limits it
+    most (worst state, then highest percentage), as last evaluated."""
+    from governance.budgets.models import Budget
+    from governance.budgets.selectors import worst_state
+
+    budgets = list(Budget.objects.select_related("team"))
+    org = [b for b in budgets if b.team_id is None]
+    by_team: dict[str, list] = {}
+    for b in budgets:
+        if b.team is not None:
+            by_team.setdefault(b.team.slug, []).append(b)
+    entries: dict[str, Any] = {}
+    for key, group in [*by_team.items(), ("*", [])]:
+        candidates = group + org
+        if not candidates:
+            continue
+        state = worst_state([b.state for b in candidates])
+        limiting = max((b for b in candidates if b.state == state), key=lambda b: b.percent)
+        entries[key] = {
+            "budget": str(limiting),
+            "state": state,
+            # Tenths, rounded down: a finer figure would change the snapshot (and
+            # send every client a new copy) on nearly every ingested batch.
+            "percent": str(limiting.percent.quantize(Decimal("0.1"), rounding=ROUND_DOWN)),
+            "threshold": str(limiting.fallback_threshold_pct.normalize()),
+            "reserve_percent": str(limiting.reserve_pct.normalize()),
+            "hard_limit": limiting.hard_limit,
+        }
+    return entries
+
+
+def _model_entries() -> dict[str, Any]:
+    health = dict(ModelHealth.objects.values_list("model", "state"))
+    models = {
+        m.name: {"tier": m.tier, "health": health.pop(m.name, HealthState.HEALTHY)}
+        for m in Model.objects.all()
+    }
+    models.update({name: {"tier": "", "health": state} for name, state in health.items()})
+    return models
+
+
+def snapshot_body_build() -> dict[str, Any]:
+    version = PolicyVersion.objects.order_by("-number").first()
+    return {
+        "schema": SCHEMA,
+        "policy_version": version.number if version else 0,
+        "policy": version.document if version else DEFAULT_POLICY,
+        "flags": _flag_specs(),
+        "budgets": _budget_entries(),
+        "models": _model_entries(),
+    }
+
+
+@transaction.atomic
+def policy_snapshot_rebuild() -> PolicySnapshot:
+    """Rebuild the snapshot from its inputs; a new generation only when the
+    content changed, so an unchanged rebuild keeps every client's ETag valid."""
+    row = _snapshot_row_locked()
+    body = snapshot_body_build()
+    etag = etag_for(canonical_json(body))
+    if etag != row.etag:
+        row.generation += 1
+        row.etag = etag
+        row.body = body
+        row.built_at = timezone.now()
+        row.save(update_fields=["generation", "etag", "body", "built_at"])
+        generation_publish(generation=row.generation)
+        logger.info("policy_snapshot.rebuilt", extra={"generation": row.generation})
+    return row
+
+
+# --- model health -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthStats:
+    calls: int
+    error_rate: float
+    timeout_rate: float
+    p50: int | None
+    p95: int | None
+    p99: int | None
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def _percentile(values: list[int], q: float) -> int | None:
+    """Nearest-rank percentile of sorted values."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * q // 1))
+    return values[int(rank) - 1]
+
+
+def _window_stats(
+    *, since: datetime, until: datetime, models: list[str] | None = None
+) -> dict[str, HealthStats]:
+    calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until)
+    if models is not None:
+        calls = calls.filter(model__in=models)
+    counts = calls.values("model").annotate(
+        n=Count("id"),
+        errors=Count("id", filter=Q(status=Status.ERROR)),
+        timeouts=Count("id", filter=Q(status=Status.TIMEOUT)),
+    )
+    latencies: dict[str, list[int]] = {}
+    for model, latency in (
+        calls.filter(latency_ms__isnull=False)
+        .order_by("model", "latency_ms")
+        .values_list("model", "latency_ms")
+    ):
+        if latency is not None:  # filtered out above; for the type checker
+            latencies.setdefault(model, []).append(latency)
+    stats = {}
+    for row in counts:
+        lat = latencies.get(row["model"], [])
+        stats[row["model"]] = HealthStats(
+            calls=row["n"],
+            error_rate=row["errors"] / row["n"],
+            timeout_rate=row["timeouts"] / row["n"],
+            p50=_percentile(lat, 0.50),
+            p95=_percentile(lat, 0.95),
+            p99=_percentile(lat, 0.99),
+        )
+    return stats
+
+
+def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
+    """True past a threshold, False within all, None without enough calls to tell."""
+    if stats is None or stats.calls < min_calls:
+        return None
+    return (
+        stats.error_rate >= _setting("GOVERNOR_HEALTH_MAX_ERROR_RATE", 0.25)
+        or stats.timeout_rate >= _setting("GOVERNOR_HEALTH_MAX_TIMEOUT_RATE", 0.20)
+        or (stats.p99 is not None and stats.p99 >= _setting("GOVERNOR_HEALTH_MAX_P99_MS", 60_000))
+    )
+
+
+def _next_state(
+    row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime
+) -> str:
+    cooldown = timedelta(seconds=_setting("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300))
+    if row.state == HealthState.HEALTHY:
+        bad = health_is_bad(window, min_calls=_setting("GOVERNOR_HEALTH_MIN_CALLS", 20))
+        return HealthState.DEGRADED if bad else HealthState.HEALTHY
+    if row.state == HealthState.DEGRADED:
+        return (
+            HealthState.HALF_OPEN
+            if now - row.state_changed_at >= cooldown
+            else HealthState.DEGRADED
+        )
+    # Half-open: judged only on the calls made since the circuit half-opened.
+    bad = health_is_bad(trial, min_calls=_setting("GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS", 5))
+    if bad is None:
+        return HealthState.HALF_OPEN
+    return HealthState.DEGRADED if bad else HealthState.HEALTHY
+
+
+def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
+    """Error and timeout rates and latency percentiles per model over the last
+    minutes of calls; move each circuit healthy -> degraded -> (cool-down) ->
+    half-open -> healthy or degraded. Returns the models that changed state."""
+    now = now or timezone.now()
+    window = timedelta(minutes=_setting("GOVERNOR_HEALTH_WINDOW_MINUTES", 5))
+    stats = _window_stats(since=now - window, until=now)
+    names = set(stats) | set(Model.objects.values_list("name", flat=True))
+    changed: list[ModelHealth] = []
+    with transaction.atomic():
+        rows = {r.model: r for r in ModelHealth.objects.select_for_update().filter(model__in=names)}
+        half_open = [r for r in rows.values() if r.state == HealthState.HALF_OPEN]
+        trials = {
+            r.model: _window_stats(since=r.state_changed_at, until=now, models=[r.model]).get(
+                r.model
+            )
+            for r in half_open
+        }
+        for name in sorted(names):
+            row = rows.get(name) or ModelHealth.objects.create(model=name, state_changed_at=now)
+            current = stats.get(name)
+            new_state = _next_state(row, window=current, trial=trials.get(name), now=now)
+            before = row.state
+            row.calls = current.calls if current else 0
+            row.error_rate = current.error_rate if current else 0
+            row.timeout_rate = current.timeout_rate if current else 0
+            row.latency_p50_ms = current.p50 if current else None
+            row.latency_p95_ms = current.p95 if current else None
+            row.latency_p99_ms = current.p99 if current else None
+            row.evaluated_at = now
+            if new_state != before:
+                row.state = new_state
+                row.state_changed_at = now
+                changed.append(row)
+                _health_changed(row=row, before=before, stats=current)
+            row.save()
+        if changed:
+            policy_snapshot_rebuild()
+    return changed
+
+
+def _health_changed(*, row: ModelHealth, before: str, stats: HealthStats | None) -> None:
+    figures = {
+        "calls": row.calls,
+        "error_rate": round(row.error_rate, 4),
+        "timeout_rate": round(row.timeout_rate, 4),
+        "latency_p99_ms": row.latency_p99_ms,
+    }
+    audit_record(
+        action="model_health.change",
+        target=row,
+        actor=HEALTH_ACTOR,
+        reason=f"{row.model}: {before} -> {row.state}",
+        before={"state": before},
+        after={"state": row.state, **figures},
+    )
+    webhook_send(
+        event="model.health_changed",
+        payload={"model": row.model, "from": before, "to": row.state, **figures},
+    )
+    logger.info("model_health.changed", extra={"model": row.model, "from": before, "to": row.state})

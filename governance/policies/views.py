@@ -1,0 +1,131 @@
+"""The policy editor (admins): edit the rules as JSON, validate, dry-run a
+context, replay recent calls under the draft, publish, roll back."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from governance.accounts.models import Team
+from governance.accounts.permissions import AdminRequiredMixin
+from governance.engine.policy import DEFAULT_POLICY, ENVIRONMENTS, RISKS, Context
+from governance.policies.models import PolicyVersion
+from governance.policies.selectors import (
+    model_health_list,
+    policy_current,
+    policy_dry_run,
+    policy_replay,
+    policy_versions,
+)
+from governance.policies.services import (
+    PolicyInvalid,
+    policy_check,
+    policy_publish,
+    policy_rollback,
+)
+
+MAX_REPLAY_DAYS = 90
+
+
+class PolicyEditorPage(AdminRequiredMixin, TemplateView):
+    template_name = "policies/editor.html"
+
+    def _base(self, **extra):
+        current = policy_current()
+        document = current.document if current else DEFAULT_POLICY
+        return {
+            "current": current,
+            "versions": policy_versions(),
+            "health": model_health_list(),
+            "teams": Team.objects.values_list("slug", flat=True),
+            "risks": RISKS,
+            "environments": ENVIRONMENTS,
+            "document_text": json.dumps(document, indent=2),
+            "form": {"risk": "medium", "environment": "ci", "days": 7},
+            **extra,
+        }
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self._base())
+
+    def post(self, request, *args, **kwargs):
+        text = request.POST.get("document", "")
+        action = request.POST.get("action", "dry_run")
+        form = {
+            k: request.POST.get(k, "")
+            for k in (
+                "task_type",
+                "risk",
+                "environment",
+                "team",
+                "client",
+                "attributes",
+                "days",
+                "note",
+            )
+        }
+        ctx = self._base(document_text=text, form=form)
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            ctx["errors"] = [f"document: not valid JSON ({exc})"]
+            return self.render_to_response(ctx, status=400)
+        errors = policy_check(document=document)
+        if errors:
+            ctx["errors"] = errors
+            return self.render_to_response(ctx, status=400)
+        if action == "publish":
+            try:
+                version = policy_publish(document=document, actor=request.user, note=form["note"])
+            except PolicyInvalid as exc:
+                ctx["errors"] = exc.errors
+                return self.render_to_response(ctx, status=400)
+            messages.success(request, f"Published policy version {version.number}.")
+            return redirect("policies:editor")
+        if action == "replay":
+            try:
+                days = int(form["days"] or 7)
+            except ValueError:
+                days = 0
+            if not 1 <= days <= MAX_REPLAY_DAYS:
+                ctx["errors"] = [f"days: must be a whole number from 1 to {MAX_REPLAY_DAYS}"]
+                return self.render_to_response(ctx, status=400)
+            ctx["replay"] = policy_replay(document=document, days=days, now=timezone.now())
+            ctx["valid"] = True
+            return self.render_to_response(ctx)
+        try:
+            attributes = json.loads(form["attributes"] or "{}")
+            if not isinstance(attributes, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            ctx["errors"] = ['attributes: must be a JSON object such as {"repo": "acme/payments"}']
+            return self.render_to_response(ctx, status=400)
+        context = Context(
+            task_type=form["task_type"],
+            risk=form["risk"] if form["risk"] in RISKS else "medium",
+            environment=form["environment"] if form["environment"] in ENVIRONMENTS else "other",
+            team=form["team"] or None,
+            client=form["client"] or None,
+            attributes=attributes,
+        )
+        ctx["decision"] = policy_dry_run(document=document, context=context).to_dict()
+        ctx["valid"] = True
+        return self.render_to_response(ctx)
+
+
+class PolicyRollbackView(AdminRequiredMixin, TemplateView):
+    def post(self, request, number: int):
+        if not PolicyVersion.objects.filter(number=number).exists():
+            messages.error(request, f"There is no policy version {number}.")
+            return redirect("policies:editor")
+        version = policy_rollback(
+            number=number, actor=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(
+            request, f"Rolled back: version {version.number} restores version {number}."
+        )
+        return redirect("policies:editor")
