@@ -292,3 +292,66 @@ def cost_per_passing_chart(*, rows: list) -> Chart:
 def _alpha(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def burndown_chart(
+    *,
+    key: str,
+    title: str,
+    points: list,
+    limit,
+    threshold_pct,
+    reserve_pct,
+    forecast_at,
+    period_end,
+) -> Chart:
+    """What is left of one budget at the end of each day of its period, with
+    the fallback threshold and reserve lines and the forecast exhaustion."""
+    days = [p.day.isoformat() for p in points]
+    remaining = [float(p.remaining) for p in points]
+    end = period_end.isoformat()
+    threshold_left = float(limit) * (1 - float(threshold_pct) / 100)
+    reserve_left = float(limit) * float(reserve_pct) / 100
+    traces = [
+        go.Scatter(
+            x=days,
+            y=remaining,
+            mode="lines+markers",
+            name="Remaining",
+            line={"color": PALETTE[0]},
+            hovertemplate="%{y:,.2f} left<extra></extra>",
+        ),
+        go.Scatter(
+            x=[days[0] if days else end, end],
+            y=[threshold_left, threshold_left],
+            mode="lines",
+            name=f"Fallback threshold ({threshold_pct:.0f} % spent)",
+            line={"color": PALETTE[6], "dash": "dot"},
+        ),
+        go.Scatter(
+            x=[days[0] if days else end, end],
+            y=[reserve_left, reserve_left],
+            mode="lines",
+            name=f"Reserve for critical work ({reserve_pct:.0f} %)",
+            line={"color": PALETTE[4], "dash": "dot"},
+        ),
+    ]
+    if forecast_at is not None and points:
+        traces.append(
+            go.Scatter(
+                x=[days[-1], forecast_at.isoformat()],
+                y=[remaining[-1], 0],
+                mode="lines+markers",
+                name=f"Forecast: runs out {forecast_at:%d %b %H:%M} UTC",
+                line={"color": PALETTE[4], "dash": "dash"},
+            )
+        )
+    return Chart(
+        key=key,
+        title=title,
+        figure=_figure(traces, hovermode="closest", height=300,
+                       yaxis={**_LAYOUT["yaxis"], "rangemode": "tozero"},
+                       xaxis={"gridcolor": "#eef0f4", "range": [days[0] if days else end, end]}),
+        empty=not points,
+        table="budgets",
+    )  # fmt: skip

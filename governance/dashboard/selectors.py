@@ -633,3 +633,12 @@ def quality_scope(*, filters: RollupFilter) -> dict:
         "model": filters.models[0] if len(filters.models) == 1 else None,
         "task_type": filters.task_types[0] if len(filters.task_types) == 1 else None,
     }
+
+
+def team_ids(*, filters: RollupFilter) -> list[int] | None:
+    """The filter's teams as ids (None: every team). One query when teams are named."""
+    from governance.accounts.models import Team
+
+    if not filters.teams:
+        return None
+    return list(Team.objects.filter(slug__in=filters.teams).values_list("pk", flat=True))

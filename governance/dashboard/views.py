@@ -62,11 +62,13 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
         )
     if name == "quality":
         return reports.quality_page(filters=filters)
+    if name == "budgets":
+        return reports.budgets_page(filters=filters, now=timezone.now())
     raise Http404(name)
 
 
 # The report pages, in the order of the navigation; the API serves the same names.
-PAGES = ("overview", "spend", "quality", "savings")
+PAGES = ("overview", "spend", "quality", "budgets", "savings")
 
 
 def _csv_value(value: Any) -> str:
@@ -151,6 +153,10 @@ class SavingsView(DashboardPageView):
 
 class QualityView(DashboardPageView):
     page_name = "quality"
+
+
+class BudgetsView(DashboardPageView):
+    page_name = "budgets"
 
 
 class ExportListView(ReaderRequiredMixin, View):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -56,6 +57,7 @@ def org(db):
     # the three calls of each day, in the order made above: full, mini, refactor
     per_day = [[c.call_id for _, c in calls[3 * d : 3 * d + 3]] for d in range(10)]
     _test_runs(ci=ci, ide=ide, call_ids=per_day)
+    _budgets(payments=payments, search=search)
     return {
         "payments": payments,
         "search": search,
@@ -101,3 +103,11 @@ def _test_runs(*, ci, ide, call_ids: list[list[str]]) -> None:
         )
         record_run(client=ide, model="gpt-5-codex", task_type="refactor", passed=7, failed=3, timestamp=day,
                    call_ids=(refactor,))  # fmt: skip
+
+
+def _budgets(*, payments, search) -> None:
+    """Monthly budgets: payments has spent most of its $0.30, search little of $10."""
+    from governance.budgets.services import budget_save
+
+    budget_save(team=payments, name="Monthly", limit=Decimal("0.30"), reason="demo")
+    budget_save(team=search, name="Monthly", limit=Decimal("10"), reason="demo")

@@ -21,6 +21,7 @@ PAGES = {
     "overview": "/",
     "spend": "/spend/",
     "quality": "/quality/",
+    "budgets": "/burn-down/",
     "savings": "/savings/",
     "exports": "/exports/",
     "flags": "/flags/",
@@ -90,7 +91,7 @@ def _open_every_page(page, errors, base_url: str, who: str) -> None:
             plot.locator(".main-svg").first.wait_for(timeout=10_000)
             assert plot.get_attribute("data-drawn") == "1", (name, i)
             assert plot.get_attribute("aria-label")
-        if name in ("overview", "spend", "quality", "savings"):
+        if name in ("overview", "spend", "quality", "budgets", "savings"):
             assert plots.count() >= 2, name
             # bars, slices or lines: something was drawn, not only the axes
             assert page.locator(".plot .trace, .plot .slice").count() > 0, name

@@ -15,8 +15,14 @@ from tests.dashboard.conftest import login
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("overview", "spend", "quality", "savings")
-URLS = {"overview": "/", "spend": "/spend/", "quality": "/quality/", "savings": "/savings/"}
+PAGES = ("overview", "spend", "quality", "budgets", "savings")
+URLS = {
+    "overview": "/",
+    "spend": "/spend/",
+    "quality": "/quality/",
+    "budgets": "/burn-down/",
+    "savings": "/savings/",
+}
 
 
 def _metrics(html: str) -> dict[str, str]:
@@ -116,7 +122,10 @@ def test_overview__each_number__links_to_the_page_that_explains_it(client, org, 
         "cost_per_call",
         "mini_share_pct",
     }
-    assert all(href.startswith(("/spend/?", "/savings/?", "/quality/?")) for href, _ in links)
+    assert all(
+        href.startswith(("/spend/?", "/savings/?", "/quality/?", "/burn-down/?"))
+        for href, _ in links
+    )
 
 
 def test_filters__in_the_url__narrow_the_page_and_stay_in_export_links(client, org, manager_user):
@@ -209,7 +218,8 @@ def test_plotly_js__served_by_the_app_itself(client):
         # spend summaries (today, month, same days last month, range: one query),
         # models (roll-ups + catalog tiers), trend by day; quality: test runs,
         # their linked calls, open alerts.
-        ("/", 3 + 3 + 4 + 3),
+        # budgets: the budgets and their spend.
+        ("/", 3 + 3 + 4 + 3 + 2),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
         # per day, models (roll-ups + catalog tiers); escalated test runs
         # (runs + their linked calls).
@@ -221,10 +231,13 @@ def test_plotly_js__served_by_the_app_itself(client):
         # comparison (runs, linked calls, catalog), open alerts.
         ("/quality/", 3 + 3 + 8),
         # the same selectors without the filter bar
-        ("/api/v1/dashboard/overview", 3 + 4 + 3),
+        ("/api/v1/dashboard/overview", 3 + 4 + 3 + 2),
         ("/api/v1/dashboard/spend", 3 + 8 + 2),
         ("/api/v1/dashboard/savings", 3 + 3 + 3),
         ("/api/v1/dashboard/quality", 3 + 8),
+        # the budgets and their spend (2), one burn-down per budget (2 here).
+        ("/burn-down/", 3 + 3 + 2 + 2),
+        ("/api/v1/dashboard/budgets", 3 + 2 + 2),
         # the 20 latest exports with their requester (one join).
         ("/exports/", 3 + 3 + 1),
     ],
