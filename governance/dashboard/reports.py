@@ -15,8 +15,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
+
 from governance.dashboard import charts, selectors
 from governance.dashboard.selectors import RollupFilter
+from governance.policies.selectors import model_health_list
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
     """Spend today / this month / versus last month, calls, cost per call,
     the mini model's share and fallbacks, the generated-test pass rate and
     open quality alerts. Queries: 1 for the four summaries, 2 for the models (roll-ups +
-    catalog tiers), 1 for the trend, 3 for quality (runs, linked calls, alerts)."""
+    catalog tiers), 1 for the trend, 3 for quality (runs, linked calls, alerts),
+    2 for budgets, 1 for model health."""
     from governance.quality import selectors as quality
 
     scope = selectors.quality_scope(filters=filters)
@@ -91,6 +95,7 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
     alerts = quality.quality_alerts(team_id=scope["team_id"], state="open", limit=200)
     passed, executed = sum(r.passed for r in runs), sum(r.executed for r in runs)
     budget_states = _budget_statuses(filters=filters)
+    degraded = [h.model for h in model_health_list() if h.state != "healthy"]
     lm_start, lm_end = _same_period_last_month(today)
     sums = selectors.spend_summaries(
         filters=filters,
@@ -178,6 +183,14 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
             "int",
             link("budgets"),
             note=f"of {len(budget_states)} budgets",
+        ),
+        Metric(
+            "degraded_models",
+            "Models degraded (circuit open)",
+            len(degraded),
+            "int",
+            reverse("policies:editor"),
+            note=", ".join(degraded) if degraded else "all models healthy",
         ),
     ]
     return Page(

@@ -39,3 +39,17 @@ def test_budgets__manager__no_edit_buttons_on_the_burn_down(client, org, manager
 
     assert "Edit" not in html.split("<main>", 1)[1]
     assert 'method="post"' not in html.split("<main>", 1)[1]
+
+
+def test_overview__degraded_model__counted_and_named(client, org, manager_user):
+    from governance.policies.models import HealthState, ModelHealth
+
+    # (state written directly: model_health_evaluate needs minutes of failing calls)
+    ModelHealth.objects.create(model="gpt-5-codex", state=HealthState.DEGRADED)
+    login(client, manager_user)
+
+    html = client.get("/").content.decode()
+    metrics = client.get("/api/v1/dashboard/overview").json()["metrics"]
+
+    assert metrics["degraded_models"] == 1
+    assert "gpt-5-codex" in html.split('data-metric="degraded_models"', 1)[1].split("</a>", 1)[0]

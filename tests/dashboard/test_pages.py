@@ -123,7 +123,7 @@ def test_overview__each_number__links_to_the_page_that_explains_it(client, org, 
         "mini_share_pct",
     }
     assert all(
-        href.startswith(("/spend/?", "/savings/?", "/quality/?", "/burn-down/?"))
+        href.startswith(("/spend/?", "/savings/?", "/quality/?", "/burn-down/?", "/policies/"))
         for href, _ in links
     )
 
@@ -218,8 +218,8 @@ def test_plotly_js__served_by_the_app_itself(client):
         # spend summaries (today, month, same days last month, range: one query),
         # models (roll-ups + catalog tiers), trend by day; quality: test runs,
         # their linked calls, open alerts.
-        # budgets: the budgets and their spend.
-        ("/", 3 + 3 + 4 + 3 + 2),
+        # budgets: the budgets and their spend; model health.
+        ("/", 3 + 3 + 4 + 3 + 2 + 1),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
         # per day, models (roll-ups + catalog tiers); escalated test runs
         # (runs + their linked calls).
@@ -231,7 +231,7 @@ def test_plotly_js__served_by_the_app_itself(client):
         # comparison (runs, linked calls, catalog), open alerts.
         ("/quality/", 3 + 3 + 8),
         # the same selectors without the filter bar
-        ("/api/v1/dashboard/overview", 3 + 4 + 3 + 2),
+        ("/api/v1/dashboard/overview", 3 + 4 + 3 + 2 + 1),
         ("/api/v1/dashboard/spend", 3 + 8 + 2),
         ("/api/v1/dashboard/savings", 3 + 3 + 3),
         ("/api/v1/dashboard/quality", 3 + 8),
