@@ -134,7 +134,9 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
             month_sum.cost_usd,
             "usd",
             link("spend", start=_month_start(today), end=today),
-            note=f"vs {last_sum.cost_usd:,.2f} USD same days last month",
+            note=f"vs {last_sum.cost_usd:,.2f} USD same days last month"
+            if last_sum.calls
+            else "no calls recorded the same days last month",
         ),
         Metric(
             "spend_change_pct",
