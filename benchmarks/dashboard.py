@@ -1,0 +1,273 @@
+"""Dashboard page time at two sizes: 10,000 calls, then 5,000,000.
+
+    python benchmarks/dashboard.py [--small 10000] [--calls 5000000] [--days 90] [--repeat 7]
+
+Loads calls straight into PostgreSQL with COPY (not through the API), builds
+the roll-ups the ingestion path keeps (hourly and daily call roll-ups,
+repository roll-ups, the dashboard's daily roll-up and cost histogram) with one INSERT ... SELECT each,
+then measures the server time of every dashboard page (Django's request
+handling, in process, median of --repeat runs after a warm-up) at the small
+size and again after growing the data to the large size. The baseline is the
+same page at the small size, so the ratio says how page time grows with the
+number of calls. Targets: every page under 300 ms at 5,000,000 calls on a
+2-core machine, and a ratio under 2. Results go into RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import django_env, fresh_database, manage, write_section  # noqa: E402
+
+TEAMS = ["payments", "platform", "search", "mobile", "data", "growth", "infra", "security"]
+CLIENTS = ["ci-runner", "ide-fleet", "release-bot", "review-bot"]
+ENVIRONMENTS = {"ci-runner": "ci", "ide-fleet": "ide", "release-bot": "ci", "review-bot": "api"}
+TASKS = ["boilerplate", "completion", "test_generation", "review", "refactor", "debug"]
+RISKS = ["low", "medium", "high", "critical"]
+STATUSES = ["ok"] * 46 + ["error", "timeout", "rate_limited", "cancelled"]
+FULL, MINI = "gpt-5-codex", "gpt-5-codex-mini"
+# USD per token as integer 1e-10 USD: $1.25 / $0.125 / $10 per million (full), a fifth of that (mini).
+RATES = {FULL: (12_500, 1_250, 100_000), MINI: (2_500, 250, 20_000)}
+PAGES = [
+    ("overview", "/"),
+    ("spend by model", "/spend/"),
+    ("spend by team", "/spend/?stack_by=team"),
+    ("spend, 90 days, one team", "/spend/?range=90d&team=payments"),
+    ("savings", "/savings/"),
+    ("spend CSV (per day)", "/spend/?export=spend_by_day"),
+    ("API spend", "/api/v1/dashboard/spend"),
+]
+COPY_COLUMNS = (
+    "client_id", "team_id", "call_id", "timestamp", "received_at", "model", "provider", "task_type", "risk",
+    "environment", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "latency_ms",
+    "status", "error_type", "retries", "fallback_from", "decision_id", "cost_usd", "price_source", "repo",
+    "prompt", "response", "metadata",
+)  # fmt: skip
+
+
+def _usd(e10: int) -> str:
+    return f"{e10 // 10**10}.{e10 % 10**10:010d}"
+
+
+def copy_calls(
+    cursor,
+    *,
+    clients: list[tuple[int, int, str]],
+    n: int,
+    first_id: int,
+    days: int,
+    now: datetime,
+    seed: int,
+):
+    """COPY n generated calls into calls_call, in chunks of text."""
+    rng = random.Random(seed)
+    start = now - timedelta(days=days)
+    span = int((now - start).total_seconds()) - 1
+    sql = f"COPY calls_call ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    with cursor.copy(sql) as copy:
+        buf = io.StringIO()
+        for i in range(first_id, first_id + n):
+            client_id, team_id, client_name = clients[rng.randrange(len(clients))]
+            task = TASKS[rng.randrange(len(TASKS))]
+            model = (
+                MINI
+                if task in ("boilerplate", "completion", "test_generation") and rng.random() < 0.7
+                else FULL
+            )
+            ts = start + timedelta(seconds=rng.randrange(span))
+            inp = rng.randrange(500, 30_000)
+            cached = inp // rng.choice((2, 3, 5, 10))
+            out = rng.randrange(100, 5_000)
+            r_in, r_cached, r_out = RATES[model]
+            cost = _usd((inp - cached) * r_in + cached * r_cached + out * r_out)
+            fallback = FULL if model == MINI and rng.random() < 0.03 else ""
+            stamp = ts.isoformat()
+            buf.write(
+                f"{client_id}\t{team_id}\tb{i}\t{stamp}\t{stamp}\t{model}\topenai\t{task}\t{RISKS[rng.randrange(4)]}\t"
+                f"{ENVIRONMENTS[client_name]}\t{inp}\t{cached}\t{out}\t{out // 4}\t{rng.randrange(200, 9_000)}\t"
+                f"{STATUSES[rng.randrange(len(STATUSES))]}\t\t{rng.choice((0, 0, 0, 1, 2))}\t{fallback}\t\t{cost}\t"
+                f"custom\tacme/repo-{team_id}-{rng.randrange(6)}\t\t\t{{}}\n"
+            )
+            if i % 20_000 == 0:
+                copy.write(buf.getvalue())
+                buf = io.StringIO()
+        copy.write(buf.getvalue())
+
+
+ROLLUP_SQL = """
+INSERT INTO calls_callrollup (granularity, bucket, team_id, client_id, model, task_type, environment, status, risk,
+    calls, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd_e10, unpriced_calls,
+    latency_ms_sum, latency_count, retries, fallback_calls, fallback_cost_usd_e10)
+SELECT %(g)s, date_trunc(%(g)s, timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, client_id, model, task_type,
+    environment, status, risk, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens),
+    sum(reasoning_tokens), coalesce(sum((cost_usd * 10000000000)::bigint), 0), count(*) FILTER (WHERE cost_usd IS NULL),
+    coalesce(sum(latency_ms), 0), count(latency_ms), sum(retries), count(*) FILTER (WHERE fallback_from <> ''),
+    coalesce(sum((cost_usd * 10000000000)::bigint) FILTER (WHERE fallback_from <> ''), 0)
+FROM calls_call GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+"""
+REPO_SQL = """
+INSERT INTO calls_reporollup (day, team_id, repo, calls, cost_usd_e10)
+SELECT (timestamp AT TIME ZONE 'UTC')::date, team_id, repo, count(*), coalesce(sum((cost_usd * 10000000000)::bigint), 0)
+FROM calls_call WHERE repo <> '' GROUP BY 1, 2, 3
+"""
+DAILY_SQL = """
+INSERT INTO dashboard_dailyrollup (bucket, team_id, client_id, model, task_type, environment, calls, input_tokens,
+    cached_input_tokens, output_tokens, reasoning_tokens, cost_usd_e10, unpriced_calls, error_calls, latency_ms_sum,
+    latency_count, retries, fallback_calls, fallback_cost_usd_e10)
+SELECT bucket, team_id, client_id, model, task_type, environment, sum(calls), sum(input_tokens),
+    sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd_e10), sum(unpriced_calls),
+    coalesce(sum(calls) FILTER (WHERE status <> 'ok'), 0), sum(latency_ms_sum), sum(latency_count), sum(retries),
+    sum(fallback_calls), sum(fallback_cost_usd_e10)
+FROM calls_callrollup WHERE granularity = 'day' GROUP BY 1, 2, 3, 4, 5, 6
+"""
+# The same buckets as governance.dashboard.histogram.cost_bin (log10 in SQL).
+HISTOGRAM_SQL = """
+INSERT INTO dashboard_costhistogramrollup (bucket, team_id, model, bin, calls, cost_usd_e10, max_cost_usd_e10)
+SELECT date_trunc('day', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, model,
+    CASE WHEN cost_usd <= 0 THEN 0 WHEN cost_usd < 0.000001 THEN 1
+         ELSE least(90, floor(log(cost_usd / 0.000001) * 10)::int + 1) END,
+    count(*), sum((cost_usd * 10000000000)::bigint), max((cost_usd * 10000000000)::bigint)
+FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
+"""
+
+
+def rebuild_rollups(cursor) -> None:
+    cursor.execute(
+        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup"
+    )
+    cursor.execute(ROLLUP_SQL, {"g": "hour"})
+    cursor.execute(ROLLUP_SQL, {"g": "day"})
+    cursor.execute(DAILY_SQL)
+    cursor.execute(REPO_SQL)
+    cursor.execute(HISTOGRAM_SQL)
+    cursor.execute("ANALYZE")
+
+
+def measure(client, *, repeat: int) -> dict[str, float]:
+    times: dict[str, float] = {}
+    for name, url in PAGES:
+        response = client.get(url)  # warm-up: price book, code paths, plotly import
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+        times[name] = statistics.median(samples)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--calls", type=int, default=5_000_000, help="the large size")
+    parser.add_argument(
+        "--days", type=int, default=90, help="calls spread over this many days up to now"
+    )
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args()
+    if args.calls <= args.small:
+        raise SystemExit("--calls must be larger than --small")
+
+    url = fresh_database("governor_bench_dashboard")
+    env = django_env(url)
+    manage(env, "migrate", "--noinput", "-v0")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from governance.accounts.services import client_create, team_create
+    from governance.catalog.services import model_upsert
+    from tests.accounts.factories import UserFactory
+
+    full = model_upsert(name=FULL, provider="openai", tier="full", priced_as="gpt-5")
+    model_upsert(
+        name=MINI,
+        provider="openai",
+        tier="mini",
+        priced_as="gpt-5.1-codex-mini",
+        full_counterpart=full,
+    )
+    clients = []
+    for slug in TEAMS:
+        team = team_create(slug=slug, name=slug.title())
+        clients += [(client_create(team=team, name=name).pk, team.pk, name) for name in CLIENTS]
+    manager = UserFactory(username="bench-manager", role="manager")
+    manager.refresh_from_db()
+    browser = Client()
+    browser.force_login(manager)
+    now = datetime.now(UTC)
+
+    results = {}
+    loaded = 0
+    for size in (args.small, args.calls):
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            copy_calls(
+                cursor.cursor,
+                clients=clients,
+                n=size - loaded,
+                first_id=loaded,
+                days=args.days,
+                now=now,
+                seed=size,
+            )
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            rebuild_rollups(cursor)
+        rollup_s = time.perf_counter() - started
+        loaded = size
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM calls_callrollup WHERE granularity = 'day'")
+            (daily_rows,) = cursor.fetchone()
+        print(
+            f"{size:,} calls: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, {daily_rows:,} daily roll-up rows"
+        )
+        results[size] = measure(browser, repeat=args.repeat)
+        for name, ms in results[size].items():
+            print(f"  {name:28} {ms:8.1f} ms")
+
+    small, large = results[args.small], results[args.calls]
+    lines = [
+        f"Server time per page (median of {args.repeat} in-process requests after a warm-up), calls spread over "
+        f"{args.days} days, default range 30 days. Baseline: the same page at {args.small:,} calls.",
+        "",
+        f"| page | {args.small:,} calls (ms) | {args.calls:,} calls (ms) | ratio to baseline |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, _ in PAGES:
+        lines.append(
+            f"| {name} | {small[name]:.1f} | {large[name]:.1f} | {large[name] / small[name]:.2f} |"
+        )
+    worst = max(large.values())
+    worst_ratio = max(large[n] / small[n] for n, _ in PAGES)
+    lines += [
+        "",
+        f"Slowest page at {args.calls:,} calls: {worst:.0f} ms (target < 300 ms); largest ratio {worst_ratio:.2f} "
+        f"(target < 2). {'Targets met.' if worst < 300 and worst_ratio < 2 else 'Targets NOT met.'}",
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section(f"dashboard ({args.calls:,} calls)", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Writes owned by the dashboard: the cost histogram roll-up and CSV export jobs."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from governance.audit.services import audit_record
+from governance.catalog.pricing import usd_to_e10
+from governance.dashboard.histogram import cost_bin
+from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob, ExportStatus
+
+logger = logging.getLogger("governance.dashboard")
+
+HIST_KEY = ("bucket", "team_id", "model", "bin")
+HIST_SUMS = ("calls", "cost_usd_e10")
+HIST_MAX = ("max_cost_usd_e10",)
+DAILY_KEY = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
+DAILY_SUMS = (
+    "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
+    "unpriced_calls", "error_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls",
+    "fallback_cost_usd_e10",
+)  # fmt: skip
+
+
+def _day_start(ts: datetime) -> datetime:
+    ts = ts.astimezone(UTC)
+    return datetime.combine(ts.date(), time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DashboardSample:
+    """The fields of a stored call the dashboard's roll-ups need, for callers
+    that hold no Call instance (the ingestion path holds validated records
+    and their prices). Call instances have the same attributes."""
+
+    timestamp: datetime
+    team_id: int
+    client_id: int
+    model: str
+    task_type: str
+    environment: str
+    cost_usd: Decimal | None
+    status: str = "ok"
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    latency_ms: int | None = None
+    retries: int = 0
+    fallback_from: str = ""
+
+
+def _cells(
+    calls: Iterable[Any], sign: int
+) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+    daily: dict[tuple, list[int]] = {}
+    hist: dict[tuple, list[int]] = {}
+    for c in calls:
+        day = _day_start(c.timestamp)
+        priced = c.cost_usd is not None
+        e10 = usd_to_e10(Decimal(c.cost_usd)) if priced else 0
+        fallback = 1 if c.fallback_from else 0
+        measures = (
+            1, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens, e10,
+            0 if priced else 1, 0 if c.status == "ok" else 1, c.latency_ms or 0,
+            0 if c.latency_ms is None else 1, c.retries, fallback, e10 * fallback,
+        )  # fmt: skip
+        acc = daily.setdefault(
+            (day, c.team_id, c.client_id, c.model, c.task_type, c.environment),
+            [0] * len(DAILY_SUMS),
+        )
+        for i, value in enumerate(measures):
+            acc[i] += sign * value
+        if priced:
+            cell = hist.setdefault(
+                (day, c.team_id, c.model, cost_bin(Decimal(c.cost_usd))), [0, 0, 0]
+            )
+            cell[0] += sign
+            cell[1] += sign * e10
+            # A maximum cannot be taken back: on removal the stored one stays.
+            cell[2] = max(cell[2], e10) if sign > 0 else 0
+    return daily, hist
+
+
+def _upsert(
+    model: type, key: tuple[str, ...], sums: tuple[str, ...], maxes: tuple[str, ...], cells: dict
+) -> None:
+    """An additive upsert: concurrent batches touching the same row both land,
+    which a read-modify-write in Python would not guarantee. Rows go in key
+    order so racing batches lock them in the same order."""
+    if not cells:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = key + sums + maxes
+    updates = [f"{c} = {table}.{c} + excluded.{c}" for c in sums] + [
+        f"{c} = CASE WHEN excluded.{c} > {table}.{c} THEN excluded.{c} ELSE {table}.{c} END"
+        for c in maxes
+    ]
+    # Table and column names come from the code above; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (adapt(k[0]), *k[1:], *values)
+        for k, values in sorted(cells.items(), key=lambda kv: tuple(map(str, kv[0])))
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
+    """Count newly stored calls into the dashboard's roll-ups: the slim daily
+    roll-up (DailyRollup) and the cost histogram (CostHistogramRollup).
+
+    Call it on the ingestion path, inside the transaction that stores the
+    calls and with exactly the calls that were inserted (not the duplicates
+    a retried batch skipped), so both stay exact. Takes Call instances or
+    `DashboardSample`s. Re-pricing takes the old prices away with sign=-1
+    and adds the new ones; every sum stays exact, only a histogram cell's
+    max may stay at a removed price until `rollups_dashboard_rebuild`.
+    Returns the number of calls counted.
+    """
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
+    calls = list(calls)
+    daily, hist = _cells(calls, sign)
+    with transaction.atomic():
+        _upsert(DailyRollup, DAILY_KEY, DAILY_SUMS, (), daily)
+        _upsert(CostHistogramRollup, HIST_KEY, HIST_SUMS, HIST_MAX, hist)
+    return len(calls)
+
+
+# The name the ingestion path was told about; both roll-ups move together.
+rollups_cost_histogram_add = rollups_dashboard_add
+
+
+def rollups_dashboard_rebuild(*, start: datetime, end: datetime, chunk_size: int = 5000) -> int:
+    """Rebuild the dashboard's roll-ups for [start, end) (whole UTC days) from
+    the raw calls, e.g. after a re-pricing or for data loaded without the
+    ingestion path. Returns the number of calls counted."""
+    from governance.calls.models import Call
+
+    start, end = _day_start(start), _day_start(end)
+    counted = 0
+    with transaction.atomic():
+        CostHistogramRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
+        DailyRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
+        qs = (
+            Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+            .only(
+                "timestamp",
+                "team",
+                "client",
+                "model",
+                "task_type",
+                "environment",
+                "cost_usd",
+                "status",
+                "input_tokens",
+                "cached_input_tokens",
+                "output_tokens",
+                "reasoning_tokens",
+                "latency_ms",
+                "retries",
+                "fallback_from",
+            )  # fmt: skip
+            .order_by("pk")
+        )
+        batch: list[Any] = []
+        for call in qs.iterator(chunk_size=chunk_size):
+            batch.append(call)
+            if len(batch) >= chunk_size:
+                rollups_dashboard_add(calls=batch)
+                counted += len(batch)
+                batch = []
+        if batch:
+            rollups_dashboard_add(calls=batch)
+            counted += len(batch)
+    return counted
+
+
+# ---------------------------------------------------------------- exports
+
+# CSV header -> the call field it comes from.
+EXPORT_COLUMNS = {
+    "call_id": "call_id",
+    "timestamp": "timestamp",
+    "team": "team__slug",
+    "client": "client__name",
+    "model": "model",
+    "task_type": "task_type",
+    "risk": "risk",
+    "environment": "environment",
+    "status": "status",
+    "input_tokens": "input_tokens",
+    "cached_input_tokens": "cached_input_tokens",
+    "output_tokens": "output_tokens",
+    "reasoning_tokens": "reasoning_tokens",
+    "latency_ms": "latency_ms",
+    "retries": "retries",
+    "fallback_from": "fallback_from",
+    "cost_usd": "cost_usd",
+    "repo": "repo",
+}
+
+
+def exports_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_job_create(*, actor: Any, filters: dict) -> ExportJob:
+    """Queue a CSV export of the raw calls matching `filters` (the URL form
+    of a RollupFilter). The work runs in Celery after the commit."""
+    from governance.dashboard import tasks
+
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            requested_by=actor, filters=filters, created_at=timezone.now()
+        )
+        audit_record(action="export.request", target=job, actor=actor, after={"filters": filters})
+        transaction.on_commit(lambda: tasks.export_calls_csv.delay(str(job.pk)))
+    return job
+
+
+def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
+    """Write the export file, moving `rows_done` as it goes. Safe to run again:
+    only a pending job is claimed (a conditional update), so a redelivered
+    task does not write the file twice."""
+    from governance.dashboard.filters import filter_from_query
+    from governance.dashboard.selectors import calls_filter
+
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
+        status=ExportStatus.RUNNING
+    )
+    job = ExportJob.objects.get(pk=job_id)
+    if not claimed:
+        return job
+    qs = calls_filter(filters=filter_from_query(job.filters))
+    total = qs.count()
+    ExportJob.objects.filter(pk=job_id).update(rows_total=total)
+    file_name = f"calls-{job_id}.csv"
+    path = exports_dir() / file_name
+    rows = (
+        qs.order_by("timestamp", "pk")
+        .values_list(*EXPORT_COLUMNS.values())
+        .iterator(chunk_size=progress_every)
+    )
+    done = 0
+    try:
+        with path.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(list(EXPORT_COLUMNS))
+            for row in rows:
+                writer.writerow(
+                    [
+                        v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
+                        for v in row
+                    ]
+                )
+                done += 1
+                if done % progress_every == 0:
+                    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
+    except OSError as exc:
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportStatus.FAILED, error=str(exc)[:255], finished_at=timezone.now()
+        )
+        logger.warning("export.failed", extra={"export_id": job_id})
+        return ExportJob.objects.get(pk=job_id)
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportStatus.DONE, rows_done=done, file_name=file_name, finished_at=timezone.now()
+    )
+    logger.info("export.done", extra={"export_id": job_id, "rows": done})
+    return ExportJob.objects.get(pk=job_id)
