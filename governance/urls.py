@@ -24,3 +24,6 @@ urlpatterns = [
     path("", include("governance.dashboard.urls")),
     path("", include("governance.ops.urls")),
 ]
+
+# JSON for API paths, the HTML page for the rest (governance.ops.views).
+handler404 = "governance.ops.views.not_found"

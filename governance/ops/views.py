@@ -7,6 +7,7 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -51,3 +52,13 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             return response
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)
+
+
+# Paths whose clients read JSON: a 404 there must be JSON too, not the HTML page.
+API_PREFIXES = ("/api/", "/ofrep/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

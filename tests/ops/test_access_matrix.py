@@ -29,6 +29,7 @@ from tests.flags.factories import make_flag
 
 pytestmark = pytest.mark.django_db
 
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
 CALLERS = (
     "anonymous",
     "ingest_key",
@@ -115,6 +116,19 @@ MATRIX = (
         dict,
         "form",
     ),
+    # Dashboard pages, exports and their JSON: managers and admins.
+    Endpoint("GET", "", READERS),
+    Endpoint("GET", "spend/", READERS),
+    Endpoint("GET", "savings/", READERS),
+    Endpoint("GET", "quality/", READERS),
+    Endpoint("GET", "burn-down/", READERS),
+    Endpoint("GET", "exports/", READERS),
+    Endpoint("POST", "exports/", READERS, body=dict, content_type="form"),
+    # No such export: a reader passes the role check and meets a 404.
+    Endpoint("GET", "exports/<uuid:pk>/", READERS, {"pk": MISSING_UUID}),
+    Endpoint("GET", "exports/<uuid:pk>/download", READERS, {"pk": MISSING_UUID}),
+    Endpoint("GET", "api/v1/dashboard/exports/<uuid:pk>", READERS, {"pk": MISSING_UUID}),
+    Endpoint("GET", "api/v1/dashboard/<str:page>", READERS, {"page": "overview"}),
     # OFREP: keys with `policy:read` only.
     Endpoint("POST", "ofrep/v1/evaluate/flags", POLICY, body=_ofrep_body),
     Endpoint(
@@ -219,7 +233,8 @@ def _path(endpoint: Endpoint, world) -> str:
     path = "/" + endpoint.route
     for name, value in endpoint.path_args.items():
         value = str(world["objects"].get(value, value))
-        path = path.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+        for converter in ("str", "int", "uuid"):
+            path = path.replace(f"<{converter}:{name}>", value)
     return path
 
 

@@ -167,3 +167,12 @@ def test_metrics__database_unavailable_for_state__process_metrics_still_served(
     text = response.content.decode()
     assert "governor_http_requests_total" in text
     assert "governor_policy_version" not in text
+
+
+def test_not_found__api_path__json_for_api_clients_and_html_for_pages(api_client):
+    api = api_client.get("/api/v1/no-such-thing")
+    page = api_client.get("/no-such-page/")
+
+    assert api.status_code == page.status_code == 404
+    assert api.json() == {"detail": "Not found."}
+    assert page["Content-Type"].startswith("text/html")
