@@ -74,3 +74,14 @@ def manager_user(db):
     from tests.accounts.factories import UserFactory
 
     return UserFactory(role="manager", username="mark-manager")
+
+
+@pytest.fixture
+def chromium(monkeypatch, transactional_db):
+    """A headless Chromium for browser tests, with the data-migration rows
+    (role groups, shipped catalog) restored after transactional flushes."""
+    from tests.browser import chromium_browser, restore_migrated_rows
+
+    restore_migrated_rows()
+    with chromium_browser(monkeypatch) as browser:
+        yield browser

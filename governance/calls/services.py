@@ -16,9 +16,11 @@ from governance.accounts.models import Client
 from governance.audit.services import audit_record
 from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun
 from governance.calls.redaction import redact
+from governance.calls.rollups import rollup_upsert
 from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source, usd_to_e10
 from governance.catalog.selectors import price_book
+from governance.dashboard.services import DashboardSample, rollups_dashboard_add
 
 logger = logging.getLogger("governance.calls")
 
@@ -208,7 +210,8 @@ def _hour(ts: datetime) -> datetime:
 
 
 def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> None:
-    """Add (or, with sign=-1, take away) calls to the hourly and daily roll-ups.
+    """Add (or, with sign=-1, take away) calls to the hourly and daily roll-ups,
+    the repository roll-up and the dashboard's slim daily roll-up and cost histogram.
 
     Call inside the transaction that writes the calls. Rows are upserted in key
     order so that concurrent batches lock roll-up rows in the same order.
@@ -216,7 +219,8 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
     hourly: dict[tuple, list[int]] = {}
     repos: dict[tuple, list[int]] = {}
     width = len(ROLLUP_MEASURES)
-    for p in priced:
+    priced_list = list(priced)
+    for p in priced_list:
         c = p.call
         cost_e10 = usd_to_e10(p.cost) if p.cost is not None else 0
         fallback = 1 if c.fallback_from else 0
@@ -254,30 +258,22 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
         else:
             for i, value in enumerate(values):
                 day[i] += value
-    _upsert(CallRollup._meta.db_table, ROLLUP_KEY, ROLLUP_MEASURES, totals)
-    _upsert(RepoRollup._meta.db_table, ("day", "team_id", "repo"), ("calls", "cost_usd_e10"), repos)
-
-
-def _upsert(table: str, key_cols: tuple[str, ...], measure_cols: tuple[str, ...], totals: dict) -> None:
-    if not totals:
-        return
-    cols = key_cols + measure_cols
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in measure_cols)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}"
+    rollup_upsert(table=CallRollup._meta.db_table, key_cols=ROLLUP_KEY, sum_cols=ROLLUP_MEASURES, cells=totals)
+    rollup_upsert(
+        table=RepoRollup._meta.db_table, key_cols=("day", "team_id", "repo"), sum_cols=("calls", "cost_usd_e10"), cells=repos
     )
-    # Keys hold the same types position by position, so they sort as they are.
-    ordered = sorted(totals.items(), key=lambda item: item[0])
-    if connection.vendor == "postgresql":
-        params = [key + tuple(values) for key, values in ordered]
-    else:
-        adapt = connection.ops.adapt_datetimefield_value
-        params = [
-            tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values) for key, values in ordered
-        ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    rollups_dashboard_add(calls=[_dashboard_sample(client, p) for p in priced_list], sign=sign)
+
+
+def _dashboard_sample(client: Client, p: _Priced) -> DashboardSample:
+    c = p.call
+    return DashboardSample(
+        timestamp=c.timestamp, team_id=client.team_id, client_id=client.pk, model=c.model, task_type=c.task_type,
+        environment=c.environment, cost_usd=p.cost, status=c.status, input_tokens=c.input_tokens,
+        cached_input_tokens=c.cached_input_tokens, output_tokens=c.output_tokens,
+        reasoning_tokens=c.reasoning_tokens, latency_ms=c.latency_ms, retries=c.retries,
+        fallback_from=c.fallback_from,
+    )  # fmt: skip
 
 
 # --- re-pricing ------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
+from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
 from governance.dashboard.histogram import cost_bin
 from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob, ExportStatus
@@ -93,34 +94,6 @@ def _cells(
     return daily, hist
 
 
-def _upsert(
-    model: type, key: tuple[str, ...], sums: tuple[str, ...], maxes: tuple[str, ...], cells: dict
-) -> None:
-    """An additive upsert: concurrent batches touching the same row both land,
-    which a read-modify-write in Python would not guarantee. Rows go in key
-    order so racing batches lock them in the same order."""
-    if not cells:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = key + sums + maxes
-    updates = [f"{c} = {table}.{c} + excluded.{c}" for c in sums] + [
-        f"{c} = CASE WHEN excluded.{c} > {table}.{c} THEN excluded.{c} ELSE {table}.{c} END"
-        for c in maxes
-    ]
-    # Table and column names come from the code above; every value is a parameter.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [
-        (adapt(k[0]), *k[1:], *values)
-        for k, values in sorted(cells.items(), key=lambda kv: tuple(map(str, kv[0])))
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
     """Count newly stored calls into the dashboard's roll-ups: the slim daily
     roll-up (DailyRollup) and the cost histogram (CostHistogramRollup).
@@ -138,13 +111,15 @@ def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
     calls = list(calls)
     daily, hist = _cells(calls, sign)
     with transaction.atomic():
-        _upsert(DailyRollup, DAILY_KEY, DAILY_SUMS, (), daily)
-        _upsert(CostHistogramRollup, HIST_KEY, HIST_SUMS, HIST_MAX, hist)
+        rollup_upsert(table=DailyRollup._meta.db_table, key_cols=DAILY_KEY, sum_cols=DAILY_SUMS, cells=daily)
+        rollup_upsert(
+            table=CostHistogramRollup._meta.db_table,
+            key_cols=HIST_KEY,
+            sum_cols=HIST_SUMS,
+            max_cols=HIST_MAX,
+            cells=hist,
+        )
     return len(calls)
-
-
-# The name the ingestion path was told about; both roll-ups move together.
-rollups_cost_histogram_add = rollups_dashboard_add
 
 
 def rollups_dashboard_rebuild(*, start: datetime, end: datetime, chunk_size: int = 5000) -> int:

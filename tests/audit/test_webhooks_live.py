@@ -56,7 +56,7 @@ def wait_until(predicate, *, timeout=30.0):
 def test_webhook__receiver_down_once__worker_retries_after_backoff_and_delivers(worker):
     with Receiver([503, 200]) as receiver:
         webhook_endpoint_create(url=receiver.url, events=["flag.*"], actor="system:tests")
-        webhooks_dispatch(event="flag.toggled", payload={"key": "mini-model-kill-switch"})
+        webhooks_dispatch(event="flag.toggled", payload={"key": "mini-model-flows"})
         assert wait_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
     delivery = WebhookDelivery.objects.get()
     assert (delivery.attempts, delivery.last_status_code) == (2, 200)

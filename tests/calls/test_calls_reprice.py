@@ -105,3 +105,40 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
 
     assert Call.objects.get().cost_usd == Decimal("1.00")
     assert {e10_to_usd(r.cost_usd_e10) for r in CallRollup.objects.all()} == {Decimal("1.00")}
+
+
+def test_reprice__dashboard_rollups__move_with_the_calls(
+    key_client, django_capture_on_commit_callbacks
+):
+    from governance.dashboard.models import DailyRollup
+
+    post_calls(
+        key_client,
+        [
+            call_record(
+                model="in-house-llm",
+                input_tokens=1_000_000,
+                cached_input_tokens=0,
+                output_tokens=0,
+                reasoning_tokens=0,
+            )
+        ],
+    )
+    assert DailyRollup.objects.get().unpriced_calls == 1
+
+    model = model_upsert(name="in-house-llm", tier="mini")
+    with django_capture_on_commit_callbacks(execute=True):
+        model_price_add(
+            model=model,
+            effective_from=timezone.now() - timedelta(days=1),
+            input_per_mtok=Decimal("0.40"),
+            cached_input_per_mtok=Decimal("0.04"),
+            output_per_mtok=Decimal("1.60"),
+        )
+
+    daily = DailyRollup.objects.get()
+    assert (daily.calls, daily.unpriced_calls, e10_to_usd(daily.cost_usd_e10)) == (
+        1,
+        0,
+        Decimal("0.40"),
+    )

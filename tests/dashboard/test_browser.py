@@ -5,18 +5,14 @@ var/screenshots/ so a person can look at what the test saw."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from tests.accounts.factories import UserFactory
+from tests.browser import sign_in
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"
 PAGES = {
     "overview": "/",
     "spend": "/spend/",
@@ -30,54 +26,9 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
-    # The live server runs in another thread, so the data must be committed;
-    # serialized_rollback restores the role groups the migrations created.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The live server runs in another thread, so the data must be committed.
+    pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # ORM calls are plain synchronous ones, made between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright's loop ran got their own connection
-        # (Django keeps them per context); close it while still in that
-        # context, or PostgreSQL refuses to drop the test database at the end.
-        connections.close_all()
-
-
-def _person(username: str, role: str):
-    user = UserFactory(username=username, role=role)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
-def _sign_in(browser, base_url: str, username: str, *, width: int = 1366, height: int = 900):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return context, page, errors
 
 
 def _open_every_page(page, errors, base_url: str, who: str) -> None:
@@ -99,10 +50,10 @@ def _open_every_page(page, errors, base_url: str, who: str) -> None:
         assert errors == [], (name, errors)
 
 
-def test_browser__manager__sees_every_page_drawn_and_no_change_buttons(org, live_server, browser):
-    _person("mia-manager", "manager")
+def test_browser__manager__sees_every_page_drawn_and_no_change_buttons(org, live_server, chromium):
+    UserFactory(username="mia-manager", role="manager")
 
-    context, page, errors = _sign_in(browser, live_server.url, "mia-manager")
+    page, errors = sign_in(chromium, live_server.url, "mia-manager")
     _open_every_page(page, errors, live_server.url, "manager")
 
     page.goto(f"{live_server.url}/savings/")
@@ -117,14 +68,14 @@ def test_browser__manager__sees_every_page_drawn_and_no_change_buttons(org, live
     page.screenshot(path=str(SHOTS / "manager-export-done.png"), full_page=True)
     page.goto(f"{live_server.url}/flags/")
     assert page.locator("form.toggle").count() == 0
-    context.close()
+    page.context.close()
 
 
-def test_browser__admin__opens_every_page_and_toggles_a_flag(org, live_server, browser):
+def test_browser__admin__opens_every_page_and_toggles_a_flag(org, live_server, chromium):
     from governance.flags.models import Flag
     from governance.flags.services import flag_create
 
-    admin = _person("ada-admin", "admin")
+    admin = UserFactory(username="ada-admin", role="admin")
     flag_create(
         key="ci-tests-on-mini",
         variants={"on": True, "off": False},
@@ -134,7 +85,7 @@ def test_browser__admin__opens_every_page_and_toggles_a_flag(org, live_server, b
         reason="pilot: CI test generation on the mini model",
     )
 
-    context, page, errors = _sign_in(browser, live_server.url, "ada-admin")
+    page, errors = sign_in(chromium, live_server.url, "ada-admin")
     _open_every_page(page, errors, live_server.url, "admin")
 
     page.goto(f"{live_server.url}/flags/")
@@ -146,13 +97,13 @@ def test_browser__admin__opens_every_page_and_toggles_a_flag(org, live_server, b
 
     assert Flag.objects.get(key="ci-tests-on-mini").enabled is True
     assert errors == []
-    context.close()
+    page.context.close()
 
 
-def test_browser__phone__overview_readable_without_sideways_scrolling(org, live_server, browser):
-    _person("mia-manager", "manager")
+def test_browser__phone__overview_readable_without_sideways_scrolling(org, live_server, chromium):
+    UserFactory(username="mia-manager", role="manager")
 
-    context, page, errors = _sign_in(browser, live_server.url, "mia-manager", width=390, height=844)
+    page, errors = sign_in(chromium, live_server.url, "mia-manager", width=390, height=844)
     page.goto(f"{live_server.url}/")
     page.wait_for_load_state("networkidle")
     page.locator(".plot .main-svg").first.wait_for(timeout=10_000)
@@ -163,4 +114,4 @@ def test_browser__phone__overview_readable_without_sideways_scrolling(org, live_
     )
     assert overflow <= 0
     assert errors == []
-    context.close()
+    page.context.close()

@@ -5,68 +5,33 @@ back; a manager reads the budgets."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import pytest
-from django.contrib.auth.models import Group
 
-from governance.accounts import roles
 from governance.engine.policy import DEFAULT_POLICY
 from governance.policies.models import PolicyVersion
 from governance.policies.services import policy_default_publish
 from tests.accounts.factories import TeamFactory, UserFactory
+from tests.browser import sign_in
 from tests.budgets.helpers import make_budget
-
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"
 
 pytestmark = [
     pytest.mark.browser,
     # The live server answers from another thread: the data must be committed.
-    # (No serialized_rollback: restoring content types clashes with other
-    # transactional tests; the rows these tests need are created below.)
     pytest.mark.django_db(transaction=True),
 ]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls between browser steps
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
-
-
 def signed_in(browser, base_url: str, *, role: str, then: str):
-    for group in (roles.ADMIN_GROUP, roles.MANAGER_GROUP):  # flushed by earlier transactional tests
-        Group.objects.get_or_create(name=group)
     user = UserFactory(username=f"{role}-in-browser", role=role)
-    user.set_password(PASSWORD)
-    user.save()
-    page = browser.new_context().new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base_url}/login/?next={then}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page, errors
+    return sign_in(browser, base_url, user.username, then=then)
 
 
 def test_policy_editor__admin_in_a_browser__dry_runs_publishes_and_rolls_back(
-    browser, live_server, catalog
+    chromium, live_server, catalog
 ):
     policy_default_publish()
-    page, errors = signed_in(browser, live_server.url, role="admin", then="/policies/")
+    page, errors = signed_in(chromium, live_server.url, role="admin", then="/policies/")
 
     page.goto(f"{live_server.url}/policies/")
     page.fill("input[name=task_type]", "style_review")
@@ -88,10 +53,10 @@ def test_policy_editor__admin_in_a_browser__dry_runs_publishes_and_rolls_back(
 
 
 def test_policy_editor__invalid_draft_in_a_browser__errors_listed_nothing_published(
-    browser, live_server, catalog
+    chromium, live_server, catalog
 ):
     policy_default_publish()
-    page, _ = signed_in(browser, live_server.url, role="admin", then="/policies/")
+    page, _ = signed_in(chromium, live_server.url, role="admin", then="/policies/")
 
     page.goto(f"{live_server.url}/policies/")
     page.fill(
@@ -104,9 +69,9 @@ def test_policy_editor__invalid_draft_in_a_browser__errors_listed_nothing_publis
     assert PolicyVersion.objects.count() == 1
 
 
-def test_budgets_page__manager_in_a_browser__sees_each_budget_and_its_state(browser, live_server):
+def test_budgets_page__manager_in_a_browser__sees_each_budget_and_its_state(chromium, live_server):
     make_budget(team=TeamFactory(slug="payments"), limit="100", name="payments monthly")
-    page, errors = signed_in(browser, live_server.url, role="manager", then="/budgets/")
+    page, errors = signed_in(chromium, live_server.url, role="manager", then="/budgets/")
 
     page.goto(f"{live_server.url}/budgets/")
 
