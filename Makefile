@@ -31,6 +31,9 @@ serve: venv
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile start
 
+# Two workers: the suite is mostly waiting on databases, browsers and live processes.
+PYTEST_ARGS ?= -n 2
+
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -38,8 +41,11 @@ lint: venv
 	$(BIN)/ruff check governance tests benchmarks
 	$(BIN)/ruff format --check governance tests benchmarks
 
+# Each script writes its section of benchmarks/RESULTS.md; the dashboard one loads 5M calls (slow).
 bench: venv
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/policy.py
+	$(BIN)/python benchmarks/dashboard.py
 
 # Mixed load (ingestion, decisions, pages) on loopback; LOAD_ARGS="--duration 300".
 load: venv
