@@ -147,7 +147,7 @@ def main() -> None:
 
     def truncate() -> None:
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE calls_call, calls_callrollup, calls_reporollup")
+            cursor.execute("TRUNCATE calls_call, calls_callrollup, calls_reporollup CASCADE")
 
     truncate()
     with connection.cursor() as cursor:

@@ -10,7 +10,8 @@ MIN_COST in bucket 1 and everything above the last edge in MAX_BIN.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
+import bisect
+from decimal import Decimal
 
 MIN_COST = Decimal("0.000001")
 BINS_PER_DECADE = 10
@@ -19,13 +20,16 @@ MAX_BIN = BINS_PER_DECADE * DECADES
 _Q = Decimal("0.0000000001")
 
 
+# The upper edge of every bucket but the last. Placing a cost is a bisect
+# over these: ingestion places every call, and Decimal.log10 was a fifth of
+# its time.
+_UPPER_EDGES = [MIN_COST * Decimal(10) ** (Decimal(k) / BINS_PER_DECADE) for k in range(1, MAX_BIN)]
+
+
 def cost_bin(cost: Decimal) -> int:
     if cost <= 0:
         return 0
-    if cost < MIN_COST:
-        return 1
-    position = ((cost / MIN_COST).log10() * BINS_PER_DECADE).to_integral_value(rounding=ROUND_FLOOR)
-    return min(MAX_BIN, int(position) + 1)
+    return bisect.bisect_right(_UPPER_EDGES, cost) + 1
 
 
 def bin_lower(k: int) -> Decimal:
