@@ -31,8 +31,9 @@ serve: venv
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile start
 
-# Two workers: the suite is mostly waiting on databases, browsers and live processes.
-PYTEST_ARGS ?= -n 2
+# Two workers: the suite mostly waits on databases, browsers and live processes.
+# loadfile keeps a module on one worker, so its module-scoped live stack starts once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +34,27 @@ class DashboardPageApi(APIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsReader]
 
+    @extend_schema(
+        operation_id="dashboard_page",
+        description="The numbers behind one dashboard page, for the same filters as the page's URL.",
+        parameters=[
+            OpenApiParameter("page", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(PAGES)),
+            OpenApiParameter("range", OpenApiTypes.STR, description="e.g. 7d, 30d, 90d"),
+            OpenApiParameter("team", OpenApiTypes.STR),
+            OpenApiParameter("model", OpenApiTypes.STR),
+            OpenApiParameter("task_type", OpenApiTypes.STR),
+            OpenApiParameter("environment", OpenApiTypes.STR),
+        ],
+        responses=inline_serializer(
+            "DashboardPage",
+            {
+                "page": serializers.CharField(),
+                "filters": serializers.DictField(),
+                "metrics": serializers.DictField(),
+                "tables": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+            },
+        ),
+    )
     def get(self, request, page: str):
         if page not in PAGES:
             return Response(
@@ -58,6 +82,20 @@ class ExportJobApi(APIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsReader]
 
+    @extend_schema(
+        operation_id="dashboard_export_status",
+        responses=inline_serializer(
+            "ExportJobStatus",
+            {
+                "id": serializers.CharField(),
+                "status": serializers.CharField(),
+                "rows_total": serializers.IntegerField(allow_null=True),
+                "rows_done": serializers.IntegerField(),
+                "percent": serializers.IntegerField(),
+                "error": serializers.CharField(allow_blank=True),
+            },
+        ),
+    )
     def get(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk)
         return Response(

@@ -137,6 +137,13 @@ def test_production_stack__every_log_line_of_a_request__is_json_with_its_request
     parsed = json.loads(line)
     assert parsed["event"] == "http.request"
     assert parsed["request_id"] == "probe-request-0001"
-    # The worker logs as JSON too, each task's lines under the task's id.
-    worker_lines = [json.loads(ln) for ln in stack.log("worker").splitlines() if ln.startswith("{")]
-    assert any(entry["request_id"].startswith("task-") for entry in worker_lines)
+    # The worker logs as JSON too, each task's lines under the task's id: send
+    # one call so that this test does not depend on another having run first.
+    key = stack.issue_key(team="logging", name="probe")
+    RecordingTransport(stack.base_url, key).request("POST", "/api/v1/calls", body=batch("log-probe", 0, 1))
+
+    def task_line():
+        lines = [json.loads(ln) for ln in stack.log("worker").splitlines() if ln.startswith("{")]
+        return next((entry for entry in lines if entry["request_id"].startswith("task-")), None)
+
+    assert wait_for(task_line, timeout=30, what="a worker log line under a task id")
