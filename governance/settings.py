@@ -188,6 +188,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Calls and decisions share these choice sets: one schema component each.
+    "ENUM_NAME_OVERRIDES": {
+        "RiskEnum": "governance.calls.models.Risk",
+        "EnvironmentEnum": "governance.calls.models.Environment",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 401/403/429/413/415/503 documented once for every operation.
