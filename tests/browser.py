@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from contextlib import contextmanager
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.auth.models import Group
 from django.db import connections
-
-from governance.accounts import roles
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,16 +31,6 @@ def chromium_browser(monkeypatch):
             # ORM calls made inside Playwright's context got their own connection;
             # close it, or PostgreSQL refuses to drop the test database at the end.
             connections.close_all()
-
-
-def restore_migrated_rows() -> None:
-    """Transactional tests flush every table, rows made by data migrations too.
-    (serialized_rollback would restore them but clashes with the content types
-    the flush re-creates.) Put back what the pages rely on."""
-    for name in (roles.ADMIN_GROUP, roles.MANAGER_GROUP):
-        Group.objects.get_or_create(name=name)
-    catalog = importlib.import_module("governance.catalog.migrations.0002_default_models")
-    catalog.create_models(django_apps, None)
 
 
 def sign_in(browser, base_url: str, username: str, *, then: str = "/", width: int = 1366, height: int = 900):
