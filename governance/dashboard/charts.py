@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import plotly.graph_objects as go
 
@@ -71,10 +72,11 @@ def spend_stacked_chart(
 ) -> Chart:
     days = _days(start, end)
     series: OrderedDict[str, dict[date, float]] = OrderedDict()
-    totals: dict[str, float] = {}
+    totals: dict[str, Decimal] = {}
     for p in points:
+        # Plotly draws floats; the order of the stack is decided on exact sums.
         series.setdefault(p.key, {})[p.day] = float(p.cost_usd)
-        totals[p.key] = totals.get(p.key, 0.0) + float(p.cost_usd)
+        totals[p.key] = totals.get(p.key, Decimal(0)) + p.cost_usd
     order = sorted(series, key=lambda k: -totals[k])
     traces = [
         go.Bar(

@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def log_message(self, *args):
-        pass
+        """Keep the stub server's access log out of the test output."""
 
 
 ACCEPTED = {
