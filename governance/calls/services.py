@@ -303,21 +303,14 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
             changed: list[Call] = []
             by_client: dict[int, tuple[Client, list[_Priced], list[_Priced]]] = {}
             for call in batch:
-                cost, source = book.price(
-                    model=call.model,
-                    provider=call.provider,
-                    timestamp=call.timestamp,
-                    input_tokens=call.input_tokens,
-                    cached_input_tokens=call.cached_input_tokens,
-                    output_tokens=call.output_tokens,
-                )
-                if cost == call.cost_usd and source == call.price_source:
-                    continue
                 view = _call_view(call)
+                repriced_call = _price(book, view)
+                if repriced_call.cost == call.cost_usd and repriced_call.source == call.price_source:
+                    continue
                 entry = by_client.setdefault(call.client_id, (call.client, [], []))
                 entry[1].append(_Priced(call=view, cost=call.cost_usd, source=call.price_source))
-                entry[2].append(_Priced(call=view, cost=cost, source=source))
-                call.cost_usd, call.price_source = cost, source
+                entry[2].append(repriced_call)
+                call.cost_usd, call.price_source = repriced_call.cost, repriced_call.source
                 changed.append(call)
             if changed:
                 Call.objects.bulk_update(changed, ["cost_usd", "price_source"])
