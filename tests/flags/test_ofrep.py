@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from governance.flags.services import flag_toggle
 from tests.flags.factories import make_flag
@@ -123,8 +126,11 @@ def test_evaluate__x_api_key_header__accepted(api_client, issue_key):
 def test_evaluate__over_the_rate__429_with_integer_retry_after(key_client, settings):
     settings.GOVERNOR_OFREP_RATE = "2/min"
     make_flag()
-    assert [evaluate(key_client, "mini-model-for-ci").status_code for _ in range(2)] == [200, 200]
-    limited = evaluate(key_client, "mini-model-for-ci")
+    # The limit counts per fixed minute: hold the clock so that all three
+    # requests fall in the same window (a minute boundary would reset it).
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC), tick=False):
+        assert [evaluate(key_client, "mini-model-for-ci").status_code for _ in range(2)] == [200, 200]
+        limited = evaluate(key_client, "mini-model-for-ci")
     assert limited.status_code == 429
     assert limited["Retry-After"].isdigit() and int(limited["Retry-After"]) >= 1
 
