@@ -7,6 +7,7 @@ broker; there are no other production-only branches.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -117,6 +118,12 @@ if not IS_POSTGRES:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Parallel test workers each get their own Redis database: a test's
+    # cache.clear() is FLUSHDB and would wipe another worker's counters.
+    _base, _, _db = CACHE_URL.rpartition("/")
+    if _db.isdigit():
+        CACHE_URL = f"{_base}/{int(_db) + 1 + int(os.environ['PYTEST_XDIST_WORKER'][2:])}"
 if CACHE_URL:
     CACHES = {
         "default": {
