@@ -76,15 +76,12 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, threads: int = 1, timeout: float = 30.0, app: str = "governance.wsgi:application"):
-    """Serve the app with gunicorn on a free loopback port; yield its base URL."""
+def web_server(env: dict[str, str], *, workers: int, threads: int = 2, timeout: float = 30.0, app: str = "governance.wsgi:application"):
+    """Serve `app` as production does (governance.ops.serve) on a free
+    loopback port; yield its base URL."""
     port = free_port()
-    cmd = [
-        sys.executable, "-m", "gunicorn", app,
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--log-level", "warning", "--timeout", "120",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    env = {**env, "GOVERNOR_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads)}
+    proc = subprocess.Popen([sys.executable, "-m", "governance.ops.serve", app], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -94,7 +91,7 @@ def gunicorn(env: dict[str, str], *, workers: int, threads: int = 1, timeout: fl
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
+                    raise RuntimeError("the web server did not start") from None
                 time.sleep(0.3)
         yield base
     finally:

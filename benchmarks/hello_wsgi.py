@@ -1,5 +1,5 @@
 """The baseline for the policy benchmark: a WSGI app that answers every
-request with a fixed small JSON body, served by the same gunicorn setup. What
+request with a fixed small JSON body, served by the same web server setup. What
 it reaches is the ceiling that the HTTP server and the load generator leave."""
 
 BODY = b'{"ok":true}'

@@ -2,7 +2,7 @@
 
     python benchmarks/ingest.py [--calls 200000] [--batch 1000] [--senders 4] [--workers 3]
 
-Serves Governor with gunicorn on PostgreSQL, posts pre-generated calls in
+Serves Governor with its production web server on PostgreSQL, posts pre-generated calls in
 batches from several concurrent senders, then measures in the same run, on
 the same table with the same indexes:
   (a) a raw psycopg COPY of the same rows: the physical limit;
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, gunicorn, manage, write_section  # noqa: E402
+from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
 
 MODELS = ["gpt-5-codex", "gpt-5-codex-mini"]
 TASKS = ["boilerplate", "completion", "test_generation", "review", "refactor", "debug"]
@@ -121,7 +121,7 @@ def main() -> None:
     ]
     warmup = [json.dumps({"calls": [dict(r, call_id="warm-" + r["call_id"]) for r in records[:200]]}).encode()]
 
-    with gunicorn(env, workers=args.workers) as base:
+    with web_server(env, workers=args.workers) as base:
         send_all(base, key, warmup * args.workers, args.workers)
         http_seconds, accepted = send_all(base, key, bodies, args.senders)
     if accepted != args.calls:
@@ -168,7 +168,7 @@ def main() -> None:
 
     lines = [
         f"{args.calls:,} calls in batches of {args.batch:,}, {args.senders} concurrent senders, "
-        f"gunicorn with {args.workers} workers, PostgreSQL on the same machine.",
+        f"Granian with {args.workers} workers, PostgreSQL on the same machine.",
         "",
         "| path | calls/s | ratio to raw COPY |",
         "| --- | ---: | ---: |",

@@ -2,7 +2,7 @@
 
     python benchmarks/load.py [--duration 120] [--ingesters 2] [--deciders 2] [--readers 1] [--workers 3]
 
-Serves Governor with gunicorn on a fresh PostgreSQL database, then, for a
+Serves Governor with its production web server on a fresh PostgreSQL database, then, for a
 bounded time, runs concurrent clients:
   - ingesters posting batches of calls (POST /api/v1/calls),
   - deciders asking for decisions (POST /api/v1/decide when the server has
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, gunicorn, manage, write_section  # noqa: E402
+from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
 
 DATABASE = "gov_ops_load"
 PAGES_WANTED = ["/", "/spend/", "/savings/", "/quality/", "/burn-down/", "/budgets/", "/flags/", "/audit/"]
@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--deciders", type=int, default=2)
     parser.add_argument("--readers", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="web server workers")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
     if not 0 < args.duration <= 900:
@@ -197,7 +197,7 @@ def main() -> int:
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     cookie = {"Cookie": f"sessionid={session}"}
 
-    with gunicorn(env, workers=args.workers) as base:
+    with web_server(env, workers=args.workers) as base:
         has_decide, pages = server_paths(base, key, session)
         clients = args.ingesters + args.deciders + args.readers
         baseline = run_clients(
@@ -247,7 +247,7 @@ def main() -> int:
     body = (
         f"`python benchmarks/load.py --duration {args.duration:g}`: {args.ingesters} ingesters (batches of {args.batch}), "
         f"{args.deciders} deciders, {args.readers if pages else 0} page readers ({', '.join(pages) or 'no pages yet'}) "
-        f"against gunicorn with {args.workers} workers on PostgreSQL, all on loopback.\n\n{table}\n\n"
+        f"against Granian with {args.workers} workers on PostgreSQL, all on loopback.\n\n{table}\n\n"
         f"Mixed throughput: {mix_rate:,.1f} req/s = **{mix_rate / base_rate:.2f}x** the /healthz baseline; "
         f"errors: **{total_errors}**."
     )

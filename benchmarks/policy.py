@@ -1,5 +1,5 @@
 """Decision API speed: POST /api/v1/decide and GET /api/v1/policy answered
-304, over HTTP against gunicorn on PostgreSQL, and the routing client's local
+304, over HTTP against the production web server (Granian) on PostgreSQL, and the routing client's local
 decisions per second.
 
     python benchmarks/policy.py [--duration 15] [--connections 32] [--loadgen-procs 2]
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, gunicorn, manage, write_section  # noqa: E402
+from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
 
 SETUP = """
 from decimal import Decimal
@@ -195,9 +195,9 @@ def main() -> None:
     }
     server = {"workers": args.workers, "threads": args.threads}
 
-    with gunicorn(env, app="benchmarks.hello_wsgi:application", **server) as base:
+    with web_server(env, app="benchmarks.hello_wsgi:application", **server) as base:
         baseline = load(base, [request_bytes("GET", base, "/", auth)], **shape)
-    with gunicorn(env, **server) as base:
+    with web_server(env, **server) as base:
         bodies = decide_bodies(500)
         decide_requests = [
             request_bytes(
@@ -244,7 +244,7 @@ def main() -> None:
     )
     body = "\n".join(
         [
-            f"gunicorn (gthread) with {args.workers} workers x {args.threads} threads on PostgreSQL; "
+            f"Granian (WSGI) with {args.workers} workers x {args.threads} threads on PostgreSQL; "
             f"{args.connections} keep-alive connections from {args.loadgen_procs} asyncio load-generator processes "
             f"on the same machine; each endpoint twice for {args.duration / 2:.1f} s, alternating, the better round kept. "
             "The load generator shares the cores with the server. "

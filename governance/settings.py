@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 
 from governance.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from governance.ops.logconfig import logging_config
 from governance.ops.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -241,33 +242,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Logs: one JSON object per line with the request (or task) id, or plain text
 # for a terminal (LOG_FORMAT=plain). Secrets and prompt text are never logged:
 # RequestIdFilter blanks such fields if any code passes them.
-LOG_FORMAT = env_str("LOG_FORMAT", "json")
-if LOG_FORMAT not in {"json", "plain"}:
-    raise ConfigurationError(f"LOG_FORMAT must be 'json' or 'plain', got {LOG_FORMAT!r}")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "governance.ops.requestid.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "message": "event"},
-            "timestamp": False,
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The request log line comes from RequestContextMiddleware, with the id.
-        "django.server": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},
-    },
-}
+LOGGING = logging_config(
+    fmt=env_str("LOG_FORMAT", "json"), level=env_str("LOG_LEVEL", "INFO").upper()
+)
 
 # Production hardening, each from the environment with a default that keeps a
 # plain-HTTP `make serve` on loopback working; `check --deploy` (run in CI with

@@ -58,7 +58,7 @@ class FlagsVersion(models.Model):
     """One row whose token changes with every flag change, in the same transaction.
 
     Each process compares it (one primary-key read) with the token of its
-    in-process snapshot, so a change is seen by every gunicorn worker on its
+    in-process snapshot, so a change is seen by every web worker on its
     next request. A random token rather than the counter alone: a counter can
     come back to an old value after a rollback or a restore, a token cannot.
     """

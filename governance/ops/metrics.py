@@ -1,6 +1,6 @@
 """Prometheus metrics, defined once.
 
-Under gunicorn every worker is a separate process, so counters live in
+Under the web server every worker is a separate process, so counters live in
 prometheus-client's multiprocess mode (files under PROMETHEUS_MULTIPROC_DIR,
 aggregated at scrape time) whenever that variable is set; the Celery worker
 on the same machine writes to the same directory, so one scrape of /metrics

@@ -105,7 +105,7 @@ def test_snapshot__changed_by_another_process__seen_on_the_next_read(admin_user)
 
     make_flag(actor=admin_user)
     assert flags_snapshot()[0]["enabled"] is True
-    # What another gunicorn worker's flag_toggle leaves in the database.
+    # What another web worker's flag_toggle leaves in the database.
     Flag.objects.update(enabled=False)
     FlagsVersion.objects.update(version=99, token=FlagsVersion.new_token())
     assert flags_snapshot()[0]["enabled"] is False

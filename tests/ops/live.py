@@ -1,4 +1,4 @@
-"""Real processes for the live tests: gunicorn, a Celery worker and beat, and a
+"""Real processes for the live tests: the web server (Granian), a Celery worker and beat, and a
 PostgreSQL cluster and a Redis server of the test's own (so that stopping them
 never touches a server anyone else uses).
 
@@ -213,7 +213,7 @@ class Database:
 
 @dataclass
 class Stack:
-    """Governor as `make serve` runs it: gunicorn, a Celery worker and beat."""
+    """Governor as `make serve` runs it: the web server, a Celery worker and beat."""
 
     database_url: str
     broker_url: str
@@ -296,13 +296,10 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "gunicorn",
-                "-c",
-                "python:governance.ops.gunicorn_conf",
-                "governance.wsgi:application",
+                "governance.ops.serve",
             ],
         )
-        wait_for(lambda: self.status("/healthz") == 200, timeout=60, what="gunicorn to answer")
+        wait_for(lambda: self.status("/healthz") == 200, timeout=60, what="the web server to answer")
 
     def start_worker(self) -> None:
         self._spawn(

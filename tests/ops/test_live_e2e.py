@@ -1,4 +1,4 @@
-"""End to end, as production runs it: gunicorn, a Celery worker on a real
+"""End to end, as production runs it: the web server (Granian), a Celery worker on a real
 broker, and beat. Against PostgreSQL and the configured broker when the suite
 runs on them (CI's second pass), otherwise against an SQLite file and kombu's
 filesystem broker — never eagerly, never skipped."""
