@@ -19,7 +19,8 @@ from governance.audit.services import audit_record
 from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
 from governance.dashboard.histogram import cost_bin
-from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob, ExportStatus
+from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
+from governance.jobs import job_claim, job_fail, job_finish, job_progress
 
 logger = logging.getLogger("governance.dashboard")
 
@@ -213,21 +214,18 @@ def export_job_create(*, actor: Any, filters: dict) -> ExportJob:
 
 
 def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
-    """Write the export file, moving `rows_done` as it goes. Safe to run again:
-    only a pending job is claimed (a conditional update), so a redelivered
-    task does not write the file twice."""
+    """Write the export file, moving `done` as it goes. Safe to run again:
+    only a pending job is claimed, so a redelivered task does not write the
+    file twice."""
     from governance.dashboard.filters import filter_from_query
     from governance.dashboard.selectors import calls_filter
 
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
-        status=ExportStatus.RUNNING
-    )
-    job = ExportJob.objects.get(pk=job_id)
+    job, claimed = job_claim(model=ExportJob, job_id=job_id)
     if not claimed:
         return job
     qs = calls_filter(filters=filter_from_query(job.filters))
     total = qs.count()
-    ExportJob.objects.filter(pk=job_id).update(rows_total=total)
+    job_progress(model=ExportJob, job_id=job_id, done=0, total=total)
     file_name = f"calls-{job_id}.csv"
     path = exports_dir() / file_name
     rows = (
@@ -249,15 +247,9 @@ def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
                 )
                 done += 1
                 if done % progress_every == 0:
-                    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
+                    job_progress(model=ExportJob, job_id=job_id, done=done)
     except OSError as exc:
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportStatus.FAILED, error=str(exc)[:255], finished_at=timezone.now()
-        )
         logger.warning("export.failed", extra={"export_id": job_id})
-        return ExportJob.objects.get(pk=job_id)
-    ExportJob.objects.filter(pk=job_id).update(
-        status=ExportStatus.DONE, rows_done=done, file_name=file_name, finished_at=timezone.now()
-    )
+        return job_fail(model=ExportJob, job_id=job_id, error=str(exc))
     logger.info("export.done", extra={"export_id": job_id, "rows": done})
-    return ExportJob.objects.get(pk=job_id)
+    return job_finish(model=ExportJob, job_id=job_id, done=done, file_name=file_name)
