@@ -97,6 +97,38 @@ def test_export_job_run__task_delivered_twice__writes_the_file_once(org):
     assert second.done == 32
 
 
+def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_writes_the_file(
+    org, monkeypatch
+):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from governance.dashboard import selectors, tasks
+
+    job = ExportJob.objects.create(filters={"range": "30d"}, created_at=timezone.now())
+    real_calls_filter, attempts = selectors.calls_filter, []
+
+    def drops_once(**kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_calls_filter(**kwargs)
+
+    monkeypatch.setattr(selectors, "calls_filter", drops_once)
+
+    with pytest.raises(Retry) as retry:
+        tasks.export_calls_csv.delay(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING  # handed back, not stuck "running"
+    # What the broker delivers after the backoff (eager Celery hands it back instead).
+    retry.value.sig.apply()
+
+    job.refresh_from_db()
+    assert len(attempts) == 2
+    assert (job.status, job.done) == (JobStatus.DONE, 32)
+
+
 def test_export__bad_filter__400_naming_the_field(client, manager_user):
     login(client, manager_user)
 
