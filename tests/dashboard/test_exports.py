@@ -101,21 +101,14 @@ def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_
     org, monkeypatch
 ):
     from celery.exceptions import Retry
-    from django.db import OperationalError
     from django.utils import timezone
 
     from governance.dashboard import selectors, tasks
+    from tests.faults import DropsOnce
 
     job = ExportJob.objects.create(filters={"range": "30d"}, created_at=timezone.now())
-    real_calls_filter, attempts = selectors.calls_filter, []
-
-    def drops_once(**kwargs):
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real_calls_filter(**kwargs)
-
-    monkeypatch.setattr(selectors, "calls_filter", drops_once)
+    calls_filter = DropsOnce(selectors.calls_filter)
+    monkeypatch.setattr(selectors, "calls_filter", calls_filter)
 
     with pytest.raises(Retry) as retry:
         tasks.export_calls_csv.delay(str(job.pk))
@@ -125,7 +118,7 @@ def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_
     retry.value.sig.apply()
 
     job.refresh_from_db()
-    assert len(attempts) == 2
+    assert calls_filter.calls == 2
     assert (job.status, job.done) == (JobStatus.DONE, 32)
 
 
