@@ -15,7 +15,7 @@ from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
 from governance.engine.policy import DEFAULT_POLICY, CompiledPolicy, Context, Decision
-from governance.policies.models import ModelHealth, PolicyVersion
+from governance.policies.models import ModelHealth, PolicyVersion, ReplayJob
 from governance.policies.snapshots import (
     ClientView,
     snapshot_for_client,
@@ -74,7 +74,7 @@ class Move:
             "from_model": self.from_model,
             "to_model": self.to_model,
             "calls": self.calls,
-            "usd": str(self.usd),
+            "usd": _money_out(self.usd),
             "usd_after": _money_out(self.usd_after),
         }
 
@@ -111,9 +111,9 @@ class Replay:
         return {
             "days": self.days,
             "calls": self.calls,
-            "usd": str(self.usd),
+            "usd": _money_out(self.usd),
             "calls_moved": self.calls_moved,
-            "usd_moved": str(self.usd_moved),
+            "usd_moved": _money_out(self.usd_moved),
             "usd_moved_after": _money_out(self.usd_moved_after),
             "calls_blocked": self.calls_blocked,
             "moves": [m.to_json() for m in self.moves],
@@ -142,7 +142,8 @@ def _by_calls(by_rule: dict[str, int]) -> dict[str, int]:
 
 
 def _money_out(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    # Fixed-point ("0.0000000000", never "0E-10"), as the dashboard's API sends money.
+    return None if value is None else format(value, "f")
 
 
 def _money_in(value: str | None) -> Decimal | None:
@@ -244,6 +245,14 @@ def policy_replay(
         moves=move_list,
         by_rule=_by_calls(by_rule),
     )
+
+
+def replay_job_get(*, job_id: Any) -> ReplayJob | None:
+    return ReplayJob.objects.select_related("requested_by").filter(pk=job_id).first()
+
+
+def replay_jobs_recent(*, limit: int = 10) -> list[ReplayJob]:
+    return list(ReplayJob.objects.select_related("requested_by").order_by("-created_at")[:limit])
 
 
 def policy_versions() -> list[PolicyVersion]:

@@ -20,19 +20,9 @@ from governance.policies.models import ReplayJob
 from governance.policies.selectors import Replay, policy_replay
 from governance.policies.services import replay_job_create, replay_job_run
 from tests.faults import DropsOnce
+from tests.policies.factories import ReplayJobFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def pending_job(admin_user, *, days=7, document=None) -> ReplayJob:
-    # Not enqueued: the test runs the task itself.
-    return ReplayJob.objects.create(
-        requested_by=admin_user,
-        document=document or DEFAULT_POLICY,
-        days=days,
-        total=days,
-        created_at=timezone.now(),
-    )
 
 
 def test_replay_job_create__admin_requests_a_replay__pending_job_and_an_audit_event(
@@ -69,7 +59,7 @@ def test_replay_job__task_runs_on_commit__result_equals_the_synchronous_replay(
 def test_replay_job__stored_result__money_as_decimal_strings_read_back_exactly(
     admin_user, recent_calls
 ):
-    job = pending_job(admin_user)
+    job = ReplayJobFactory(requested_by=admin_user, days=7)
 
     job = replay_job_run(job_id=str(job.pk))
 
@@ -83,7 +73,7 @@ def test_replay_job__stored_result__money_as_decimal_strings_read_back_exactly(
 def test_replay_job_run__progress__moves_a_day_at_a_time_and_ends_with_done_equal_to_total(
     admin_user, recent_calls, monkeypatch
 ):
-    job = pending_job(admin_user, days=5)
+    job = ReplayJobFactory(requested_by=admin_user, days=5)
     seen = []
     real_replay = selectors.policy_replay
 
@@ -107,7 +97,7 @@ def test_replay_job_run__progress__moves_a_day_at_a_time_and_ends_with_done_equa
 
 
 def test_replay_job_run__task_delivered_twice__replays_once(admin_user, recent_calls, monkeypatch):
-    job = pending_job(admin_user)
+    job = ReplayJobFactory(requested_by=admin_user, days=7)
     runs = []
     real_replay = selectors.policy_replay
     monkeypatch.setattr(
@@ -126,7 +116,7 @@ def test_replay_job_run__task_delivered_twice__replays_once(admin_user, recent_c
 def test_replay_job_run__replay_raises__job_failed_with_the_message(
     admin_user, published, monkeypatch
 ):
-    job = pending_job(admin_user)
+    job = ReplayJobFactory(requested_by=admin_user, days=7)
 
     def broken(**kwargs):
         raise ValueError("rule 'x' names no model")
@@ -143,7 +133,7 @@ def test_replay_job_run__replay_raises__job_failed_with_the_message(
 def test_replay_job_task__database_drops_during_the_replay__the_retry_claims_it_and_finishes(
     admin_user, recent_calls, monkeypatch
 ):
-    job = pending_job(admin_user)
+    job = ReplayJobFactory(requested_by=admin_user, days=7)
     replay = DropsOnce(selectors.policy_replay)
     monkeypatch.setattr(selectors, "policy_replay", replay)
 
