@@ -55,20 +55,23 @@ class ProgressJob(models.Model):
 
 J = TypeVar("J", bound=ProgressJob)
 
+# The helpers take the concrete model; an abstract one has no `objects` to
+# type-check against, so they go through its `_default_manager`.
+
 
 def job_claim(*, model: type[J], job_id: Any) -> tuple[J, bool]:
     """The job, and whether this caller claimed it. Tasks are acknowledged late,
     so one may be delivered twice: only a pending job is claimed, by a
     conditional update, and the second delivery finds it taken."""
-    claimed = model.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
+    claimed = model._default_manager.filter(pk=job_id, status=JobStatus.PENDING).update(
         status=JobStatus.RUNNING
     )
-    return model.objects.get(pk=job_id), bool(claimed)
+    return model._default_manager.get(pk=job_id), bool(claimed)
 
 
 def job_release(*, model: type[ProgressJob], job_id: Any) -> None:
     """Hand a claimed job back (a transient error): the retry claims it again."""
-    model.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+    model._default_manager.filter(pk=job_id, status=JobStatus.RUNNING).update(
         status=JobStatus.PENDING, done=0
     )
 
@@ -79,19 +82,19 @@ def job_progress(
     fields: dict[str, int] = {"done": done}
     if total is not None:
         fields["total"] = total
-    model.objects.filter(pk=job_id).update(**fields)
+    model._default_manager.filter(pk=job_id).update(**fields)
 
 
 def job_finish(*, model: type[J], job_id: Any, **fields: Any) -> J:
     """Mark the job done with its result `fields`."""
-    model.objects.filter(pk=job_id).update(
+    model._default_manager.filter(pk=job_id).update(
         status=JobStatus.DONE, finished_at=timezone.now(), **fields
     )
-    return model.objects.get(pk=job_id)
+    return model._default_manager.get(pk=job_id)
 
 
 def job_fail(*, model: type[J], job_id: Any, error: str) -> J:
-    model.objects.filter(pk=job_id).update(
+    model._default_manager.filter(pk=job_id).update(
         status=JobStatus.FAILED, error=error[:255], finished_at=timezone.now()
     )
-    return model.objects.get(pk=job_id)
+    return model._default_manager.get(pk=job_id)
