@@ -41,6 +41,15 @@ class IsReader(BasePermission):
         return roles.is_reader(request.user)
 
 
+class IsAdmin(BasePermission):
+    """A signed-in admin (session auth): for what only admins may even read."""
+
+    message = "Only Governor admins may read this."
+
+    def has_permission(self, request, view) -> bool:
+        return roles.is_admin(request.user)
+
+
 class IsAdminOrReadOnly(BasePermission):
     """Managers read; only admins change. The server enforces it, not the page."""
 

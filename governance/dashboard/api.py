@@ -102,8 +102,8 @@ class ExportJobApi(APIView):
             {
                 "id": str(job.pk),
                 "status": job.status,
-                "rows_total": job.rows_total,
-                "rows_done": job.rows_done,
+                "rows_total": job.total,
+                "rows_done": job.done,
                 "percent": job.percent,
                 "error": job.error,
             }

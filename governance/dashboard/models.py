@@ -1,7 +1,6 @@
-import uuid
-
-from django.conf import settings
 from django.db import models
+
+from governance.jobs import ProgressJob
 
 
 class DailyRollup(models.Model):
@@ -85,43 +84,13 @@ class CostHistogramRollup(models.Model):
         return f"{self.bucket:%Y-%m-%d} {self.model} bin {self.bin}: {self.calls}"
 
 
-class ExportStatus(models.TextChoices):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class ExportJob(models.Model):
+class ExportJob(ProgressJob):
     """A CSV export of raw calls, too large to answer in a request: a Celery
-    task writes it under var/exports/ and moves `rows_done` so the page can
-    show a progress bar."""
+    task writes it under var/exports/ and moves `done` (rows written) towards
+    `total` (rows matched) so the page can show a progress bar."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
     filters = models.JSONField(default=dict)
-    status = models.CharField(
-        max_length=8, choices=ExportStatus.choices, default=ExportStatus.PENDING
-    )
-    rows_total = models.BigIntegerField(default=0)
-    rows_done = models.BigIntegerField(default=0)
     file_name = models.CharField(max_length=255, blank=True)
-    error = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"export {self.id} {self.status}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == ExportStatus.DONE:
-            return 100
-        if not self.rows_total:
-            return 0
-        return min(99, int(100 * self.rows_done / self.rows_total))

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
 from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
 from governance.dashboard.histogram import cost_bin
-from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob, ExportStatus
+from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
+from governance.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 
 logger = logging.getLogger("governance.dashboard")
 
@@ -213,51 +214,51 @@ def export_job_create(*, actor: Any, filters: dict) -> ExportJob:
 
 
 def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
-    """Write the export file, moving `rows_done` as it goes. Safe to run again:
-    only a pending job is claimed (a conditional update), so a redelivered
-    task does not write the file twice."""
+    """Write the export file, moving `done` as it goes. Safe to run again:
+    only a pending job is claimed, so a redelivered task does not write the
+    file twice."""
     from governance.dashboard.filters import filter_from_query
     from governance.dashboard.selectors import calls_filter
 
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
-        status=ExportStatus.RUNNING
-    )
-    job = ExportJob.objects.get(pk=job_id)
+    job, claimed = job_claim(model=ExportJob, job_id=job_id)
     if not claimed:
         return job
-    qs = calls_filter(filters=filter_from_query(job.filters))
-    total = qs.count()
-    ExportJob.objects.filter(pk=job_id).update(rows_total=total)
     file_name = f"calls-{job_id}.csv"
-    path = exports_dir() / file_name
+    try:
+        done = _export_write(
+            job_id=job_id,
+            qs=calls_filter(filters=filter_from_query(job.filters)),
+            path=exports_dir() / file_name,
+            progress_every=progress_every,
+        )
+    except OperationalError:
+        # export_calls_csv retries on this: hand the job back so that the retry
+        # can claim it (it rewrites the file from the start).
+        job_release(model=ExportJob, job_id=job_id)
+        raise
+    except OSError as exc:
+        logger.warning("export.failed", extra={"export_id": job_id})
+        return job_fail(model=ExportJob, job_id=job_id, error=str(exc))
+    logger.info("export.done", extra={"export_id": job_id, "rows": done})
+    return job_finish(model=ExportJob, job_id=job_id, done=done, file_name=file_name)
+
+
+def _export_write(*, job_id: str, qs: Any, path: Path, progress_every: int) -> int:
+    job_progress(model=ExportJob, job_id=job_id, done=0, total=qs.count())
     rows = (
         qs.order_by("timestamp", "pk")
         .values_list(*EXPORT_COLUMNS.values())
         .iterator(chunk_size=progress_every)
     )
     done = 0
-    try:
-        with path.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(list(EXPORT_COLUMNS))
-            for row in rows:
-                writer.writerow(
-                    [
-                        v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
-                        for v in row
-                    ]
-                )
-                done += 1
-                if done % progress_every == 0:
-                    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
-    except OSError as exc:
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportStatus.FAILED, error=str(exc)[:255], finished_at=timezone.now()
-        )
-        logger.warning("export.failed", extra={"export_id": job_id})
-        return ExportJob.objects.get(pk=job_id)
-    ExportJob.objects.filter(pk=job_id).update(
-        status=ExportStatus.DONE, rows_done=done, file_name=file_name, finished_at=timezone.now()
-    )
-    logger.info("export.done", extra={"export_id": job_id, "rows": done})
-    return ExportJob.objects.get(pk=job_id)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(list(EXPORT_COLUMNS))
+        for row in rows:
+            writer.writerow(
+                [v.isoformat() if isinstance(v, datetime) else ("" if v is None else v) for v in row]
+            )
+            done += 1
+            if done % progress_every == 0:
+                job_progress(model=ExportJob, job_id=job_id, done=done)
+    return done

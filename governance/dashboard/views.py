@@ -19,9 +19,10 @@ from governance.accounts import roles
 from governance.accounts.permissions import ReaderRequiredMixin
 from governance.dashboard import reports
 from governance.dashboard.filters import RANGES, FilterError, filter_from_query, filter_querystring
-from governance.dashboard.models import ExportJob, ExportStatus
+from governance.dashboard.models import ExportJob
 from governance.dashboard.selectors import STACK_DIMENSIONS, RollupFilter, filter_options
 from governance.dashboard.services import export_job_create, exports_dir
+from governance.jobs import JobStatus
 
 
 def _linker(request: HttpRequest, filters: RollupFilter):
@@ -203,7 +204,7 @@ class ExportDetailView(ReaderRequiredMixin, View):
 
 class ExportDownloadView(ReaderRequiredMixin, View):
     def get(self, request: HttpRequest, pk) -> HttpResponse:
-        job = get_object_or_404(ExportJob, pk=pk, status=ExportStatus.DONE)
+        job = get_object_or_404(ExportJob, pk=pk, status=JobStatus.DONE)
         path = exports_dir() / job.file_name
         if not job.file_name or not path.exists():
             raise Http404("The export file is gone; request the export again.")

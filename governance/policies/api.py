@@ -1,5 +1,6 @@
-"""The decision API. Both endpoints answer from the in-memory snapshot: no
-query touches calls, budgets or flags on a request."""
+"""The decision API (both endpoints answer from the in-memory snapshot: no
+query touches calls, budgets or flags on a request), and the status of a
+replay job for its page."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts.permissions import HasPolicyReadScope
+from governance.accounts.permissions import HasPolicyReadScope, IsAdmin
 from governance.engine.policy import ENVIRONMENTS, RISKS, Context
 from governance.policies.authentication import CachedApiKeyAuthentication
-from governance.policies.selectors import policy_view_for
+from governance.policies.selectors import policy_view_for, replay_job_get
 
 MAX_ATTRIBUTES = 64
 MAX_TEXT = 256
@@ -185,3 +189,42 @@ class PolicySnapshotView(_DecisionAPIView):
         response["ETag"] = view.etag
         response["Cache-Control"] = "no-cache"
         return response
+
+
+class ReplayJobApi(APIView):
+    """How far a replay job got, polled by its page's progress bar. Admins
+    only, like the editor: the job holds a draft policy."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="policy_replay_status",
+        responses=inline_serializer(
+            "ReplayJobStatus",
+            {
+                "id": serializers.CharField(),
+                "status": serializers.CharField(),
+                "days": serializers.IntegerField(),
+                "total": serializers.IntegerField(),
+                "done": serializers.IntegerField(),
+                "percent": serializers.IntegerField(),
+                "error": serializers.CharField(allow_blank=True),
+            },
+        ),
+    )
+    def get(self, request, pk):
+        job = replay_job_get(job_id=pk)
+        if job is None:
+            raise NotFound("No such replay.")
+        return Response(
+            {
+                "id": str(job.pk),
+                "status": job.status,
+                "days": job.days,
+                "total": job.total,
+                "done": job.done,
+                "percent": job.percent,
+                "error": job.error,
+            }
+        )

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from governance.jobs import ProgressJob
+
 
 class PolicyVersion(models.Model):
     """One published policy, immutable once written. The highest number is the
@@ -65,3 +67,18 @@ class PolicySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot #{self.generation}"
+
+
+class ReplayJob(ProgressJob):
+    """A replay of the last `days` of calls under a draft policy, too long for
+    a request at 90 days: a Celery task reads the roll-ups one day at a time,
+    moving `done` (days read) towards `total` (days), and stores the replay
+    as JSON (money as decimal strings). It replays up to `created_at`, so the
+    result does not depend on when a worker picked it up."""
+
+    document = models.JSONField()
+    days = models.PositiveSmallIntegerField()
+    result = models.JSONField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"replay {self.id} of {self.days} days {self.status}"

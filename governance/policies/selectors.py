@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
 from governance.engine.policy import DEFAULT_POLICY, CompiledPolicy, Context, Decision
-from governance.policies.models import ModelHealth, PolicyVersion
+from governance.policies.models import ModelHealth, PolicyVersion, ReplayJob
 from governance.policies.snapshots import (
     ClientView,
     snapshot_for_client,
@@ -68,6 +69,25 @@ class Move:
     usd: Decimal  # what these calls cost on the model they used
     usd_after: Decimal | None  # the same tokens at the new model's price; None if it has none
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from_model": self.from_model,
+            "to_model": self.to_model,
+            "calls": self.calls,
+            "usd": _money_out(self.usd),
+            "usd_after": _money_out(self.usd_after),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Move:
+        return cls(
+            from_model=data["from_model"],
+            to_model=data["to_model"],
+            calls=data["calls"],
+            usd=Decimal(data["usd"]),
+            usd_after=_money_in(data["usd_after"]),
+        )
+
 
 @dataclass(frozen=True)
 class Replay:
@@ -85,8 +105,62 @@ class Replay:
     def savings(self) -> Decimal | None:
         return None if self.usd_moved_after is None else self.usd_moved - self.usd_moved_after
 
+    def to_json(self) -> dict[str, Any]:
+        """For a replay job's stored result: money as decimal strings, which
+        `from_json` reads back to the same Decimals (a float would not)."""
+        return {
+            "days": self.days,
+            "calls": self.calls,
+            "usd": _money_out(self.usd),
+            "calls_moved": self.calls_moved,
+            "usd_moved": _money_out(self.usd_moved),
+            "usd_moved_after": _money_out(self.usd_moved_after),
+            "calls_blocked": self.calls_blocked,
+            "moves": [m.to_json() for m in self.moves],
+            "by_rule": self.by_rule,
+        }
 
-def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Replay:
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Replay:
+        return cls(
+            days=data["days"],
+            calls=data["calls"],
+            usd=Decimal(data["usd"]),
+            calls_moved=data["calls_moved"],
+            usd_moved=Decimal(data["usd_moved"]),
+            usd_moved_after=_money_in(data["usd_moved_after"]),
+            calls_blocked=data["calls_blocked"],
+            moves=[Move.from_json(m) for m in data["moves"]],
+            # jsonb keeps no key order: put the rules back in the replay's order.
+            by_rule=_by_calls(data["by_rule"]),
+        )
+
+
+def _by_calls(by_rule: dict[str, int]) -> dict[str, int]:
+    """Calls per rule, most first, ties by name."""
+    return dict(sorted(by_rule.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _money_out(value: Decimal | None) -> str | None:
+    # Fixed-point ("0.0000000000", never "0E-10"), as the dashboard's API sends money.
+    return None if value is None else format(value, "f")
+
+
+def _money_in(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+REPLAY_KEY = ("team__slug", "client__name", "model", "task_type", "environment", "risk")
+REPLAY_SUMS = ("calls", "cost_usd_e10", "input_tokens", "cached_input_tokens", "output_tokens")
+
+
+def policy_replay(
+    *,
+    document: dict[str, Any],
+    days: int,
+    now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Replay:
     """Replay the last `days` of calls under a draft: which model each group of
     calls would have gone to, against the model it actually used.
 
@@ -95,59 +169,67 @@ def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Repl
     roll-ups, so rules on them see them empty, and budgets, flags and health
     are today's. The cost after a move prices the same tokens at the new
     model's current price (reasoning tokens are part of output tokens).
+
+    The roll-ups are summed one day at a time, calling `on_progress(days read,
+    days)` after each, so a 90-day replay run as a job can show how far it
+    got. The sums are integers (cost in 1e-10 USD), so adding the days up
+    gives exactly what one query over the whole range would.
     """
-    groups = (
-        CallRollup.objects.filter(
-            granularity=Granularity.HOUR, bucket__gte=now - timedelta(days=days), bucket__lt=now
+    start = now - timedelta(days=days)
+    sums: dict[tuple, list[int]] = {}
+    for day in range(days):
+        rows = (
+            CallRollup.objects.filter(
+                granularity=Granularity.HOUR,
+                bucket__gte=start + timedelta(days=day),
+                bucket__lt=start + timedelta(days=day + 1),
+            )
+            .values(*REPLAY_KEY)
+            .annotate(**{f"sum_{column}": Sum(column) for column in REPLAY_SUMS})
         )
-        .values("team__slug", "client__name", "model", "task_type", "environment", "risk")
-        .annotate(
-            n=Sum("calls"),
-            usd_e10=Sum("cost_usd_e10"),
-            input_tokens=Sum("input_tokens"),
-            cached_input_tokens=Sum("cached_input_tokens"),
-            output_tokens=Sum("output_tokens"),
-        )
-    )
+        for row in rows:
+            acc = sums.setdefault(tuple(row[k] for k in REPLAY_KEY), [0] * len(REPLAY_SUMS))
+            for i, column in enumerate(REPLAY_SUMS):
+                acc[i] += row[f"sum_{column}"]
+        if on_progress is not None:
+            on_progress(day + 1, days)
     book = price_book()
     compiled = _draft_compiled(document=document, team=None, client=None)
     moves: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     by_rule: dict[str, int] = defaultdict(int)
     total_calls, total_usd, blocked = 0, Decimal(0), 0
-    for g in groups:
+    for (team, client, model, task_type, environment, risk), totals in sums.items():
+        n, usd_e10, input_tokens, cached_input_tokens, output_tokens = totals
         context = Context(
-            task_type=g["task_type"],
-            risk=g["risk"],
-            environment=g["environment"],
-            team=g["team__slug"],
-            client=g["client__name"],
+            task_type=task_type, risk=risk, environment=environment, team=team, client=client
         )
         decision = compiled.decide(context, now=now, decision_id="replay")
-        usd = e10_to_usd(g["usd_e10"])
-        total_calls += g["n"]
+        usd = e10_to_usd(usd_e10)
+        total_calls += n
         total_usd += usd
-        by_rule[decision.rule or "(default)"] += g["n"]
+        by_rule[decision.rule or "(default)"] += n
         if decision.blocked:
-            blocked += g["n"]
+            blocked += n
             continue
-        if decision.model != g["model"]:
-            entry = moves[(g["model"], decision.model or "")]
-            entry[0] += g["n"]
+        if decision.model != model:
+            entry = moves[(model, decision.model or "")]
+            entry[0] += n
             entry[1] += usd
             after, _ = book.price(
                 model=decision.model or "",
                 timestamp=now,
-                input_tokens=g["input_tokens"],
-                cached_input_tokens=g["cached_input_tokens"],
-                output_tokens=g["output_tokens"],
+                input_tokens=input_tokens,
+                cached_input_tokens=cached_input_tokens,
+                output_tokens=output_tokens,
             )
             entry[2] = None if after is None or entry[2] is None else entry[2] + after
+    # Ties broken by name, so the same roll-ups always list in the same order.
     move_list = sorted(
         (
             Move(from_model=f, to_model=t, calls=c, usd=u, usd_after=a)
             for (f, t), (c, u, a) in moves.items()
         ),
-        key=lambda m: -m.usd,
+        key=lambda m: (-m.usd, m.from_model, m.to_model),
     )
     afters = [m.usd_after for m in move_list]
     return Replay(
@@ -161,8 +243,16 @@ def policy_replay(*, document: dict[str, Any], days: int, now: datetime) -> Repl
         else sum((a for a in afters if a is not None), Decimal(0)),
         calls_blocked=blocked,
         moves=move_list,
-        by_rule=dict(by_rule),
+        by_rule=_by_calls(by_rule),
     )
+
+
+def replay_job_get(*, job_id: Any) -> ReplayJob | None:
+    return ReplayJob.objects.select_related("requested_by").filter(pk=job_id).first()
+
+
+def replay_jobs_recent(*, limit: int = 10) -> list[ReplayJob]:
+    return list(ReplayJob.objects.select_related("requested_by").order_by("-created_at")[:limit])
 
 
 def policy_versions() -> list[PolicyVersion]:

@@ -10,7 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -18,7 +18,14 @@ from governance.audit.services import audit_record
 from governance.calls.models import Call, Status
 from governance.catalog.models import Model
 from governance.engine.policy import DEFAULT_POLICY, SCHEMA, policy_models, policy_validate
-from governance.policies.models import HealthState, ModelHealth, PolicySnapshot, PolicyVersion
+from governance.jobs import job_claim, job_fail, job_finish, job_progress, job_release
+from governance.policies.models import (
+    HealthState,
+    ModelHealth,
+    PolicySnapshot,
+    PolicyVersion,
+    ReplayJob,
+)
 from governance.policies.notify import webhook_send
 from governance.policies.snapshots import canonical_json, etag_for, generation_publish
 
@@ -89,6 +96,56 @@ def policy_default_publish(*, actor=None) -> PolicyVersion:
     return existing or policy_publish(
         document=DEFAULT_POLICY, actor=actor, note="the default policy"
     )
+
+
+# --- replay jobs --------------------------------------------------------------
+
+
+def replay_job_create(*, actor: Any, document: dict[str, Any], days: int) -> ReplayJob:
+    """Queue a replay of the last `days` of calls under a draft (already checked
+    by `policy_check`). The work runs in Celery after the commit."""
+    from governance.policies import tasks
+
+    with transaction.atomic():
+        job = ReplayJob.objects.create(
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            document=document,
+            days=days,
+            total=days,
+            created_at=timezone.now(),
+        )
+        audit_record(action="policy.replay", target=job, actor=actor, after={"days": days})
+        transaction.on_commit(lambda: tasks.replay_job_run_task.delay(str(job.pk)))
+    return job
+
+
+def replay_job_run(*, job_id: str) -> ReplayJob:
+    """Replay the job's draft, moving `done` a day at a time, and store the
+    result. Safe to run again: only a pending job is claimed, so a
+    redelivered task does not replay twice."""
+    from governance.policies.selectors import policy_replay
+
+    job, claimed = job_claim(model=ReplayJob, job_id=job_id)
+    if not claimed:
+        return job
+
+    def progress(done: int, total: int) -> None:
+        job_progress(model=ReplayJob, job_id=job_id, done=done, total=total)
+
+    try:
+        replay = policy_replay(
+            document=job.document, days=job.days, now=job.created_at, on_progress=progress
+        )
+    except (OperationalError, InterfaceError):
+        # The task retries on these: hand the job back so that the retry can claim it.
+        job_release(model=ReplayJob, job_id=job_id)
+        raise
+    except Exception as exc:
+        # Anything else will fail again the same way: the page shows why.
+        logger.exception("policy_replay.failed", extra={"replay_id": job_id})
+        return job_fail(model=ReplayJob, job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+    logger.info("policy_replay.done", extra={"replay_id": job_id, "calls": replay.calls})
+    return job_finish(model=ReplayJob, job_id=job_id, result=replay.to_json())
 
 
 # --- snapshot -----------------------------------------------------------------

@@ -3,7 +3,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from governance.policies.services import model_health_evaluate, policy_snapshot_rebuild
+from governance.policies.services import (
+    model_health_evaluate,
+    policy_snapshot_rebuild,
+    replay_job_run,
+)
 
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -33,3 +37,18 @@ def policy_snapshot_refresh_task() -> int:
     """A safety net beside the rebuilds that changes trigger: a rebuild with an
     unchanged content keeps the generation (and every client's ETag)."""
     return policy_snapshot_rebuild().generation
+
+
+@shared_task(
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+    # A 90-day replay reads 90 days of hourly roll-ups: more than the default limit allows.
+    soft_time_limit=900,
+    time_limit=960,
+)
+def replay_job_run_task(job_id: str) -> str:
+    """A replay of a draft policy requested on the editor (idempotent: see replay_job_run)."""
+    return replay_job_run(job_id=job_id).status

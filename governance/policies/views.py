@@ -1,32 +1,38 @@
 """The policy editor (admins): edit the rules as JSON, validate, dry-run a
-context, replay recent calls under the draft, publish, roll back."""
+context, replay recent calls under the draft (a background job with its own
+page), publish, roll back."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib import messages
-from django.shortcuts import redirect
-from django.utils import timezone
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import TemplateView
 
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin
 from governance.engine.policy import DEFAULT_POLICY, ENVIRONMENTS, RISKS, Context
+from governance.jobs import JobStatus
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import (
+    Replay,
     model_health_list,
     policy_current,
     policy_dry_run,
-    policy_replay,
     policy_versions,
+    replay_job_get,
+    replay_jobs_recent,
 )
 from governance.policies.services import (
     PolicyInvalid,
     policy_check,
     policy_publish,
     policy_rollback,
+    replay_job_create,
 )
 
 MAX_REPLAY_DAYS = 90
@@ -42,6 +48,7 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
             "current": current,
             "versions": policy_versions(),
             "health": model_health_list(),
+            "replays": replay_jobs_recent(),
             "teams": Team.objects.values_list("slug", flat=True),
             "risks": RISKS,
             "environments": ENVIRONMENTS,
@@ -51,7 +58,17 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
         }
 
     def get(self, request, *args, **kwargs):
-        return self.render_to_response(self._base())
+        replay_id = request.GET.get("replay")
+        if not replay_id:
+            return self.render_to_response(self._base())
+        # Back from a replay's page: its draft and days, to edit further.
+        job = _replay_job_or_404(replay_id)
+        return self.render_to_response(
+            self._base(
+                document_text=json.dumps(job.document, indent=2),
+                form={"risk": "medium", "environment": "ci", "days": job.days},
+            )
+        )
 
     def post(self, request, *args, **kwargs):
         text = request.POST.get("document", "")
@@ -95,9 +112,8 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
             if not 1 <= days <= MAX_REPLAY_DAYS:
                 ctx["errors"] = [f"days: must be a whole number from 1 to {MAX_REPLAY_DAYS}"]
                 return self.render_to_response(ctx, status=400)
-            ctx["replay"] = policy_replay(document=document, days=days, now=timezone.now())
-            ctx["valid"] = True
-            return self.render_to_response(ctx)
+            job = replay_job_create(actor=request.user, document=document, days=days)
+            return redirect("policies:replay", pk=job.pk)
         try:
             attributes = json.loads(form["attributes"] or "{}")
             if not isinstance(attributes, dict):
@@ -131,3 +147,22 @@ class PolicyRollbackView(AdminRequiredMixin, View):
             request, f"Rolled back: version {version.number} restores version {number}."
         )
         return redirect("policies:editor")
+
+
+def _replay_job_or_404(job_id):
+    try:
+        job = replay_job_get(job_id=uuid.UUID(str(job_id)))
+    except ValueError:
+        job = None
+    if job is None:
+        raise Http404("No such replay.")
+    return job
+
+
+class ReplayJobPage(AdminRequiredMixin, View):
+    """A replay's progress while Celery runs it, then its result."""
+
+    def get(self, request, pk):
+        job = _replay_job_or_404(pk)
+        replay = Replay.from_json(job.result) if job.status == JobStatus.DONE else None
+        return render(request, "policies/replay.html", {"job": job, "replay": replay})

@@ -10,8 +10,9 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from governance.calls.models import Call
-from governance.dashboard.models import ExportJob, ExportStatus
+from governance.dashboard.models import ExportJob
 from governance.dashboard.services import export_job_run
+from governance.jobs import JobStatus
 from tests.dashboard.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_export__manager_requests_calls_of_a_team__file_holds_exactly_those_call
     job = ExportJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/exports/{job.pk}/"
-    assert job.status == ExportStatus.DONE
+    assert job.status == JobStatus.DONE
     status = client.get(f"/api/v1/dashboard/exports/{job.pk}").json()
     assert status == {
         "id": str(job.pk),
@@ -92,8 +93,33 @@ def test_export_job_run__task_delivered_twice__writes_the_file_once(org):
     first = export_job_run(job_id=str(job.pk), progress_every=5)
     second = export_job_run(job_id=str(job.pk), progress_every=5)
 
-    assert first.status == second.status == ExportStatus.DONE
-    assert second.rows_done == 32
+    assert first.status == second.status == JobStatus.DONE
+    assert second.done == 32
+
+
+def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_writes_the_file(
+    org, monkeypatch
+):
+    from celery.exceptions import Retry
+    from django.utils import timezone
+
+    from governance.dashboard import selectors, tasks
+    from tests.faults import DropsOnce
+
+    job = ExportJob.objects.create(filters={"range": "30d"}, created_at=timezone.now())
+    calls_filter = DropsOnce(selectors.calls_filter)
+    monkeypatch.setattr(selectors, "calls_filter", calls_filter)
+
+    with pytest.raises(Retry) as retry:
+        tasks.export_calls_csv.delay(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING  # handed back, not stuck "running"
+    # What the broker delivers after the backoff (eager Celery hands it back instead).
+    retry.value.sig.apply()
+
+    job.refresh_from_db()
+    assert calls_filter.calls == 2
+    assert (job.status, job.done) == (JobStatus.DONE, 32)
 
 
 def test_export__bad_filter__400_naming_the_field(client, manager_user):

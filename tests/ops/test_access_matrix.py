@@ -116,6 +116,9 @@ MATRIX = (
         dict,
         "form",
     ),
+    # Replays of a draft and their status (no such replay: an admin meets a 404).
+    Endpoint("GET", "policies/replays/<uuid:pk>/", ADMINS, {"pk": MISSING_UUID}),
+    Endpoint("GET", "api/v1/policies/replays/<uuid:pk>", ADMINS, {"pk": MISSING_UUID}),
     # Dashboard pages, exports and their JSON: managers and admins.
     Endpoint("GET", "", READERS),
     Endpoint("GET", "spend/", READERS),

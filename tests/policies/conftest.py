@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from governance.catalog.models import Model
 from governance.catalog.services import model_upsert
@@ -9,6 +12,8 @@ from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.services import policy_default_publish
 from governance.policies.snapshots import memory_reset
 from tests.accounts.factories import ClientFactory, TeamFactory
+from tests.budgets.helpers import ingest
+from tests.calls.factories import call_record
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +53,37 @@ def policy_client(api_client, issue_key, payments_client):
     raw, _ = issue_key(scopes=("policy:read",), client=payments_client)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return api_client
+
+
+@pytest.fixture
+def recent_calls(published):
+    """Over the last few days: low-risk boilerplate on the full model (the
+    default policy moves it to the mini model), high-risk design work on the
+    mini model (moved to the full model) and on the full model (stays)."""
+    client = ClientFactory(team=TeamFactory(slug="payments"))
+    now = timezone.now()
+    ingest(
+        client,
+        [
+            call_record(
+                ts=now - timedelta(hours=3), model=FULL_MODEL, task_type="boilerplate", risk="low"
+            )
+            for _ in range(4)
+        ]
+        + [
+            call_record(
+                ts=now - timedelta(days=3), model=MINI_MODEL, task_type="design", risk="high"
+            )
+            for _ in range(3)
+        ]
+        + [
+            call_record(
+                ts=now - timedelta(days=5, hours=2),
+                model=FULL_MODEL,
+                task_type="design",
+                risk="high",
+            )
+            for _ in range(2)
+        ],
+    )
+    return client

@@ -1,6 +1,7 @@
 """A real browser (Debian's chromium, driven by Playwright) on the policy
 editor and the budgets page: an admin dry-runs a draft, publishes it, rolls
-back; a manager reads the budgets."""
+back, replays a draft and follows its progress to the result; a manager reads
+the budgets."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 
 from governance.engine.policy import DEFAULT_POLICY
 from governance.policies.models import PolicyVersion
-from governance.policies.services import policy_default_publish
+from governance.policies.services import policy_default_publish, replay_job_run
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.browser import sign_in
 from tests.budgets.helpers import make_budget
+from tests.policies.factories import ReplayJobFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,6 +69,35 @@ def test_policy_editor__invalid_draft_in_a_browser__errors_listed_nothing_publis
 
     assert "rules[0].then.timeout_ms" in page.inner_text("#errors")
     assert PolicyVersion.objects.count() == 1
+
+
+def test_policy_replay__admin_in_a_browser__follows_the_progress_bar_to_the_result(
+    chromium, live_server, recent_calls
+):
+    page, errors = signed_in(chromium, live_server.url, role="admin", then="/policies/")
+
+    # Celery is eager in tests: the replay is done before its page opens.
+    page.goto(f"{live_server.url}/policies/")
+    page.fill("input[name=days]", "7")
+    page.click("button[value=replay]")
+    page.wait_for_url("**/policies/replays/*/")
+    assert "gpt-5-codex-mini" in page.inner_text("#replay-moves")
+    assert "low-risk-volume-on-mini" in page.inner_text("#replay-rules")
+
+    # As with a real worker: the page opens on a pending job, which runs meanwhile.
+    draft = {**DEFAULT_POLICY, "rules": DEFAULT_POLICY["rules"][:2]}
+    job = ReplayJobFactory(document=draft, days=7)
+    page.goto(f"{live_server.url}/policies/replays/{job.pk}/")
+    assert page.get_attribute('[role="progressbar"]', "aria-valuenow") == "0"
+    replay_job_run(job_id=str(job.pk))
+    page.locator("#replay").wait_for(timeout=10_000)
+    # Without the mini-model rules, only the design work on the mini model moves.
+    assert "gpt-5-codex-mini gpt-5-codex 3" in " ".join(page.inner_text("#replay-moves").split())
+    assert page.locator('[role="progressbar"]').count() == 0
+
+    page.click("#back-to-editor")
+    assert json.loads(page.input_value("#document")) == draft
+    assert errors == []
 
 
 def test_budgets_page__manager_in_a_browser__sees_each_budget_and_its_state(chromium, live_server):

@@ -1,19 +1,20 @@
-"""The policy editor page: validation, dry run, replay, publish, rollback."""
+"""The policy editor page: validation, dry run, replay (a job with its own page), publish,
+rollback."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+import uuid
 
 import pytest
-from django.utils import timezone
 
 from governance.audit.models import AuditEvent
 from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
-from governance.policies.models import PolicyVersion
-from tests.accounts.factories import ClientFactory, TeamFactory
-from tests.budgets.helpers import ingest
-from tests.calls.factories import call_record
+from governance.jobs import JobStatus
+from governance.policies.models import PolicyVersion, ReplayJob
+from governance.policies.selectors import policy_replay
+from tests.policies.factories import ReplayJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,40 +82,152 @@ def test_editor__dry_run__shows_the_decision_and_the_rule(admin_page, published)
     assert MINI_MODEL in text
 
 
-def test_editor__replay__counts_calls_and_dollars_that_would_move(admin_page, published):
-    client = ClientFactory(team=TeamFactory(slug="payments"))
-    now = timezone.now()
-    ingest(
-        client,
-        [
-            call_record(
-                ts=now - timedelta(hours=3), model=FULL_MODEL, task_type="boilerplate", risk="low"
-            )
-            for _ in range(4)
-        ],
+def test_editor__replay__job_queued_audited_and_its_page_opened(
+    admin_page, admin_user, published, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = post(admin_page, DEFAULT_POLICY, action="replay", days="90")
+
+    job = ReplayJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/policies/replays/{job.pk}/"
+    assert (job.status, job.days, job.document, job.requested_by) == (
+        JobStatus.PENDING,
+        90,
+        DEFAULT_POLICY,
+        admin_user,
     )
-    ingest(
-        client,
-        [
-            call_record(
-                ts=now - timedelta(hours=3), model=FULL_MODEL, task_type="design", risk="high"
-            )
-            for _ in range(2)
-        ],
+    assert len(queued) == 1
+    assert AuditEvent.objects.filter(action="policy.replay", actor=admin_user).exists()
+
+
+@pytest.mark.parametrize("days", ["0", "91", "a week", "-3"])
+def test_editor__replay_with_bad_days__400_naming_days_and_no_job(admin_page, published, days):
+    response = post(admin_page, DEFAULT_POLICY, action="replay", days=days)
+
+    assert response.status_code == 400
+    assert "days: must be a whole number from 1 to 90" in response.content.decode()
+    assert not ReplayJob.objects.exists()
+
+
+def test_editor__replay_of_a_draft_that_is_not_json__400_naming_the_document_and_no_job(
+    admin_page, published
+):
+    response = admin_page.post("/policies/", {"document": "{rules: [", "action": "replay"})
+
+    assert response.status_code == 400
+    assert "document: not valid JSON" in response.content.decode()
+    assert not ReplayJob.objects.exists()
+
+
+def test_editor__replay_of_an_invalid_draft__400_naming_the_field_and_no_job(admin_page, published):
+    draft = {"defaults": {"model": "no-such-model"}, "rules": []}
+
+    response = post(admin_page, draft, action="replay", days="7")
+
+    assert response.status_code == 400
+    assert response.context["errors"] == ["model 'no-such-model' is not in the catalog"]
+    assert not ReplayJob.objects.exists()
+
+
+def test_replay_page__job_pending__progress_bar_at_zero_that_polls_its_status(
+    admin_page, admin_user, published
+):
+    job = ReplayJobFactory(requested_by=admin_user)
+
+    html = admin_page.get(f"/policies/replays/{job.pk}/").content.decode()
+    status = admin_page.get(f"/api/v1/policies/replays/{job.pk}").json()
+
+    assert 'role="progressbar"' in html and 'aria-valuenow="0"' in html
+    assert f'data-job-status-url="/api/v1/policies/replays/{job.pk}"' in html
+    assert "0 of 30 days read" in " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert status == {
+        "id": str(job.pk),
+        "status": "pending",
+        "days": 30,
+        "total": 30,
+        "done": 0,
+        "percent": 0,
+        "error": "",
+    }
+
+
+def test_replay_page__job_done__shows_calls_dollars_moves_and_rules_of_the_replay(
+    admin_page, published, recent_calls, django_capture_on_commit_callbacks
+):
+    # Celery is eager here: the job is done by the time its page opens.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(admin_page, DEFAULT_POLICY, action="replay", days="7")
+    job = ReplayJob.objects.get()
+
+    page = admin_page.get(response["Location"])
+
+    replay = page.context["replay"]
+    assert replay == policy_replay(document=DEFAULT_POLICY, days=7, now=job.created_at)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
+    assert 'role="progressbar"' not in page.content.decode()
+    assert f"9 calls (${replay.usd:.2f})" in text
+    assert f"7 calls (${replay.usd_moved:.2f}) would go to a different model" in text
+    assert f"{FULL_MODEL} {MINI_MODEL} 4 ${replay.moves[0].usd:.2f}" in text
+    assert f"{MINI_MODEL} {FULL_MODEL} 3" in text
+    assert "low-risk-volume-on-mini 4" in text
+    status = admin_page.get(f"/api/v1/policies/replays/{job.pk}").json()
+    assert (status["status"], status["done"], status["total"], status["percent"]) == (
+        "done",
+        7,
+        7,
+        100,
     )
 
-    response = post(admin_page, DEFAULT_POLICY, action="replay", days="7")
 
-    replay = response.context["replay"]
-    assert replay.calls == 6
-    assert replay.calls_moved == 4
-    assert [(m.from_model, m.to_model, m.calls) for m in replay.moves] == [
-        (FULL_MODEL, MINI_MODEL, 4)
-    ]
-    moved = replay.moves[0]
-    assert moved.usd_after is not None and moved.usd_after < moved.usd  # the mini model is cheaper
-    assert replay.savings == moved.usd - moved.usd_after
-    assert "4 calls" in response.content.decode() and "saved" in response.content.decode()
+def test_replay_page__job_failed__shows_its_error(admin_page, admin_user, published):
+    job = ReplayJobFactory(requested_by=admin_user)
+    ReplayJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error="ValueError: rule 'x' names no model"
+    )
+
+    response = admin_page.get(f"/policies/replays/{job.pk}/")
+
+    assert response.status_code == 200
+    assert "ValueError: rule &#x27;x&#x27; names no model" in response.content.decode()
+    assert "The replay failed" in response.content.decode()
+
+
+def test_replay_page__back_to_the_editor__draft_and_days_filled_in(
+    admin_page, admin_user, published
+):
+    draft = {**DEFAULT_POLICY, "rules": DEFAULT_POLICY["rules"][:2]}
+    job = ReplayJobFactory(requested_by=admin_user, document=draft)
+
+    page = admin_page.get(f"/policies/replays/{job.pk}/").content.decode()
+    editor = admin_page.get(f"/policies/?replay={job.pk}")
+
+    assert f'href="/policies/?replay={job.pk}"' in page
+    assert json.loads(editor.context["document_text"]) == draft
+    assert editor.context["form"]["days"] == 30
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/policies/replays/{uuid.UUID(int=7)}/",
+        f"/api/v1/policies/replays/{uuid.UUID(int=7)}",
+        f"/policies/?replay={uuid.UUID(int=7)}",
+        "/policies/?replay=not-a-uuid",
+    ],
+)
+def test_replay_page__unknown_replay__404(admin_page, published, path):
+    assert admin_page.get(path).status_code == 404
+
+
+def test_replay_page__manager__forbidden(client, manager_user, admin_user, published):
+    job = ReplayJobFactory(requested_by=admin_user)
+    login(client, manager_user)
+
+    assert client.get(f"/policies/replays/{job.pk}/").status_code == 403
+    assert client.get(f"/api/v1/policies/replays/{job.pk}").status_code == 403
+    assert client.post("/policies/", {"action": "replay", "days": "7"}).status_code == 403
+    assert ReplayJob.objects.count() == 1
 
 
 def test_editor__publish__new_version_audited_and_in_force(admin_page, admin_user, published):
