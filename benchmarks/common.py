@@ -76,7 +76,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def web_server(env: dict[str, str], *, workers: int, threads: int = 2, timeout: float = 30.0, app: str = "governance.wsgi:application"):
+def web_server(env: dict[str, str], *, workers: int, threads: int = 1, timeout: float = 30.0, app: str = "governance.wsgi:application"):
     """Serve `app` as production does (governance.ops.serve) on a free
     loopback port; yield its base URL."""
     port = free_port()

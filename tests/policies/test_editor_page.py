@@ -255,3 +255,13 @@ def test_editor__rollback_by_a_manager__forbidden(client, manager_user, publishe
 
     assert client.post("/policies/versions/1/rollback").status_code == 403
     assert PolicyVersion.objects.count() == 1
+
+
+def test_editor__publish__confirmation_shown_once_on_the_next_page(admin_page, published):
+    post(admin_page, {**DEFAULT_POLICY, "rules": DEFAULT_POLICY["rules"][:3]}, action="publish")
+
+    shown = admin_page.get("/policies/").content.decode()
+    again = admin_page.get("/policies/").content.decode()
+
+    assert "Published policy version 2." in shown
+    assert "Published policy version 2." not in again
