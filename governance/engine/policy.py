@@ -13,8 +13,13 @@ Rules are tried in order; the first whose conditions all hold decides, its
 `then` laid over `defaults`. A condition is ``{"kind", "op", "value"}`` plus
 ``name`` (attribute), ``key`` (flag) or ``model`` (model health). Kinds:
 task_type, risk, environment, team, client, targeting_key, attribute, flag,
-budget_state, budget_percent, budget_hard_limit, model_health. Operators: eq,
+budget_state, budget_percent, budget_hard_limit, model_health, sample. Operators: eq,
 ne, in, not_in, gt, gte, lt, lte, exists.
+
+``sample`` compares a number from 0 to 100 (below 100) computed from the
+context's targeting key, so ``{"kind": "sample", "op": "lt", "value": 10}``
+holds for a steady tenth of targeting keys, the same tenth every time and on
+every client. Contexts without a targeting key all share one number.
 
 A snapshot is::
 
@@ -34,7 +39,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from governance.engine.flags import evaluate_flag, flag_spec_from_dict
+from governance.engine.flags import BUCKETS, bucket_of, evaluate_flag, flag_spec_from_dict
 
 SCHEMA = 1
 FULL_MODEL = "gpt-5-codex"
@@ -54,6 +59,7 @@ CONDITION_KINDS = (
     "budget_percent",
     "budget_hard_limit",
     "model_health",
+    "sample",
 )
 OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists")
 RETRY_OUTCOMES = ("error", "timeout", "rate_limited")
@@ -117,6 +123,24 @@ DEFAULT_POLICY: dict[str, Any] = {
                 "timeout_ms": 60000,
             },
             "reason": FULL_MODEL + " is degraded (circuit open): non-critical work goes to {model}",
+        },
+        {
+            # Half-open: a tenth of the targeting keys try the full model again,
+            # so its recovery is judged on real calls without betting all the
+            # traffic on it; the rest stays where the open circuit sent it.
+            "name": "full-model-recovering",
+            "when": [
+                {"kind": "model_health", "model": FULL_MODEL, "op": "eq", "value": "half_open"},
+                {"kind": "sample", "op": "gte", "value": 10},
+            ],
+            "then": {
+                "model": MINI_MODEL,
+                "fallbacks": [],
+                "escalate_to": None,
+                "timeout_ms": 60000,
+            },
+            "reason": FULL_MODEL + " is recovering (circuit half-open) and tried by a tenth of "
+            "the work only: this job goes to {model}",
         },
         {
             "name": "budget-fallback",
@@ -290,6 +314,10 @@ def _validate_condition(cond: Any, path: str) -> list[str]:
         errors.append(f"{path}.value: must be a number for '{op}'")
     if op == "exists" and not isinstance(value, bool):
         errors.append(f"{path}.value: must be true or false for 'exists'")
+    if kind == "sample" and not (
+        op in ("gt", "gte", "lt", "lte") and _is_number(value) and 0 <= value <= 100
+    ):
+        errors.append(f"{path}: a sample condition compares (gt, gte, lt, lte) with 0 to 100")
     needs = {"attribute": "name", "flag": "key", "model_health": "model"}.get(kind or "")
     if needs and not (isinstance(cond.get(needs), str) and cond.get(needs)):
         errors.append(f"{path}.{needs}: required for a {kind} condition")
@@ -585,6 +613,8 @@ class CompiledPolicy:
             return lambda f: test(f.budget["percent"] if f.budget else None)
         if kind == "budget_hard_limit":
             return lambda f: test(f.budget.get("hard_limit") if f.budget else None)
+        if kind == "sample":
+            return lambda f: test(sample_of(f.context.targeting_key))
         model = cond["model"]
         return lambda f: test(self._health.get(model, "healthy"))
 
@@ -678,6 +708,13 @@ class CompiledPolicy:
         if name == "budget_name":
             return budget.get("budget", "")
         return "{" + name + "}"
+
+
+def sample_of(targeting_key: str) -> Decimal:
+    """Where a targeting key falls in [0, 100): the `sample` condition's number.
+    The same hash as a flag's percentage rollout, under its own salt, so a key
+    in a flag's first tenth is not also in every policy's first tenth."""
+    return Decimal(bucket_of("policy.sample", targeting_key) * 100) / BUCKETS
 
 
 def decision_id_prefix(policy_version: int, rule_position: int) -> str:

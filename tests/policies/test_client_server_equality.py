@@ -51,6 +51,14 @@ EXTRA_RULES = [
         "then": {"model": MINI_MODEL},
         "reason": "budget at {budget_percent} %",
     },
+    {
+        "name": "ci-sample-on-mini",
+        "when": [
+            {"kind": "sample", "op": "lt", "value": 30},
+            {"kind": "environment", "op": "eq", "value": "ci"},
+        ],
+        "then": {"model": MINI_MODEL, "fallbacks": []},
+    },
 ]
 
 contexts = st.fixed_dictionaries(

@@ -281,6 +281,55 @@ def test_default_policy__full_model_degraded__non_critical_goes_to_mini():
     assert "degraded" in decision.reason
 
 
+def test_default_policy__full_model_half_open__a_tenth_of_the_keys_try_it_the_rest_stay_on_mini():
+    data = snapshot(
+        policy=DEFAULT_POLICY, models={FULL_MODEL: {"tier": "full", "health": "half_open"}}
+    )
+    keys = [f"pr-{i}" for i in range(2000)]
+
+    first = {k: decide(data, risk="high", targeting_key=k).model for k in keys}
+    again = {k: decide(data, risk="high", targeting_key=k).model for k in keys}
+    critical = {decide(data, risk="critical", targeting_key=k).model for k in keys[:200]}
+
+    on_full = sum(model == FULL_MODEL for model in first.values())
+    assert 150 <= on_full <= 250  # a tenth of 2,000, give or take the hash
+    assert set(first.values()) == {FULL_MODEL, MINI_MODEL}
+    assert again == first  # the same keys every time
+    assert critical == {FULL_MODEL}
+    stayed = decide(
+        data, risk="high", targeting_key=next(k for k in keys if first[k] == MINI_MODEL)
+    )
+    assert stayed.rule == "full-model-recovering" and "half-open" in stayed.reason
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "share"),
+    [("lt", 25, 0.25), ("gte", 25, 0.75), ("lt", 0, 0.0), ("lt", 100, 1.0)],
+)
+def test_sample_condition__holds_for_that_share_of_targeting_keys(op, value, share):
+    rules = one_rule({"kind": "sample", "op": op, "value": value})
+
+    matched = sum(
+        decide(snapshot(rules), targeting_key=f"job-{i}").rule == "r" for i in range(4000)
+    )
+
+    assert abs(matched / 4000 - share) <= 0.03
+
+
+@pytest.mark.parametrize(
+    "cond",
+    [
+        {"kind": "sample", "op": "eq", "value": 10},
+        {"kind": "sample", "op": "lt", "value": 150},
+        {"kind": "sample", "op": "lt", "value": "ten"},
+    ],
+)
+def test_sample_condition__not_a_share_compared_by_size__invalid_naming_the_condition(cond):
+    errors = policy_validate({"defaults": {"model": "m"}, "rules": one_rule(cond)})
+
+    assert any(e.startswith("rules[0].when[0]") and "sample" in e for e in errors)
+
+
 @pytest.mark.parametrize(
     "task_type", ["boilerplate", "completion", "unit_test_draft", "style_review"]
 )
