@@ -5,12 +5,24 @@ templates/_job_progress.html and static/governor/job.js."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# A running job claimed this long ago lost its worker: no job task may run
+# longer (a replay's hard time limit is 16 minutes, an export's the Celery
+# default of 6).
+STALE_RUNNING = timedelta(minutes=45)
+# A pending job no worker picked up in this long lost its message.
+STALE_PENDING = timedelta(hours=2)
 
 
 class JobStatus(models.TextChoices):
@@ -33,11 +45,19 @@ class ProgressJob(models.Model):
     done = models.BigIntegerField(default=0)
     error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField()
+    # When a worker claimed it (again, after a hand-back): how a job whose
+    # worker died is told from one that is merely long.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["-created_at"]
+
+    def discard(self) -> None:
+        """Delete the job and anything it left behind (subclasses with files
+        remove them too)."""
+        self.delete()
 
     @property
     def finished(self) -> bool:
@@ -64,7 +84,7 @@ def job_claim(*, model: type[J], job_id: Any) -> tuple[J, bool]:
     so one may be delivered twice: only a pending job is claimed, by a
     conditional update, and the second delivery finds it taken."""
     claimed = model._default_manager.filter(pk=job_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING
+        status=JobStatus.RUNNING, started_at=timezone.now()
     )
     return model._default_manager.get(pk=job_id), bool(claimed)
 
@@ -98,3 +118,44 @@ def job_fail(*, model: type[J], job_id: Any, error: str) -> J:
         status=JobStatus.FAILED, error=error[:255], finished_at=timezone.now()
     )
     return model._default_manager.get(pk=job_id)
+
+
+def job_models() -> list[type[ProgressJob]]:
+    return [m for m in apps.get_models() if issubclass(m, ProgressJob)]
+
+
+def jobs_reap(*, now: datetime, keep_days: int) -> dict[str, int]:
+    """Housekeeping for every kind of job, run by Celery beat.
+
+    A job whose worker died (killed, out of memory, a lost message) would
+    otherwise show its progress bar for ever: a running job claimed longer ago
+    than STALE_RUNNING, or a pending one older than STALE_PENDING, is marked
+    failed with a message that says to start it again. Finished jobs older
+    than `keep_days` are deleted with their files. Returns the counts.
+    """
+    counts = {"failed": 0, "deleted": 0}
+    for model in job_models():
+        manager = model._default_manager
+        counts["failed"] += manager.filter(
+            status=JobStatus.RUNNING, started_at__lt=now - STALE_RUNNING
+        ).update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            error="Stopped without finishing: the worker running it was lost. Start it again.",
+        )
+        counts["failed"] += manager.filter(
+            status=JobStatus.PENDING, created_at__lt=now - STALE_PENDING
+        ).update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            error="No worker picked it up. Check that the Celery worker runs, then start it again.",
+        )
+        for job in manager.filter(
+            status__in=(JobStatus.DONE, JobStatus.FAILED),
+            finished_at__lt=now - timedelta(days=keep_days),
+        ).iterator():
+            job.discard()
+            counts["deleted"] += 1
+    if any(counts.values()):
+        logger.info("jobs.reaped", extra=counts)
+    return counts

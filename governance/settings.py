@@ -276,6 +276,8 @@ except ValueError as exc:
     raise ConfigurationError(f"GOVERNOR_API_KEY_RATE: {exc}") from None
 # Retention: calls older than this many days are deleted (roll-ups stay).
 GOVERNOR_CALL_RETENTION_DAYS = env_int("GOVERNOR_CALL_RETENTION_DAYS", 400, minimum=1)
+# Finished CSV exports and policy replays (and their files) are kept this long.
+GOVERNOR_JOB_RETENTION_DAYS = env_int("GOVERNOR_JOB_RETENTION_DAYS", 7, minimum=1)
 GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.

@@ -94,3 +94,10 @@ class ExportJob(ProgressJob):
 
     def __str__(self) -> str:
         return f"export {self.id} {self.status}"
+
+    def discard(self) -> None:
+        from governance.dashboard.services import exports_dir
+
+        if self.file_name:
+            (exports_dir() / self.file_name).unlink(missing_ok=True)
+        super().discard()

@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from governance.calls.services import calls_purge
+from governance.jobs import jobs_reap
 from governance.ops.metrics import CALLS_PURGED
 
 TRANSIENT = (OperationalError, InterfaceError)
@@ -26,3 +27,13 @@ def calls_purge_task(*, retention_days: int | None = None) -> int:
     )
     CALLS_PURGED.inc(deleted)
     return deleted
+
+
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3, acks_late=True,
+    soft_time_limit=240, time_limit=300,
+)  # fmt: skip
+def jobs_reap_task() -> dict[str, int]:
+    """Fail exports and replays whose worker was lost; delete old finished ones.
+    Idempotent: a rerun finds nothing left to do."""
+    return jobs_reap(now=timezone.now(), keep_days=settings.GOVERNOR_JOB_RETENTION_DAYS)
