@@ -136,20 +136,19 @@ def jobs_reap(*, now: datetime, keep_days: int) -> dict[str, int]:
     counts = {"failed": 0, "deleted": 0}
     for model in job_models():
         manager = model._default_manager
-        counts["failed"] += manager.filter(
-            status=JobStatus.RUNNING, started_at__lt=now - STALE_RUNNING
-        ).update(
-            status=JobStatus.FAILED,
-            finished_at=now,
-            error="Stopped without finishing: the worker running it was lost. Start it again.",
-        )
-        counts["failed"] += manager.filter(
-            status=JobStatus.PENDING, created_at__lt=now - STALE_PENDING
-        ).update(
-            status=JobStatus.FAILED,
-            finished_at=now,
-            error="No worker picked it up. Check that the Celery worker runs, then start it again.",
-        )
+        for lost, error in (
+            (
+                models.Q(status=JobStatus.RUNNING, started_at__lt=now - STALE_RUNNING),
+                "Stopped without finishing: the worker running it was lost. Start it again.",
+            ),
+            (
+                models.Q(status=JobStatus.PENDING, created_at__lt=now - STALE_PENDING),
+                "No worker picked it up. Check that the Celery worker runs, then start it again.",
+            ),
+        ):
+            counts["failed"] += manager.filter(lost).update(
+                status=JobStatus.FAILED, finished_at=now, error=error
+            )
         for job in manager.filter(
             status__in=(JobStatus.DONE, JobStatus.FAILED),
             finished_at__lt=now - timedelta(days=keep_days),
