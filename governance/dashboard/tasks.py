@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
+from governance.tasking import governor_task
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-    acks_late=True,
-)
+@governor_task(soft_time_limit=300, time_limit=360, max_retries=5, retry_backoff_max=300)
 def export_calls_csv(job_id: str) -> str:
     from governance.dashboard.services import export_job_run
 

@@ -2,22 +2,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from governance.calls.services import calls_purge
 from governance.jobs import jobs_reap
 from governance.ops.metrics import CALLS_PURGED
+from governance.tasking import governor_task
 
-TRANSIENT = (OperationalError, InterfaceError)
 
-
-@shared_task(
-    autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=5, acks_late=True,
-    soft_time_limit=1800, time_limit=1900,
-)  # fmt: skip
+@governor_task(soft_time_limit=1800, time_limit=1900, max_retries=5)
 def calls_purge_task(*, retention_days: int | None = None) -> int:
     """Retention: delete calls older than the retention age. Idempotent: a rerun
     (or two racing runs) only finds fewer rows to delete."""
@@ -29,10 +23,7 @@ def calls_purge_task(*, retention_days: int | None = None) -> int:
     return deleted
 
 
-@shared_task(
-    autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3, acks_late=True,
-    soft_time_limit=240, time_limit=300,
-)  # fmt: skip
+@governor_task(soft_time_limit=240, time_limit=300)
 def jobs_reap_task() -> dict[str, int]:
     """Fail exports and replays whose worker was lost; delete old finished ones.
     Idempotent: a rerun finds nothing left to do."""

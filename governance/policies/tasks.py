@@ -1,54 +1,28 @@
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
-
 from governance.policies.services import (
     model_health_evaluate,
     policy_snapshot_rebuild,
     replay_job_run,
 )
+from governance.tasking import governor_task
 
-TRANSIENT = (OperationalError, InterfaceError)
 
-
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@governor_task(soft_time_limit=50, time_limit=60)
 def model_health_evaluate_task() -> list[str]:
     """Every minute: move model circuits from the last minutes of calls."""
     return [row.model for row in model_health_evaluate()]
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@governor_task(soft_time_limit=50, time_limit=60)
 def policy_snapshot_refresh_task() -> int:
     """A safety net beside the rebuilds that changes trigger: a rebuild with an
     unchanged content keeps the generation (and every client's ETag)."""
     return policy_snapshot_rebuild().generation
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-    acks_late=True,
-    # A 90-day replay reads 90 days of hourly roll-ups: more than the default limit allows.
-    soft_time_limit=900,
-    time_limit=960,
-)
+# A 90-day replay reads 90 days of hourly roll-ups: more than the default limit allows.
+@governor_task(soft_time_limit=900, time_limit=960, max_retries=5, retry_backoff_max=300)
 def replay_job_run_task(job_id: str) -> str:
     """A replay of a draft policy requested on the editor (idempotent: see replay_job_run)."""
     return replay_job_run(job_id=job_id).status
