@@ -15,14 +15,14 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts.permissions import HasPolicyReadScope, IsAdmin
+from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
 from governance.engine.policy import ENVIRONMENTS, RISKS, Context
 from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.selectors import policy_view_for, replay_job_get
@@ -61,15 +61,39 @@ DecisionOutput = inline_serializer(
 
 class _DecisionAPIView(APIView):
     """Both endpoints answer raw JSON bytes themselves, so DRF's content
-    negotiation (an eighth of a 304's server time) is skipped."""
+    negotiation (an eighth of a 304's server time) is skipped.
+
+    A request with a valid key that has the scope takes a shorter way still:
+    the key is checked on Django's request and the handler called directly,
+    without DRF's request wrapper, authenticator and permission loop (a
+    sixth of a 304's server time). Everything else (no key, a bad or revoked
+    key, a missing scope, another method) goes through DRF's dispatch and is
+    answered exactly as on every other endpoint; an exception in a handler
+    reaches RequestContextMiddleware, which answers a database outage with
+    the same 503 as DRF's handler.
+    """
 
     authentication_classes = [CachedApiKeyAuthentication]
     permission_classes = [HasPolicyReadScope]
     throttle_classes: list = []
     _renderer = JSONRenderer()
+    _authenticator = CachedApiKeyAuthentication()
 
     def perform_content_negotiation(self, request, force=False):
         return self._renderer, self._renderer.media_type
+
+    def dispatch(self, request, *args, **kwargs):
+        method = request.method.lower()
+        handler = getattr(self, method, None) if method in ("get", "post") else None
+        if handler is not None:
+            try:
+                result = self._authenticator.authenticate(request)
+            except exceptions.AuthenticationFailed:
+                result = None
+            if result is not None and key_has_scope(result[1], HasPolicyReadScope.scope):
+                request.user, request.auth = result
+                return handler(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
