@@ -4,10 +4,10 @@
 
 Loads calls straight into PostgreSQL with COPY (not through the API), with a
 generated test run for every 20th call (linked to it, and one in four also to
-a call never logged), builds
-the roll-ups the ingestion path keeps (hourly and daily call roll-ups,
-repository roll-ups, the dashboard's daily roll-up and cost histogram) with one INSERT ... SELECT each,
-then measures the server time of every dashboard page (Django's request
+a call never logged), builds the roll-ups the ingestion path keeps (hourly and
+daily call roll-ups, repository roll-ups, the dashboard's daily roll-up and
+cost histogram, the quality roll-up) with one INSERT ... SELECT each, then
+measures the server time of every dashboard page (Django's request
 handling, in process, median of --repeat runs after a warm-up) at the small
 size and again after growing the data to the large size. The baseline is the
 same page at the small size, so the ratio says how page time grows with the
@@ -228,15 +228,36 @@ FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 """
 
 
+# What governance.quality.services.quality_rollup_rebuild computes: runs per
+# UTC day, team, model and task type, with their links' calls and cost.
+QUALITY_SQL = """
+INSERT INTO quality_qualitydailyrollup (day, team_id, model, task_type, runs, total, passed, failed, errored,
+    skipped, flaky, promoted_runs, escalated_runs, linked_calls, resolved_calls, priced_calls, cost_usd_e10)
+SELECT (r.timestamp AT TIME ZONE 'UTC')::date, r.team_id, r.model, r.task_type, count(*), sum(r.total),
+    sum(r.passed), sum(r.failed), sum(r.errored), sum(r.skipped), sum(r.flaky),
+    count(*) FILTER (WHERE r.outcome = 'promoted'), count(*) FILTER (WHERE r.outcome = 'escalated'),
+    coalesce(sum(l.linked), 0), coalesce(sum(l.resolved), 0), coalesce(sum(l.priced), 0),
+    coalesce(sum(l.cost_e10), 0)
+FROM quality_testrun r LEFT JOIN (
+    SELECT k.test_run_id, count(*) AS linked, count(k.resolved_call_id) AS resolved, count(c.cost_usd) AS priced,
+        sum((c.cost_usd * 10000000000)::bigint) AS cost_e10
+    FROM quality_testruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.test_run_id
+) l ON l.test_run_id = r.id
+GROUP BY 1, 2, 3, 4
+"""
+
+
 def rebuild_rollups(cursor) -> None:
     cursor.execute(
-        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup"
+        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup, "
+        "quality_qualitydailyrollup"
     )
     cursor.execute(ROLLUP_SQL, {"g": "hour"})
     cursor.execute(ROLLUP_SQL, {"g": "day"})
     cursor.execute(DAILY_SQL)
     cursor.execute(REPO_SQL)
     cursor.execute(HISTOGRAM_SQL)
+    cursor.execute(QUALITY_SQL)
     cursor.execute("ANALYZE")
 
 
