@@ -2,10 +2,12 @@
 
     python benchmarks/dashboard.py [--small 10000] [--calls 5000000] [--days 90] [--repeat 7]
 
-Loads calls straight into PostgreSQL with COPY (not through the API), builds
-the roll-ups the ingestion path keeps (hourly and daily call roll-ups,
-repository roll-ups, the dashboard's daily roll-up and cost histogram) with one INSERT ... SELECT each,
-then measures the server time of every dashboard page (Django's request
+Loads calls straight into PostgreSQL with COPY (not through the API), with a
+generated test run for every 20th call (linked to it, and one in four also to
+a call never logged), builds the roll-ups the ingestion path keeps (hourly and
+daily call roll-ups, repository roll-ups, the dashboard's daily roll-up and
+cost histogram, the quality roll-up) with one INSERT ... SELECT each, then
+measures the server time of every dashboard page (Django's request
 handling, in process, median of --repeat runs after a warm-up) at the small
 size and again after growing the data to the large size. The baseline is the
 same page at the small size, so the ratio says how page time grows with the
@@ -23,6 +25,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,8 +48,17 @@ PAGES = [
     ("spend, 90 days, one team", "/spend/?range=90d&team=payments"),
     ("savings", "/savings/"),
     ("spend CSV (per day)", "/spend/?export=spend_by_day"),
+    ("quality", "/quality/"),
+    ("quality, 90 days, one team", "/quality/?range=90d&team=payments"),
+    ("budgets (burn-down)", "/burn-down/"),
+    ("exports", "/exports/"),
     ("API spend", "/api/v1/dashboard/spend"),
+    ("API quality", "/api/v1/dashboard/quality"),
+    # The default period is the last 30 days up to now: not whole UTC days.
+    ("API pass rates by model, day", "/api/v1/quality/pass-rates?group_by=model,day"),
 ]
+# One test run per RUN_EVERY calls, named after a call it links to.
+RUN_EVERY = 20
 COPY_COLUMNS = (
     "client_id", "team_id", "call_id", "timestamp", "received_at", "model", "provider", "task_type", "risk",
     "environment", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "latency_ms",
@@ -61,6 +73,8 @@ def _usd(e10: int) -> str:
 
 def copy_calls(
     cursor,
+    runs: io.StringIO,
+    links: io.StringIO,
     *,
     clients: list[tuple[int, int, str]],
     n: int,
@@ -98,10 +112,83 @@ def copy_calls(
                 f"{STATUSES[rng.randrange(len(STATUSES))]}\t\t{rng.choice((0, 0, 0, 1, 2))}\t{fallback}\t\t{cost}\t"
                 f"custom\tacme/repo-{team_id}-{rng.randrange(6)}\t\t\t{{}}\n"
             )
+            if i % RUN_EVERY == 0:
+                _run_rows(
+                    runs,
+                    links,
+                    rng,
+                    i=i,
+                    client_id=client_id,
+                    team_id=team_id,
+                    model=model,
+                    task=task,
+                    stamp=stamp,
+                )
             if i % 20_000 == 0:
                 copy.write(buf.getvalue())
                 buf = io.StringIO()
         copy.write(buf.getvalue())
+
+
+def _run_rows(
+    runs: io.StringIO,
+    links: io.StringIO,
+    rng: random.Random,
+    *,
+    i: int,
+    client_id: int,
+    team_id: int,
+    model: str,
+    task: str,
+    stamp: str,
+) -> None:
+    """One test run generated with call b{i} (same client, model, task type and
+    time) and its links: most name that call; one in four also names a call
+    that was never logged, so cost per passing test meets unresolved links."""
+    run_pk = i // RUN_EVERY + 1
+    total = rng.randrange(4, 60)
+    skipped = rng.randrange(0, 1 + total // 10)
+    executed = total - skipped
+    pass_share = (0.86 if model == MINI else 0.91) + rng.uniform(-0.1, 0.08)
+    passed = min(executed, round(executed * pass_share))
+    errored = rng.randrange(0, 1 + (executed - passed) // 3)
+    failed = executed - passed - errored
+    flaky = rng.randrange(0, 3) if passed and rng.random() < 0.1 else 0
+    flaky = min(flaky, passed)
+    outcome = ""
+    if task == "test_generation":
+        outcome = "promoted" if failed + errored == 0 else "escalated"
+    runs.write(
+        f"{run_pk}\t{client_id}\t{team_id}\tr{i}\t{stamp}\t{stamp}\t{model}\t{task}\tacme/repo-{team_id}\t\t\t"
+        f"generate-tests\t\\N\t{outcome}\tjson\t{total}\t{passed}\t{failed}\t{errored}\t{skipped}\t{flaky}\n"
+    )
+    links.write(f"{run_pk}\t{client_id}\tb{i}\n")
+    if rng.random() < 0.25:
+        links.write(f"{run_pk}\t{client_id}\tmissing-{i}\n")
+
+
+RUN_COLUMNS = (
+    "id", "client_id", "team_id", "run_id", "timestamp", "received_at", "model", "task_type", "repo", "commit",
+    "pull_request", "job", "attempt", "outcome", "source", "total", "passed", "failed", "errored", "skipped", "flaky",
+)  # fmt: skip
+
+
+def copy_runs(cursor, *, runs: io.StringIO, links: io.StringIO) -> None:
+    """COPY the generated test runs and their links, then resolve the links
+    to the calls already loaded, as `test_run_links_resolve` would."""
+    with cursor.copy(f"COPY quality_testrun ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
+        copy.write(runs.getvalue())
+    with cursor.copy(
+        "COPY quality_testruncall (test_run_id, client_id, call_id) FROM STDIN"
+    ) as copy:
+        copy.write(links.getvalue())
+    cursor.execute(
+        "SELECT setval(pg_get_serial_sequence('quality_testrun', 'id'), max(id)) FROM quality_testrun"
+    )
+    cursor.execute(
+        "UPDATE quality_testruncall l SET resolved_call_id = c.id FROM calls_call c "
+        "WHERE l.resolved_call_id IS NULL AND c.client_id = l.client_id AND c.call_id = l.call_id"
+    )
 
 
 ROLLUP_SQL = """
@@ -141,15 +228,36 @@ FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 """
 
 
+# What governance.quality.services.quality_rollup_rebuild computes: runs per
+# UTC day, team, model and task type, with their links' calls and cost.
+QUALITY_SQL = """
+INSERT INTO quality_qualitydailyrollup (day, team_id, model, task_type, runs, total, passed, failed, errored,
+    skipped, flaky, promoted_runs, escalated_runs, linked_calls, resolved_calls, priced_calls, cost_usd_e10)
+SELECT (r.timestamp AT TIME ZONE 'UTC')::date, r.team_id, r.model, r.task_type, count(*), sum(r.total),
+    sum(r.passed), sum(r.failed), sum(r.errored), sum(r.skipped), sum(r.flaky),
+    count(*) FILTER (WHERE r.outcome = 'promoted'), count(*) FILTER (WHERE r.outcome = 'escalated'),
+    coalesce(sum(l.linked), 0), coalesce(sum(l.resolved), 0), coalesce(sum(l.priced), 0),
+    coalesce(sum(l.cost_e10), 0)
+FROM quality_testrun r LEFT JOIN (
+    SELECT k.test_run_id, count(*) AS linked, count(k.resolved_call_id) AS resolved, count(c.cost_usd) AS priced,
+        sum((c.cost_usd * 10000000000)::bigint) AS cost_e10
+    FROM quality_testruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.test_run_id
+) l ON l.test_run_id = r.id
+GROUP BY 1, 2, 3, 4
+"""
+
+
 def rebuild_rollups(cursor) -> None:
     cursor.execute(
-        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup"
+        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup, "
+        "quality_qualitydailyrollup"
     )
     cursor.execute(ROLLUP_SQL, {"g": "hour"})
     cursor.execute(ROLLUP_SQL, {"g": "day"})
     cursor.execute(DAILY_SQL)
     cursor.execute(REPO_SQL)
     cursor.execute(HISTOGRAM_SQL)
+    cursor.execute(QUALITY_SQL)
     cursor.execute("ANALYZE")
 
 
@@ -193,7 +301,9 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test import Client
 
+    from governance.accounts.models import Team
     from governance.accounts.services import client_create, team_create
+    from governance.budgets.services import budget_save
     from governance.catalog.services import model_upsert
     from tests.accounts.factories import UserFactory
 
@@ -209,6 +319,9 @@ def main() -> None:
     for slug in TEAMS:
         team = team_create(slug=slug, name=slug.title())
         clients += [(client_create(team=team, name=name).pk, team.pk, name) for name in CLIENTS]
+    # Two budgets, so that the burn-down page draws something: the organisation's and one team's.
+    budget_save(name="Organisation", limit=Decimal("250000"), actor=None)
+    budget_save(team=Team.objects.get(slug="payments"), name="Payments", limit=Decimal("30000"))
     manager = UserFactory(username="bench-manager", role="manager")
     manager.refresh_from_db()
     browser = Client()
@@ -219,9 +332,12 @@ def main() -> None:
     loaded = 0
     for size in (args.small, args.calls):
         started = time.perf_counter()
+        runs, links = io.StringIO(), io.StringIO()
         with transaction.atomic(), connection.cursor() as cursor:
             copy_calls(
                 cursor.cursor,
+                runs,
+                links,
                 clients=clients,
                 n=size - loaded,
                 first_id=loaded,
@@ -229,6 +345,7 @@ def main() -> None:
                 now=now,
                 seed=size,
             )
+            copy_runs(cursor.cursor, runs=runs, links=links)
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -238,8 +355,11 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM calls_callrollup WHERE granularity = 'day'")
             (daily_rows,) = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM quality_testrun")
+            (test_runs,) = cursor.fetchone()
         print(
-            f"{size:,} calls: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, {daily_rows:,} daily roll-up rows"
+            f"{size:,} calls, {test_runs:,} test runs: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, "
+            f"{daily_rows:,} daily roll-up rows"
         )
         results[size] = measure(browser, repeat=args.repeat)
         for name, ms in results[size].items():

@@ -21,6 +21,7 @@ from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source, usd_to_e10
 from governance.catalog.selectors import price_book
 from governance.dashboard.services import DashboardSample, rollups_dashboard_add
+from governance.quality.services import quality_rollup_calls_deleted, quality_rollup_calls_repriced
 
 logger = logging.getLogger("governance.calls")
 
@@ -301,6 +302,7 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
                 break
             last_id = batch[-1].pk
             changed: list[Call] = []
+            costs: dict[int, tuple[Decimal | None, Decimal | None]] = {}
             by_client: dict[int, tuple[Client, list[_Priced], list[_Priced]]] = {}
             for call in batch:
                 view = _call_view(call)
@@ -310,6 +312,7 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
                 entry = by_client.setdefault(call.client_id, (call.client, [], []))
                 entry[1].append(_Priced(call=view, cost=call.cost_usd, source=call.price_source))
                 entry[2].append(repriced_call)
+                costs[call.pk] = (call.cost_usd, repriced_call.cost)
                 call.cost_usd, call.price_source = repriced_call.cost, repriced_call.source
                 changed.append(call)
             if changed:
@@ -317,6 +320,8 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
                 for client, old, new in by_client.values():
                     rollups_add(client=client, priced=old, sign=-1)
                     rollups_add(client=client, priced=new)
+                # The cost per passing test of runs linked to these calls moves too.
+                quality_rollup_calls_repriced(changes=costs)
                 repriced += len(changed)
     still_unpriced = Call.objects.filter(model=model, price_source=Source.UNPRICED).count()
     with transaction.atomic():
@@ -350,7 +355,10 @@ def _call_view(call: Call) -> ValidCall:
 
 
 def calls_purge(*, older_than: datetime, batch_size: int = 2000, max_batches: int | None = None) -> int:
-    """Delete calls whose timestamp is before `older_than`; their roll-ups stay.
+    """Delete calls whose timestamp is before `older_than`; their roll-ups stay,
+    except the cost they gave test runs linked to them: the links lose their
+    call (SET_NULL) and the quality roll-up follows, so that cost per passing
+    test stays what the stored runs and calls say.
 
     In batches of `batch_size` rows, each in its own short transaction, so the
     table is never locked for long and ingestion carries on meanwhile. Returns
@@ -361,11 +369,13 @@ def calls_purge(*, older_than: datetime, batch_size: int = 2000, max_batches: in
     while max_batches is None or batches < max_batches:
         with transaction.atomic():
             # Oldest first, by the (timestamp) index; ids then delete by key.
+            # Locked: their linked cost leaves the quality roll-up before they go.
             ids = list(
-                Call.objects.filter(timestamp__lt=older_than).order_by("timestamp", "id").values_list("pk", flat=True)[:batch_size]
+                Call.objects.select_for_update().filter(timestamp__lt=older_than).order_by("timestamp", "id").values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 break
+            quality_rollup_calls_deleted(call_ids=ids)
             Call.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
         batches += 1

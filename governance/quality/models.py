@@ -145,3 +145,54 @@ class QualityAlert(models.Model):
     @property
     def drop_pp(self) -> float:
         return round((self.baseline_rate - self.recent_rate) * 100, 1)
+
+
+# The measures of QualityDailyRollup, in the order the services add them.
+QUALITY_ROLLUP_SUMS = (
+    "runs", "total", "passed", "failed", "errored", "skipped", "flaky", "promoted_runs", "escalated_runs",
+    "linked_calls", "resolved_calls", "priced_calls", "cost_usd_e10",
+)  # fmt: skip
+
+
+class QualityDailyRollup(models.Model):
+    """Test runs per UTC day (of the run's timestamp), team, model and task
+    type, with the cost of the calls linked to them.
+
+    Pages read this instead of aggregating the raw runs and joining their
+    links to the calls, which grows with the data. Kept exact by
+    `quality_rollup_add` from every write that changes what `pass_rates` sums:
+    a run recorded, replaced or imported, a link resolved later, a linked call
+    re-priced or deleted by retention. `quality_rollup_rebuild` recomputes it
+    from the raw runs; a test compares the two after a mix of writes.
+    """
+
+    day = models.DateField()
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=128)
+    task_type = models.CharField(max_length=64, blank=True)
+    runs = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    passed = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    errored = models.BigIntegerField(default=0)
+    skipped = models.BigIntegerField(default=0)
+    flaky = models.BigIntegerField(default=0)
+    promoted_runs = models.BigIntegerField(default=0)
+    escalated_runs = models.BigIntegerField(default=0)
+    # The runs' links: named, pointing at a logged call, at a priced one.
+    linked_calls = models.BigIntegerField(default=0)
+    resolved_calls = models.BigIntegerField(default=0)
+    priced_calls = models.BigIntegerField(default=0)
+    # Money as integer 1e-10 USD, like the call roll-ups: exact sums on SQLite too.
+    cost_usd_e10 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team", "model", "task_type"], name="quality_daily_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="quality_daily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id} {self.model}/{self.task_type or '-'}: {self.runs} runs"

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record, webhooks_dispatch
 from governance.calls.models import Call
+from governance.calls.rollups import rollup_upsert
+from governance.catalog.pricing import usd_to_e10
 from governance.quality import stats
 from governance.quality.conf import RegressionConfig
-from governance.quality.models import AlertState, QualityAlert, Source, TestRun, TestRunCall
+from governance.quality.models import (
+    QUALITY_ROLLUP_SUMS,
+    AlertState,
+    Outcome,
+    QualityAlert,
+    QualityDailyRollup,
+    Source,
+    TestRun,
+    TestRunCall,
+)
 
 logger = logging.getLogger("governance.quality")
 
@@ -85,7 +98,11 @@ def test_run_record(
     now = now or timezone.now()
     values = {name: getattr(run, name) for name in _RUN_FIELDS}
     values["received_at"] = now
+    call_ids = list(dict.fromkeys(run.call_ids))
     test_run = TestRun.objects.select_for_update().filter(client=client, run_id=run.run_id).first()
+    # Lock order everywhere a link's cost is counted: run, then calls, then links
+    # (see quality_rollup_add); the calls' prices cannot change until we commit.
+    _calls_lock(client_id=client.pk, call_ids=call_ids)
     created = False
     if test_run is None:
         try:
@@ -99,15 +116,21 @@ def test_run_record(
             test_run = TestRun.objects.select_for_update().get(client=client, run_id=run.run_id)
     replaced = not created
     before = None
+    cells: dict[tuple, list[int]] = {}
     if replaced:
         before = _run_snapshot(test_run)
+        # The replaced run leaves the roll-up as it stands now, links included.
+        _run_cells(cells, [test_run], sign=-1)
+        _link_cells(cells, _links_locked(Q(test_run=test_run)), sign=-1)
         for name, value in values.items():
             setattr(test_run, name, value)
         test_run.save(update_fields=[*values])
         test_run.links.all().delete()
 
-    call_ids = list(dict.fromkeys(run.call_ids))
     known = _links_create(client=client, call_ids_by_run={test_run.pk: call_ids})
+    _run_cells(cells, [test_run], sign=1)
+    _link_cells(cells, _links_locked(Q(test_run=test_run)), sign=1)
+    _rollup_upsert(cells)
     audit_record(
         action="test_run.replaced" if replaced else "test_run.recorded",
         target=test_run,
@@ -163,7 +186,12 @@ def test_runs_import(*, client: Client, runs: Sequence[TestRunInput], actor=None
             "run_id", "pk"
         )
     )
+    _calls_lock(client_id=client.pk, call_ids=[c for run in new for c in run.call_ids])
     _links_create(client=client, call_ids_by_run={pks[run.run_id]: run.call_ids for run in new})
+    cells: dict[tuple, list[int]] = {}
+    _run_cells(cells, TestRun.objects.filter(pk__in=list(pks.values())), sign=1)
+    _link_cells(cells, _links_locked(Q(test_run_id__in=list(pks.values()))), sign=1)
+    _rollup_upsert(cells)
     audit_record(
         action="test_run.imported",
         target_type="quality.testrun",
@@ -192,21 +220,204 @@ def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) 
 
 
 def test_run_links_resolve() -> int:
-    """Link test runs to calls that arrived after them; returns how many links were resolved.
+    """Link test runs to calls that arrived after them; returns how many links
+    were resolved. A link only gains a pointer to a call it already named, so
+    there is nothing to audit; the quality roll-up gains the calls' cost.
 
-    One UPDATE with a correlated subquery: a link only gains a pointer to a
-    call it already named, so there is nothing to audit.
+    Locks the calls, then the links (the order every writer of linked cost
+    keeps), and re-reads the links under the lock: a link resolved, or a call
+    deleted, by a concurrent writer meanwhile is left alone.
     """
+    with transaction.atomic():
+        resolved = _links_resolve()
+    logger.info("test_run.links_resolved", extra={"resolved": resolved})
+    return resolved
+
+
+def _links_resolve() -> int:
     matching_call = Call.objects.filter(
         client_id=OuterRef("client_id"), call_id=OuterRef("call_id")
     )
-    resolved = (
+    pending = list(
         TestRunCall.objects.filter(resolved_call__isnull=True)
         .filter(Exists(matching_call))
-        .update(resolved_call_id=Subquery(matching_call.values("pk")[:1]))
+        .values_list("pk", "client_id", "call_id")
     )
-    logger.info("test_run.links_resolved", extra={"resolved": resolved})
-    return resolved
+    if not pending:
+        return 0
+    calls = {
+        (client_id, call_id): (pk, cost)
+        for pk, client_id, call_id, cost in Call.objects.select_for_update()
+        .filter(call_id__in={c for _, _, c in pending}, client_id__in={c for _, c, _ in pending})
+        .order_by("pk")
+        .values_list("pk", "client_id", "call_id", "cost_usd")
+    }
+    links = list(
+        TestRunCall.objects.select_for_update(of=("self",))
+        .filter(pk__in=[pk for pk, _, _ in pending], resolved_call__isnull=True)
+        .select_related("test_run")
+        .order_by("pk")
+    )
+    cells: dict[tuple, list[int]] = {}
+    resolved = []
+    for link in links:
+        match = calls.get((link.client_id, link.call_id))
+        if match is None:
+            continue
+        link.resolved_call_id = match[0]
+        resolved.append(link)
+        # The link was counted as not logged; now it points at a call.
+        _link_cells(cells, [_LinkCost(link.test_run, False, None)], sign=-1)
+        _link_cells(cells, [_LinkCost(link.test_run, True, match[1])], sign=1)
+    TestRunCall.objects.bulk_update(resolved, ["resolved_call"], batch_size=1000)
+    _rollup_upsert(cells)
+    return len(resolved)
+
+
+# ---------------------------------------------------------------- the quality roll-up
+
+ROLLUP_KEY = ("day", "team_id", "model", "task_type")
+ROLLUP_SUMS = QUALITY_ROLLUP_SUMS
+_FIRST_LINK_SUM = ROLLUP_SUMS.index("linked_calls")
+
+
+@dataclass(frozen=True)
+class _LinkCost:
+    """One link as the roll-up counts it: its run's key, whether it points at a
+    stored call, and that call's cost (None: unpriced or not logged)."""
+
+    run: Any  # a TestRun, or anything with timestamp, team_id, model, task_type
+    resolved: bool
+    cost_usd: Decimal | None
+    call_pk: int | None = None
+
+
+def _rollup_key(run: Any) -> tuple:
+    return (run.timestamp.astimezone(UTC).date(), run.team_id, run.model, run.task_type)
+
+
+def _cell(cells: dict[tuple, list[int]], run: Any) -> list[int]:
+    return cells.setdefault(_rollup_key(run), [0] * len(ROLLUP_SUMS))
+
+
+def _run_cells(cells: dict[tuple, list[int]], runs, *, sign: int) -> None:
+    for run in runs:
+        acc = _cell(cells, run)
+        measures = (
+            1, run.total, run.passed, run.failed, run.errored, run.skipped, run.flaky,
+            1 if run.outcome == Outcome.PROMOTED else 0, 1 if run.outcome == Outcome.ESCALATED else 0,
+        )  # fmt: skip
+        for i, value in enumerate(measures):
+            acc[i] += sign * value
+
+
+def _link_cells(cells: dict[tuple, list[int]], links, *, sign: int) -> None:
+    for link in links:
+        acc = _cell(cells, link.run)
+        priced = link.resolved and link.cost_usd is not None
+        acc[_FIRST_LINK_SUM] += sign
+        acc[_FIRST_LINK_SUM + 1] += sign if link.resolved else 0
+        acc[_FIRST_LINK_SUM + 2] += sign if priced else 0
+        acc[_FIRST_LINK_SUM + 3] += sign * usd_to_e10(link.cost_usd) if priced else 0
+
+
+def _calls_lock(*, client_id: int, call_ids: Sequence[str]) -> None:
+    """Lock the named calls so that their price (or existence) cannot change
+    between reading a linked cost and committing it to the roll-up."""
+    if call_ids:
+        list(
+            Call.objects.select_for_update()
+            .filter(client_id=client_id, call_id__in=list(set(call_ids)))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+_LINK_FIELDS = (
+    "resolved_call_id", "resolved_call__cost_usd", "test_run__timestamp", "test_run__team_id",
+    "test_run__model", "test_run__task_type",
+)  # fmt: skip
+
+
+def _link_costs(links) -> Iterable[_LinkCost]:
+    for link in links.select_related("test_run", "resolved_call").only(*_LINK_FIELDS):
+        resolved = link.resolved_call_id is not None
+        yield _LinkCost(
+            link.test_run,
+            resolved,
+            link.resolved_call.cost_usd if resolved else None,
+            link.resolved_call_id,
+        )
+
+
+def _links_locked(condition: Q) -> list[_LinkCost]:
+    """The links matching `condition`, locked, with their run and their call's cost."""
+    return list(
+        _link_costs(
+            TestRunCall.objects.select_for_update(of=("self",)).filter(condition).order_by("pk")
+        )
+    )
+
+
+def _rollup_upsert(cells: dict[tuple, list[int]]) -> None:
+    rollup_upsert(
+        table=QualityDailyRollup._meta.db_table,
+        key_cols=ROLLUP_KEY,
+        sum_cols=ROLLUP_SUMS,
+        cells={key: values for key, values in cells.items() if any(values)},
+    )
+
+
+def quality_rollup_calls_repriced(
+    *, changes: dict[int, tuple[Decimal | None, Decimal | None]]
+) -> None:
+    """Move the linked cost in the quality roll-up for calls whose price
+    changed: {call pk: (old cost, new cost)}, None meaning unpriced.
+
+    Call it inside the transaction that re-prices them, with the calls locked
+    (re-pricing holds them FOR UPDATE): a link cannot then be resolved to one
+    of them, or replaced, with a price this does not see.
+    """
+    cells: dict[tuple, list[int]] = {}
+    for link in _links_locked(Q(resolved_call_id__in=list(changes))):
+        if link.call_pk is None:  # not resolved: the filter leaves none, for the type checker
+            continue
+        old, new = changes[link.call_pk]
+        _link_cells(cells, [_LinkCost(link.run, True, old)], sign=-1)
+        _link_cells(cells, [_LinkCost(link.run, True, new)], sign=1)
+    _rollup_upsert(cells)
+
+
+def quality_rollup_calls_deleted(*, call_ids: Sequence[int]) -> None:
+    """Retention is about to delete these calls (locked by the caller): their
+    links will point nowhere (SET_NULL), so the roll-up counts them as not
+    logged and drops their cost, as the raw runs will. Cost per passing test
+    then covers only the calls still stored, on the page and from the raw data."""
+    cells: dict[tuple, list[int]] = {}
+    for link in _links_locked(Q(resolved_call_id__in=list(call_ids))):
+        _link_cells(cells, [link], sign=-1)
+        _link_cells(cells, [_LinkCost(link.run, False, None)], sign=1)
+    _rollup_upsert(cells)
+
+
+def quality_rollup_rebuild() -> int:
+    """Recompute the whole quality roll-up from the raw runs and links (after a
+    bulk load that bypassed the services, or to check it). Returns the number
+    of runs counted."""
+    cells: dict[tuple, list[int]] = {}
+    counted = 0
+    with transaction.atomic():
+        QualityDailyRollup.objects.all().delete()
+        runs = TestRun.objects.only(
+            "timestamp", "team_id", "model", "task_type", "total", "passed", "failed", "errored",
+            "skipped", "flaky", "outcome",
+        ).order_by("pk")  # fmt: skip
+        for run in runs.iterator(chunk_size=5000):
+            _run_cells(cells, [run], sign=1)
+            counted += 1
+        _link_cells(cells, _link_costs(TestRunCall.objects.order_by("pk")), sign=1)
+        _rollup_upsert(cells)
+    return counted
 
 
 @dataclass(frozen=True)

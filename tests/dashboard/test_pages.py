@@ -216,25 +216,25 @@ def test_plotly_js__served_by_the_app_itself(client):
     ("url", "queries"),
     [
         # spend summaries (today, month, same days last month, range: one query),
-        # models (roll-ups + catalog tiers), trend by day; quality: test runs,
-        # their linked calls, open alerts.
+        # models (roll-ups + catalog tiers), trend by day; quality: the
+        # quality roll-up, open alerts.
         # budgets: the budgets and their spend; model health.
-        ("/", 3 + 3 + 4 + 3 + 2 + 1),
+        ("/", 3 + 3 + 4 + 2 + 2 + 1),
         # trend, summary, cost histogram, top clients, top repos, fallbacks
         # per day, models (roll-ups + catalog tiers); escalated test runs
-        # (runs + their linked calls).
-        ("/spend/", 3 + 3 + 8 + 2),
+        # (the quality roll-up).
+        ("/spend/", 3 + 3 + 8 + 1),
         # catalog models, price book freshness (catalog version), roll-up
-        # tokens; the mini vs full comparison: runs, linked calls, catalog.
-        ("/savings/", 3 + 3 + 3 + 3),
-        # pass rates per day and per model (runs + linked calls each), the
-        # comparison (runs, linked calls, catalog), open alerts.
-        ("/quality/", 3 + 3 + 8),
+        # tokens; the mini vs full comparison: quality roll-up, catalog.
+        ("/savings/", 3 + 3 + 3 + 2),
+        # pass rates per day and per model (the quality roll-up each), the
+        # comparison (quality roll-up, catalog), open alerts.
+        ("/quality/", 3 + 3 + 5),
         # the same selectors without the filter bar
-        ("/api/v1/dashboard/overview", 3 + 4 + 3 + 2 + 1),
-        ("/api/v1/dashboard/spend", 3 + 8 + 2),
-        ("/api/v1/dashboard/savings", 3 + 3 + 3),
-        ("/api/v1/dashboard/quality", 3 + 8),
+        ("/api/v1/dashboard/overview", 3 + 4 + 2 + 2 + 1),
+        ("/api/v1/dashboard/spend", 3 + 8 + 1),
+        ("/api/v1/dashboard/savings", 3 + 3 + 2),
+        ("/api/v1/dashboard/quality", 3 + 5),
         # the budgets and their spend (2), one burn-down per budget (2 here).
         ("/burn-down/", 3 + 3 + 2 + 2),
         ("/api/v1/dashboard/budgets", 3 + 2 + 2),

@@ -18,6 +18,7 @@ from tests.quality.factories import NOW, CallFactory, record_run
 pytestmark = pytest.mark.django_db
 
 START, END = NOW - timedelta(days=30), NOW + timedelta(days=1)
+DAY_START = NOW.replace(hour=0)
 
 
 def test_pass_rates__by_model__skips_excluded_errors_failed_and_wilson_interval_given():
@@ -80,20 +81,45 @@ def test_pass_rates__outcomes__promoted_and_escalated_runs_are_counted():
     assert (row.promoted_runs, row.escalated_runs) == (1, 1)
 
 
-def test_pass_rates__any_grouping__takes_two_queries():
+def test_pass_rates__whole_days_any_grouping__one_roll_up_query():
     client = ClientFactory()
     for day in range(5):
         call = CallFactory(client=client)
         record_run(
             client=client, passed=3, timestamp=NOW - timedelta(days=day), call_ids=(call.call_id,)
         )
+    start, end = DAY_START - timedelta(days=30), DAY_START + timedelta(days=1)
     with CaptureQueriesContext(connection) as queries:
         rows = selectors.pass_rates(
-            group_by=["model", "task_type", "team", "day"], start=START, end=END
+            group_by=["model", "task_type", "team", "day"], start=start, end=end
         )
-    # 1: run counts per group; 2: linked call cost per group.
-    assert len(queries) == 2
+    # The quality roll-up answers whole UTC days, counts and linked cost at once.
+    assert len(queries) == 1
     assert len(rows) == 5
+
+
+def test_pass_rates__period_not_on_midnight__partial_days_read_raw_runs_exactly():
+    client = ClientFactory()
+    calls = [CallFactory(client=client, cost_usd=Decimal("0.2")) for _ in range(3)]
+    # Runs before, inside and after the period, two of them in its partial days.
+    for hours, call in zip((-2, 3, 30, 50), [*calls, None], strict=True):
+        record_run(
+            client=client,
+            passed=4,
+            failed=1,
+            timestamp=NOW + timedelta(hours=hours),
+            call_ids=(call.call_id,) if call else (),
+        )
+    start, end = NOW, NOW + timedelta(hours=40)  # noon to 04:00 two days later
+
+    with CaptureQueriesContext(connection) as queries:
+        [row] = selectors.pass_rates(group_by=["model"], start=start, end=end)
+
+    # Runs at +3 h (partial first day) and +30 h (the whole day between).
+    assert (row.runs, row.passed, row.linked_calls) == (2, 8, 2)
+    assert row.cost_per_passing_test_usd == Decimal("0.050000")
+    # The whole day from the roll-up; runs and linked calls of each partial day.
+    assert len(queries) == 1 + 2 + 2
 
 
 def test_pass_rates__unknown_dimension__is_refused():
@@ -186,12 +212,12 @@ def test_read_api__every_endpoint__answers_in_a_fixed_number_of_queries(manager_
             call_ids=(call.call_id,),
         )
     params = {"start": "2026-10-25", "end": "2026-11-25"}
-    # Each: session + user (2) + the reader's groups (1), then
-    # pass-rates: run counts, call costs (2); comparisons: those two and the catalog (3);
+    # Each: session + user (2) + the reader's groups (1), then (whole days)
+    # pass-rates: the quality roll-up (1); comparisons: that and the catalog (2);
     # alerts: the alerts with their teams (1).
     for path, extra, selector_queries in (
-        ("pass-rates", {"group_by": "team,day"}, 2),
-        ("comparisons", {}, 3),
+        ("pass-rates", {"group_by": "team,day"}, 1),
+        ("comparisons", {}, 2),
         ("alerts", {}, 1),
     ):
         with CaptureQueriesContext(connection) as queries:
