@@ -5,7 +5,7 @@
 Loads calls straight into PostgreSQL with COPY (not through the API), with a
 generated test run for every 20th call (linked to it, and one in four also to
 a call never logged), builds the roll-ups the ingestion path keeps (hourly and
-daily call roll-ups, repository roll-ups, the dashboard's daily roll-up and
+daily call roll-ups, the team-hour spend budgets read, repository roll-ups, the dashboard's daily roll-up and
 cost histogram, the quality roll-up) with one INSERT ... SELECT each, then
 measures the server time of every dashboard page (Django's request
 handling, in process, median of --repeat runs after a warm-up) at the small
@@ -51,6 +51,7 @@ PAGES = [
     ("quality", "/quality/"),
     ("quality, 90 days, one team", "/quality/?range=90d&team=payments"),
     ("budgets (burn-down)", "/burn-down/"),
+    ("budgets list", "/budgets/"),
     ("exports", "/exports/"),
     ("API spend", "/api/v1/dashboard/spend"),
     ("API quality", "/api/v1/dashboard/quality"),
@@ -202,6 +203,11 @@ SELECT %(g)s, date_trunc(%(g)s, timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
     coalesce(sum((cost_usd * 10000000000)::bigint) FILTER (WHERE fallback_from <> ''), 0)
 FROM calls_call GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
 """
+TEAM_HOUR_SQL = """
+INSERT INTO calls_teamhourrollup (bucket, team_id, calls, tokens, cost_usd_e10)
+SELECT bucket, team_id, sum(calls), sum(input_tokens + output_tokens), sum(cost_usd_e10)
+FROM calls_callrollup WHERE granularity = 'hour' GROUP BY 1, 2
+"""
 REPO_SQL = """
 INSERT INTO calls_reporollup (day, team_id, repo, calls, cost_usd_e10)
 SELECT (timestamp AT TIME ZONE 'UTC')::date, team_id, repo, count(*), coalesce(sum((cost_usd * 10000000000)::bigint), 0)
@@ -249,11 +255,12 @@ GROUP BY 1, 2, 3, 4
 
 def rebuild_rollups(cursor) -> None:
     cursor.execute(
-        "TRUNCATE calls_callrollup, calls_reporollup, dashboard_costhistogramrollup, dashboard_dailyrollup, "
-        "quality_qualitydailyrollup"
+        "TRUNCATE calls_callrollup, calls_teamhourrollup, calls_reporollup, dashboard_costhistogramrollup, "
+        "dashboard_dailyrollup, quality_qualitydailyrollup"
     )
     cursor.execute(ROLLUP_SQL, {"g": "hour"})
     cursor.execute(ROLLUP_SQL, {"g": "day"})
+    cursor.execute(TEAM_HOUR_SQL)
     cursor.execute(DAILY_SQL)
     cursor.execute(REPO_SQL)
     cursor.execute(HISTOGRAM_SQL)

@@ -1,8 +1,9 @@
 """Reads for budgets: spend, percentage, state and forecast.
 
-Spend is summed from the hourly `CallRollup` buckets that the ingestion path
-keeps in the same transaction as the calls, so it is current without ever
-rescanning calls, and equal to the sum over the calls themselves (see
+Spend is summed from the team-hour roll-up (`TeamHourRollup`) that the
+ingestion path keeps in the same transaction as the calls, so it is current
+without ever rescanning calls, reads at most 24 rows a day per team whatever
+the volume, and equals the sum over the calls themselves (see
 `budget_spend_from_calls`, which the tests and `budgets_verify` compare).
 """
 
@@ -15,11 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from governance.budgets.models import Budget, BudgetState, Unit
 from governance.budgets.periods import PeriodBounds, period_bounds
-from governance.calls.models import Call, CallRollup, Granularity
+from governance.calls.models import Call, TeamHourRollup
 from governance.catalog.pricing import e10_to_usd
 
 ZERO = Decimal("0")
@@ -87,34 +88,28 @@ def budget_forecast(
 
 
 def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> dict[int, Decimal]:
-    """Spend per budget from the hourly roll-ups, in one query: per team and
-    hour over the earliest start of any period asked for, added up per budget."""
+    """Spend per budget from the team-hour roll-ups, in one query: a sum per
+    budget over its own team and period, computed by the database."""
     if not budgets:
         return {}
     earliest = min(b.start for b in bounds.values())
     latest = max(b.end for b in bounds.values())
-    team_ids = {b.team_id for b in budgets}
-    rows = CallRollup.objects.filter(
-        granularity=Granularity.HOUR, bucket__gte=earliest, bucket__lt=latest
-    )
-    if None not in team_ids:
-        rows = rows.filter(team_id__in=[t for t in team_ids if t is not None])
-    per_hour = rows.values("team_id", "bucket").annotate(
-        usd_e10=Coalesce(Sum("cost_usd_e10"), 0),
-        tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0),
-    )
-    spend: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in per_hour:
-        for budget in budgets:
-            if budget.team_id is not None and budget.team_id != row["team_id"]:
-                continue
-            b = bounds[budget.pk]
-            if b.start <= row["bucket"] < b.end:
-                if budget.unit == Unit.TOKENS:
-                    spend[budget.pk] += Decimal(row["tokens"])
-                else:
-                    spend[budget.pk] += e10_to_usd(row["usd_e10"])
-    return spend
+    sums = {}
+    for budget in budgets:
+        b = bounds[budget.pk]
+        # An hour counts towards the period that holds its start.
+        holds = Q(bucket__gte=b.start, bucket__lt=b.end)
+        if budget.team_id is not None:
+            holds &= Q(team_id=budget.team_id)
+        column = "tokens" if budget.unit == Unit.TOKENS else "cost_usd_e10"
+        sums[f"b{budget.pk}"] = Coalesce(Sum(column, filter=holds), 0)
+    row = TeamHourRollup.objects.filter(bucket__gte=earliest, bucket__lt=latest).aggregate(**sums)
+    return {
+        budget.pk: Decimal(row[f"b{budget.pk}"])
+        if budget.unit == Unit.TOKENS
+        else e10_to_usd(row[f"b{budget.pk}"])
+        for budget in budgets
+    }
 
 
 def budget_spend_from_calls(*, budget: Budget, bounds: PeriodBounds) -> Decimal:
@@ -188,24 +183,26 @@ class BurndownPoint:
 def budget_burndown(*, budget: Budget, now: datetime) -> list[BurndownPoint]:
     """Cumulative spend at the end of each local day of the current period,
     up to today (for the burn-down chart; the forecast is in budgets_status).
-    One query: the period's hourly roll-ups of the budget's team."""
+    One query: the period's team-hour roll-ups of the budget's team (of every
+    team for an organisation budget), summed per local day."""
     bounds = period_bounds(period=budget.period, tz=budget.timezone, now=now)
-    rows = CallRollup.objects.filter(
-        granularity=Granularity.HOUR, bucket__gte=bounds.start, bucket__lt=bounds.end
-    )
+    rows = TeamHourRollup.objects.filter(bucket__gte=bounds.start, bucket__lt=bounds.end)
     if budget.team_id is not None:
         rows = rows.filter(team_id=budget.team_id)
-    per_hour = rows.values("bucket").annotate(
-        usd_e10=Coalesce(Sum("cost_usd_e10"), 0),
-        tokens=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0),
-    )
     zone = ZoneInfo(budget.timezone)
+    column = "tokens" if budget.unit == Unit.TOKENS else "cost_usd_e10"
+    # Each hour to the local day that holds its start, summed by the database.
+    per_local_day = (
+        rows.annotate(day=TruncDate("bucket", tzinfo=zone))
+        .values("day")
+        .annotate(amount=Coalesce(Sum(column), 0))
+        .order_by()
+    )
     per_day: dict = defaultdict(lambda: ZERO)
-    for row in per_hour:
-        amount = (
-            Decimal(row["tokens"]) if budget.unit == Unit.TOKENS else e10_to_usd(row["usd_e10"])
+    for row in per_local_day:
+        per_day[row["day"]] = (
+            Decimal(row["amount"]) if budget.unit == Unit.TOKENS else e10_to_usd(row["amount"])
         )
-        per_day[row["bucket"].astimezone(zone).date()] += amount
     points, total = [], ZERO
     day = bounds.start.astimezone(zone).date()
     last = min(now, bounds.end - timedelta(microseconds=1)).astimezone(zone).date()

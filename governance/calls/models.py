@@ -47,7 +47,9 @@ class Call(models.Model):
     provider = models.CharField(max_length=64, blank=True)
     task_type = models.CharField(max_length=64, blank=True)
     risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.MEDIUM)
-    environment = models.CharField(max_length=8, choices=Environment.choices, default=Environment.OTHER)
+    environment = models.CharField(
+        max_length=8, choices=Environment.choices, default=Environment.OTHER
+    )
     input_tokens = models.PositiveBigIntegerField(default=0)
     cached_input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
@@ -123,7 +125,17 @@ class CallRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["granularity", "bucket", "team", "client", "model", "task_type", "environment", "status", "risk"],
+                fields=[
+                    "granularity",
+                    "bucket",
+                    "team",
+                    "client",
+                    "model",
+                    "task_type",
+                    "environment",
+                    "status",
+                    "risk",
+                ],
                 name="rollup_unique_key",
             )
         ]
@@ -131,6 +143,34 @@ class CallRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.granularity} {self.bucket:%Y-%m-%d %H:%M} {self.team_id} {self.model}"
+
+
+class TeamHourRollup(models.Model):
+    """Calls, tokens and cost per team and UTC hour: what budgets read.
+
+    A budget's period starts at midnight in the budget's own time zone, so its
+    spend is summed over hours; but only per team. The hourly call roll-ups
+    split each hour by client, model, task type, environment, status and
+    risk, so a month of them runs to hundreds of thousands of rows at millions
+    of calls; this table holds at most 24 rows a day per team whatever the
+    volume. Kept by `rollups_add` with the others, so it moves with ingestion
+    and re-pricing in the same transaction.
+    """
+
+    bucket = models.DateTimeField()
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    calls = models.BigIntegerField(default=0)
+    # What a token budget counts: input (cached included) plus output (reasoning included).
+    tokens = models.BigIntegerField(default=0)
+    cost_usd_e10 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "team"], name="team_hour_rollup_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} team {self.team_id}: {self.calls}"
 
 
 class RepoRollup(models.Model):
@@ -143,7 +183,9 @@ class RepoRollup(models.Model):
     cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "team", "repo"], name="repo_rollup_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "team", "repo"], name="repo_rollup_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.repo}"

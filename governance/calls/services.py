@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
-from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun
+from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun, TeamHourRollup
 from governance.calls.redaction import redact
 from governance.calls.rollups import rollup_upsert
 from governance.calls.serializers import ValidCall
@@ -212,7 +212,8 @@ def _hour(ts: datetime) -> datetime:
 
 def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> None:
     """Add (or, with sign=-1, take away) calls to the hourly and daily roll-ups,
-    the repository roll-up and the dashboard's slim daily roll-up and cost histogram.
+    the team-hour spend the budgets read, the repository roll-up and the
+    dashboard's slim daily roll-up and cost histogram.
 
     Call inside the transaction that writes the calls. Rows are upserted in key
     order so that concurrent batches lock roll-up rows in the same order.
@@ -247,11 +248,17 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
             racc = repos.setdefault((hour.date(), client.team_id, c.repo), [0, 0])
             racc[0] += sign
             racc[1] += sign * cost_e10
-    # Daily rows are the sums of the hourly rows of the same UTC day.
+    # Daily rows are the sums of the hourly rows of the same UTC day; the
+    # team-hour spend, the sums over every dimension but the hour.
     totals: dict[tuple, list[int]] = {}
+    team_hours: dict[tuple, list[int]] = {}
     team_id, client_id = client.team_id, client.pk
     for (hour, *dims), values in hourly.items():
         totals[("hour", hour, team_id, client_id, *dims)] = values
+        spend = team_hours.setdefault((hour, team_id), [0, 0, 0])
+        spend[0] += values[0]
+        spend[1] += values[1] + values[3]  # input + output tokens
+        spend[2] += values[5]
         day_key = ("day", hour.replace(hour=0), team_id, client_id, *dims)
         day = totals.get(day_key)
         if day is None:
@@ -260,6 +267,12 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
             for i, value in enumerate(values):
                 day[i] += value
     rollup_upsert(table=CallRollup._meta.db_table, key_cols=ROLLUP_KEY, sum_cols=ROLLUP_MEASURES, cells=totals)
+    rollup_upsert(
+        table=TeamHourRollup._meta.db_table,
+        key_cols=("bucket", "team_id"),
+        sum_cols=("calls", "tokens", "cost_usd_e10"),
+        cells=team_hours,
+    )
     rollup_upsert(
         table=RepoRollup._meta.db_table, key_cols=("day", "team_id", "repo"), sum_cols=("calls", "cost_usd_e10"), cells=repos
     )

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent
-from governance.calls.models import Call, CallRollup, RepriceRun
+from governance.calls.models import Call, CallRollup, RepriceRun, TeamHourRollup
 from governance.catalog.models import Model
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.services import model_price_add, model_upsert
@@ -105,6 +105,7 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
 
     assert Call.objects.get().cost_usd == Decimal("1.00")
     assert {e10_to_usd(r.cost_usd_e10) for r in CallRollup.objects.all()} == {Decimal("1.00")}
+    assert [e10_to_usd(r.cost_usd_e10) for r in TeamHourRollup.objects.all()] == [Decimal("1.00")]
 
 
 def test_reprice__dashboard_rollups__move_with_the_calls(

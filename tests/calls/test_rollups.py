@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from governance.calls.models import Call, CallRollup, RepoRollup
+from governance.calls.models import Call, CallRollup, RepoRollup, TeamHourRollup
 from governance.catalog.pricing import e10_to_usd
 from tests.calls.factories import call_record, post_calls
 
@@ -75,6 +75,19 @@ def test_rollups__after_many_batches_and_duplicates__equal_the_raw_calls(key_cli
             for r in CallRollup.objects.filter(granularity=granularity)
         }  # fmt: skip
         assert actual == {k: v for k, v in expected.items()}
+
+    team_hours: dict[tuple, list] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for c in calls:
+        acc = team_hours[
+            (c.timestamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0), c.team_id)
+        ]
+        acc[0] += 1
+        acc[1] += c.input_tokens + c.output_tokens
+        acc[2] += c.cost_usd or 0
+    assert {
+        (r.bucket, r.team_id): [r.calls, r.tokens, e10_to_usd(r.cost_usd_e10)]
+        for r in TeamHourRollup.objects.all()
+    } == dict(team_hours)
 
     repo_costs: dict[str, Decimal] = defaultdict(Decimal)
     for c in calls:
