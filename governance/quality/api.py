@@ -193,11 +193,17 @@ class _QualityReadView(APIView):
         return team_id
 
     def period(self, request: Request) -> tuple[datetime, datetime]:
-        end = _moment(request, "end") or timezone.now()
+        # By default whole UTC days, today's included: whole days are read from
+        # the roll-up alone, where a period cut inside a day reads that day's raw runs.
+        end = _moment(request, "end") or _next_utc_midnight(timezone.now())
         start = _moment(request, "start") or end - DEFAULT_PERIOD
         if start >= end:
             raise exceptions.ValidationError({"start": ["start must be before end"]})
         return start, end
+
+
+def _next_utc_midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _param(request: Request, name: str) -> str | None:

@@ -224,3 +224,26 @@ def test_read_api__every_endpoint__answers_in_a_fixed_number_of_queries(manager_
             response = manager_client.get(f"/api/v1/quality/{path}", {**params, **extra})
         assert response.status_code == 200
         assert len(queries) == 3 + selector_queries, path
+
+
+def test_pass_rates_api__no_period_given__last_30_whole_utc_days_with_today_from_the_roll_up(
+    manager_client,
+):
+    from datetime import UTC, datetime, time
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    client = ClientFactory()
+    record_run(client=client, passed=1, timestamp=now - timedelta(seconds=1))
+    record_run(client=client, passed=2, timestamp=now - timedelta(days=28))
+    record_run(client=client, passed=4, timestamp=now - timedelta(days=31))
+
+    with CaptureQueriesContext(connection) as queries:
+        body = manager_client.get(URL, {"group_by": "model"}).json()
+
+    tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
+    assert datetime.fromisoformat(body["end"]) == tomorrow
+    assert datetime.fromisoformat(body["start"]) == tomorrow - timedelta(days=30)
+    assert [r["passed"] for r in body["results"]] == [3]
+    assert not any("quality_testrun" in q["sql"] for q in queries.captured_queries)
