@@ -34,7 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
 
 DATABASE = "gov_ops_load"
-PAGES_WANTED = ["/", "/spend/", "/savings/", "/quality/", "/burn-down/", "/budgets/", "/flags/", "/audit/"]
+PAGES_WANTED = [
+    "/",
+    "/spend/",
+    "/savings/",
+    "/quality/",
+    "/burn-down/",
+    "/budgets/",
+    "/flags/",
+    "/audit/",
+]
 
 SESSION_SCRIPT = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -176,6 +185,7 @@ def main() -> int:
     parser.add_argument("--deciders", type=int, default=2)
     parser.add_argument("--readers", type=int, default=1)
     parser.add_argument("--workers", type=int, default=3, help="web server workers")
+    parser.add_argument("--threads", type=int, default=2, help="Python threads per worker")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
     if not 0 < args.duration <= 900:
@@ -197,7 +207,7 @@ def main() -> int:
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     cookie = {"Cookie": f"sessionid={session}"}
 
-    with web_server(env, workers=args.workers) as base:
+    with web_server(env, workers=args.workers, threads=args.threads) as base:
         has_decide, pages = server_paths(base, key, session)
         clients = args.ingesters + args.deciders + args.readers
         baseline = run_clients(
@@ -247,7 +257,7 @@ def main() -> int:
     body = (
         f"`python benchmarks/load.py --duration {args.duration:g}`: {args.ingesters} ingesters (batches of {args.batch}), "
         f"{args.deciders} deciders, {args.readers if pages else 0} page readers ({', '.join(pages) or 'no pages yet'}) "
-        f"against Granian with {args.workers} workers on PostgreSQL, all on loopback.\n\n{table}\n\n"
+        f"against Granian with {args.workers} workers x {args.threads} threads on PostgreSQL, all on loopback.\n\n{table}\n\n"
         f"Mixed throughput: {mix_rate:,.1f} req/s = **{mix_rate / base_rate:.2f}x** the /healthz baseline; "
         f"errors: **{total_errors}**."
     )

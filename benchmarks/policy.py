@@ -3,7 +3,7 @@
 decisions per second.
 
     python benchmarks/policy.py [--duration 15] [--connections 32] [--loadgen-procs 2]
-                                [--workers 3] [--threads 1] [--no-write]
+                                [--workers 3] [--threads 2] [--no-write]
 
 The load generator keeps `--connections` keep-alive connections busy (asyncio,
 spread over `--loadgen-procs` processes) for `--duration` seconds per
@@ -168,10 +168,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--loadgen-procs", type=int, default=2)
-    # The production defaults on 2 cores (governance/ops/serve.py): a second
-    # Python thread per worker only waits for the GIL and lengthens the tail.
+    # The production defaults on 2 cores (governance/ops/serve.py).
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
 

@@ -14,11 +14,14 @@ Everything is read from the environment, checked like the settings are:
 
     GOVERNOR_BIND         host:port to listen on (default 127.0.0.1:$PORT, PORT=8000)
     WEB_CONCURRENCY       worker processes (default: cores + 1)
-    WEB_THREADS           Python threads per worker (default 1: Granian's own
-                          threads do the network I/O, and a second Python
-                          thread in a worker only waits for the GIL: on 2 cores,
-                          2 x 2 threads had a decide p99 of ~20 ms against
-                          ~8 ms for 3 x 1, at the same throughput)
+    WEB_THREADS           Python threads per worker (default 2). A request waits
+                          for a free thread in the worker its connection is on,
+                          so with one thread a decision queues behind an
+                          ingested batch or a page; with two, on 2 cores under
+                          mixed load (benchmarks/load.py), decisions went from
+                          100 to 980 a second with a p99 of 10 ms instead of
+                          50, while alone they stay as fast (p99 ~7-14 ms).
+                          More threads mostly wait for the GIL.
     WEB_BACKPRESSURE      requests a worker takes at once before new ones wait
                           in the listen backlog (default: 4 x WEB_THREADS)
     WEB_WORKER_LIFETIME   seconds before a worker is replaced (0 = never, default
@@ -61,7 +64,7 @@ def server_options() -> dict:
     from granian.log import LogLevels
 
     host, port = _bind()
-    threads = env_int("WEB_THREADS", 1, minimum=1)
+    threads = env_int("WEB_THREADS", 2, minimum=1)
     lifetime = env_int("WEB_WORKER_LIFETIME", 0, minimum=0)
     if 0 < lifetime < 60:
         raise ConfigurationError("WEB_WORKER_LIFETIME must be 0 (never) or at least 60 seconds")

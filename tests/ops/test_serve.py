@@ -29,15 +29,15 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-def test_serve__nothing_set__loopback_port_8000_one_worker_more_than_cores(clean_env):
+def test_serve__nothing_set__loopback_port_8000_cores_plus_one_workers_of_two_threads(clean_env):
     clean_env.setattr("governance.ops.serve.os.cpu_count", lambda: 2)
 
     options = server_options()
 
     assert (options["address"], options["port"]) == ("127.0.0.1", 8000)
     assert options["workers"] == 3
-    assert options["blocking_threads"] == 1
-    assert options["backpressure"] == 4
+    assert options["blocking_threads"] == 2
+    assert options["backpressure"] == 8
     assert options["respawn_failed_workers"] is True
     assert options["workers_lifetime"] is None
     assert options["workers_max_rss"] == 1024
