@@ -72,15 +72,29 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.check_output([sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True)
+    return subprocess.check_output(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True
+    )
 
 
 @contextlib.contextmanager
-def web_server(env: dict[str, str], *, workers: int, threads: int = 1, timeout: float = 30.0, app: str = "governance.wsgi:application"):
+def web_server(
+    env: dict[str, str],
+    *,
+    workers: int,
+    threads: int = 2,
+    timeout: float = 30.0,
+    app: str = "governance.wsgi:application",
+):
     """Serve `app` as production does (governance.ops.serve) on a free
     loopback port; yield its base URL."""
     port = free_port()
-    env = {**env, "GOVERNOR_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads)}
+    env = {
+        **env,
+        "GOVERNOR_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "WEB_THREADS": str(threads),
+    }
     proc = subprocess.Popen([sys.executable, "-m", "governance.ops.serve", app], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -106,7 +120,17 @@ def write_section(name: str, body: str) -> None:
     """Replace (or add) the section `name` of RESULTS.md."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = f"<!-- {name}:start -->\n## {name}\n\nMeasured {stamp} on {machine()}.\n\n{body.strip()}\n<!-- {name}:end -->"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder; each figure is a ratio against a baseline measured in the same run.\n"
-    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nWritten by the scripts in this folder; each figure is a ratio against a baseline measured in the same run.\n"
+    )
+    pattern = re.compile(
+        rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S
+    )
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
     RESULTS.write_text(text)

@@ -102,7 +102,9 @@ def send_all(base: str, key: str, bodies: list[bytes], senders: int) -> tuple[fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--senders", type=int, default=4)
@@ -113,13 +115,22 @@ def main() -> None:
     url = fresh_database("governor_bench_ingest")
     env = django_env(url)
     manage(env, "migrate", "--noinput", "-v0")
-    key = manage(env, "create_client", "--team", "bench", "--name", "loader", "--scopes", "ingest").strip().splitlines()[-1]
+    key = (
+        manage(env, "create_client", "--team", "bench", "--name", "loader", "--scopes", "ingest")
+        .strip()
+        .splitlines()[-1]
+    )
 
     records = generate(args.calls)
     bodies = [
-        json.dumps({"calls": records[i : i + args.batch]}).encode() for i in range(0, len(records), args.batch)
+        json.dumps({"calls": records[i : i + args.batch]}).encode()
+        for i in range(0, len(records), args.batch)
     ]
-    warmup = [json.dumps({"calls": [dict(r, call_id="warm-" + r["call_id"]) for r in records[:200]]}).encode()]
+    warmup = [
+        json.dumps(
+            {"calls": [dict(r, call_id="warm-" + r["call_id"]) for r in records[:200]]}
+        ).encode()
+    ]
 
     with web_server(env, workers=args.workers) as base:
         send_all(base, key, warmup * args.workers, args.workers)
@@ -141,7 +152,9 @@ def main() -> None:
     stored = Call.objects.filter(call_id__startswith="bench-").count()
     if stored != args.calls:
         raise SystemExit(f"stored {stored} of {args.calls} calls")
-    rows = list(Call.objects.filter(call_id__startswith="bench-").values_list(*[c for c in CALL_COLUMNS]))
+    rows = list(
+        Call.objects.filter(call_id__startswith="bench-").values_list(*[c for c in CALL_COLUMNS])
+    )
     objects = [Call(**dict(zip(CALL_COLUMNS, row, strict=True))) for row in rows]
     client = Client.objects.get(name="loader")
 

@@ -28,7 +28,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     ):
         logger.warning("api.database_unavailable", extra={"error": type(exc).__name__})
         response = Response(
-            {"detail": ServiceUnavailable.default_detail}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+            {"detail": ServiceUnavailable.default_detail},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "2"
         return response

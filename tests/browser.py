@@ -33,7 +33,9 @@ def chromium_browser(monkeypatch):
             connections.close_all()
 
 
-def sign_in(browser, base_url: str, username: str, *, then: str = "/", width: int = 1366, height: int = 900):
+def sign_in(
+    browser, base_url: str, username: str, *, then: str = "/", width: int = 1366, height: int = 900
+):
     """A new browser context signed in as `username`; returns (page, JavaScript errors seen)."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()

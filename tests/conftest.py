@@ -112,7 +112,9 @@ def _data_migration_rows(request):
     names = request.fixturenames
     if marker is None and "db" not in names and "transactional_db" not in names:
         return
-    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    ):
         request.getfixturevalue("transactional_db")
     else:
         request.getfixturevalue("db")

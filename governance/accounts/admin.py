@@ -28,7 +28,16 @@ class ApiKeyIssueForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "client", "name", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_display = (
+        "prefix",
+        "client",
+        "name",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
     list_filter = ("client__team",)
     readonly_fields = ("prefix", "hashed_key", "created_at", "revoked_at", "last_used_at")
     actions = ["revoke_keys"]
@@ -41,7 +50,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("client", "name", "scopes", "prefix", "hashed_key", "created_at", "expires_at", "revoked_at", "last_used_at")
+        return (
+            "client",
+            "name",
+            "scopes",
+            "prefix",
+            "hashed_key",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        )
 
     def save_model(self, request, obj, form, change):
         if change:

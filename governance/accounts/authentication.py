@@ -53,7 +53,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None  # let session authentication try
         raw = raw_key_from_headers(meta)
         if raw is None:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header; expected 'Bearer <key>'.")
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header; expected 'Bearer <key>'."
+            )
         key = api_key_lookup(raw_key=raw)
         now = timezone.now()
         if key is None:

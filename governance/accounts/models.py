@@ -69,7 +69,9 @@ class ApiKey(models.Model):
 class Membership(models.Model):
     """A person belongs to teams; roles are Django groups (see accounts.roles)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
 
     class Meta:

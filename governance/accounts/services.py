@@ -42,7 +42,9 @@ def scopes_parse(*, scopes: Iterable[str]) -> list[str]:
     cleaned = sorted({s.strip() for s in scopes if s.strip()})
     unknown = [s for s in cleaned if s not in valid]
     if unknown or not cleaned:
-        raise ValueError(f"scopes must be a non-empty subset of {sorted(valid)}; unknown: {unknown}")
+        raise ValueError(
+            f"scopes must be a non-empty subset of {sorted(valid)}; unknown: {unknown}"
+        )
     return cleaned
 
 
@@ -50,7 +52,11 @@ def team_create(*, slug: str, name: str = "", store_prompts: bool = False, actor
     with transaction.atomic():
         team = Team.objects.create(slug=slug, name=name or slug, store_prompts=store_prompts)
         audit_record(
-            action="team.create", target=team, actor=actor, after={"slug": slug, "store_prompts": store_prompts}, team=team
+            action="team.create",
+            target=team,
+            actor=actor,
+            after={"slug": slug, "store_prompts": store_prompts},
+            team=team,
         )
     return team
 
@@ -58,7 +64,9 @@ def team_create(*, slug: str, name: str = "", store_prompts: bool = False, actor
 def client_create(*, team: Team, name: str, description: str = "", actor=None) -> Client:
     with transaction.atomic():
         client = Client.objects.create(team=team, name=name, description=description)
-        audit_record(action="client.create", target=client, actor=actor, after={"name": name}, team=team)
+        audit_record(
+            action="client.create", target=client, actor=actor, after={"name": name}, team=team
+        )
     return client
 
 
@@ -86,7 +94,11 @@ def api_key_issue(
             action="api_key.issue",
             target=key,
             actor=actor,
-            after={"prefix": prefix, "scopes": cleaned, "expires_at": expires_at.isoformat() if expires_at else None},
+            after={
+                "prefix": prefix,
+                "scopes": cleaned,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
             team=client.team,
         )
     return IssuedKey(api_key=key, raw_key=raw_key)

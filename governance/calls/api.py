@@ -30,7 +30,12 @@ from governance.calls.services import calls_ingest
 from governance.ops import metrics
 
 JSON_TYPES = {"application/json"}
-NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
+NDJSON_TYPES = {
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+}
 
 
 class CanReadCalls(BasePermission):
@@ -82,8 +87,10 @@ class CallsView(APIView):
         request={"application/json": CallBatchDoc, "application/x-ndjson": CallRecordDoc},
         responses={
             200: IngestResultDoc,
-            207: OpenApiResponse(IngestResultDoc, description="Some records were rejected; the others are stored."),
-            400: OpenApiResponse(description="Not JSON, or not the {\"calls\": [...]} envelope."),
+            207: OpenApiResponse(
+                IngestResultDoc, description="Some records were rejected; the others are stored."
+            ),
+            400: OpenApiResponse(description='Not JSON, or not the {"calls": [...]} envelope.'),
             413: OpenApiResponse(description="Body or batch over the limits."),
             415: OpenApiResponse(description="Content type other than JSON or NDJSON."),
         },
@@ -91,29 +98,42 @@ class CallsView(APIView):
     def post(self, request):
         kind = media_type(request)
         if kind not in JSON_TYPES | NDJSON_TYPES:
-            return _error(415, f"Content-Type must be application/json or application/x-ndjson, not {kind or 'missing'}.")
+            return _error(
+                415,
+                f"Content-Type must be application/json or application/x-ndjson, not {kind or 'missing'}.",
+            )
         encoding = request._request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            return _error(415, f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed.")
+            return _error(
+                415, f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed."
+            )
         try:
             body = read_limited_body(request, limit=settings.GOVERNOR_MAX_BODY_BYTES)
-            raws = split_body(body, ndjson=kind in NDJSON_TYPES, max_records=settings.GOVERNOR_MAX_BATCH)
+            raws = split_body(
+                body, ndjson=kind in NDJSON_TYPES, max_records=settings.GOVERNOR_MAX_BATCH
+            )
         except BodyError as exc:
             return _error(exc.status, exc.message)
         now = timezone.now()
         valid: list[ValidCall] = []
         rejected: list[Rejection] = []
         for index, raw in enumerate(raws):
-            result = validate_record(raw, index=index, now=now, max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES)
+            result = validate_record(
+                raw, index=index, now=now, max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES
+            )
             (rejected if isinstance(result, Rejection) else valid).append(result)
         outcome = calls_ingest(client=request.user.client, calls=valid, received_at=now)
-        metrics.record_ingest(stored=outcome.accepted, duplicates=outcome.duplicates, rejected=len(rejected))
+        metrics.record_ingest(
+            stored=outcome.accepted, duplicates=outcome.duplicates, rejected=len(rejected)
+        )
         payload = {
             "accepted": outcome.accepted,
             "duplicates": outcome.duplicates,
             "rejected": [r.as_dict() for r in rejected],
         }
-        return Response(payload, status=status.HTTP_207_MULTI_STATUS if rejected else status.HTTP_200_OK)
+        return Response(
+            payload, status=status.HTTP_207_MULTI_STATUS if rejected else status.HTTP_200_OK
+        )
 
     @extend_schema(
         operation_id="calls_list",
@@ -140,7 +160,9 @@ class CallsView(APIView):
         else:
             team_ids = None
         paginator = CallCursor()
-        page = paginator.paginate_queryset(calls_list(team_ids=team_ids, **filters), request, view=self)
+        page = paginator.paginate_queryset(
+            calls_list(team_ids=team_ids, **filters), request, view=self
+        )
         return paginator.get_paginated_response(CallOutputSerializer(page, many=True).data)
 
 

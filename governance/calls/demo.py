@@ -28,7 +28,13 @@ REPOS = {
     "platform": ["acme/infra", "acme/deploy-tools", "acme/auth"],
     "mobile": ["acme/ios-app", "acme/android-app"],
 }
-ENVIRONMENTS = {"ci-runner": "ci", "ide-fleet": "ide", "release-bot": "ci", "cli": "cli", "review-bot": "api"}
+ENVIRONMENTS = {
+    "ci-runner": "ci",
+    "ide-fleet": "ide",
+    "release-bot": "ci",
+    "cli": "cli",
+    "review-bot": "api",
+}
 # Share of the day's calls in each UTC hour (a working day centred on 08:00-17:00 UTC).
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 12, 10, 12, 13, 12, 10, 7, 5, 3, 2, 2, 1, 1]
 
@@ -52,7 +58,11 @@ def load(*, rng, now, out) -> None:
                 ts = _timestamp(rng, day)
                 if ts >= end:
                     continue
-                batch.append(_call(rng, client, ts, f"demo-{client.team.slug}-{client.name}-{day:%Y%m%d}-{n}"))
+                batch.append(
+                    _call(
+                        rng, client, ts, f"demo-{client.team.slug}-{client.name}-{day:%Y%m%d}-{n}"
+                    )
+                )
                 if len(batch) == 2000:
                     total_accepted += calls_ingest(client=client, calls=batch).accepted
                     batch = []
@@ -75,7 +85,9 @@ def _call(rng, client: Client, ts: datetime, call_id: str) -> ValidCall:
     input_tokens = int(rng.lognormvariate(9.6 if big else 8.8, 0.6))
     cached = int(input_tokens * rng.uniform(0.2, 0.7))
     output_tokens = int(rng.lognormvariate(7.4 if big else 6.6, 0.5))
-    reasoning = int(output_tokens * rng.uniform(0.1, 0.6)) if model == FULL else int(output_tokens * 0.1)
+    reasoning = (
+        int(output_tokens * rng.uniform(0.1, 0.6)) if model == FULL else int(output_tokens * 0.1)
+    )
     roll = rng.random()
     status = "ok"
     error_type = ""

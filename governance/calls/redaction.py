@@ -21,11 +21,19 @@ from detect_secrets.plugins.keyword import KeywordDetector
 REDACTED = "[REDACTED]"
 
 # Detectors whose patterns are not secrets (public IPs) or match too widely.
-_SKIPPED_DETECTORS = {"IPPublicDetector", "KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString"}
+_SKIPPED_DETECTORS = {
+    "IPPublicDetector",
+    "KeywordDetector",
+    "Base64HighEntropyString",
+    "HexHighEntropyString",
+}
 
 _EXTRA_PATTERNS = [
     # PEM blocks: the detect-secrets pattern matches the header line only.
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.S),
+    re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        re.S,
+    ),
     # OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys.
     re.compile(r"\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_\-]{20,}"),
     re.compile(r"\bgov_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}"),
@@ -54,7 +62,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
         for match in pattern.finditer(text):
             # A pattern with a group (e.g. the password inside a URL) marks the
             # secret itself; otherwise the whole match is the secret.
-            start, end = (match.span(1) if match.re.groups and match.group(1) else match.span())
+            start, end = match.span(1) if match.re.groups and match.group(1) else match.span()
             if end > start:
                 spans.append((start, end))
     return spans

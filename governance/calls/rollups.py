@@ -28,7 +28,8 @@ def rollup_upsert(
     quoted = connection.ops.quote_name(table)
     cols = key_cols + sum_cols + max_cols
     updates = [f"{c} = {quoted}.{c} + excluded.{c}" for c in sum_cols] + [
-        f"{c} = CASE WHEN excluded.{c} > {quoted}.{c} THEN excluded.{c} ELSE {quoted}.{c} END" for c in max_cols
+        f"{c} = CASE WHEN excluded.{c} > {quoted}.{c} THEN excluded.{c} ELSE {quoted}.{c} END"
+        for c in max_cols
     ]
     sql = (
         f"INSERT INTO {quoted} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
@@ -41,7 +42,8 @@ def rollup_upsert(
     else:
         adapt = connection.ops.adapt_datetimefield_value
         params = [
-            tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values) for key, values in ordered
+            tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values)
+            for key, values in ordered
         ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

@@ -131,7 +131,9 @@ def split_body(body: bytes, *, ndjson: bool, max_records: int) -> list[bytes | m
     if not raws:
         raise BodyError(400, "calls: a batch must hold at least 1 record.")
     if len(raws) > max_records:
-        raise BodyError(413, f"calls: a batch holds at most {max_records} records; this one has {len(raws)}.")
+        raise BodyError(
+            413, f"calls: a batch holds at most {max_records} records; this one has {len(raws)}."
+        )
     return raws
 
 
@@ -141,11 +143,15 @@ def validate_record(
     try:
         rec = _decode_record(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        return Rejection(index=index, call_id=_best_effort_call_id(raw), errors=_errors_from_msgspec(exc))
+        return Rejection(
+            index=index, call_id=_best_effort_call_id(raw), errors=_errors_from_msgspec(exc)
+        )
     except RecursionError:
         return Rejection(index=index, call_id=None, errors={"record": ["JSON nested too deeply."]})
     except UnicodeDecodeError as exc:
-        return Rejection(index=index, call_id=None, errors={"record": [f"Not valid UTF-8 (byte {exc.start})."]})
+        return Rejection(
+            index=index, call_id=None, errors={"record": [f"Not valid UTF-8 (byte {exc.start})."]}
+        )
     errors: dict[str, list[str]] = {}
 
     def fail(name: str, message: str) -> None:
@@ -178,13 +184,22 @@ def validate_record(
     output_tokens = rec.output_tokens or 0
     reasoning = rec.reasoning_tokens or 0
     if cached > input_tokens:
-        fail("cached_input_tokens", "Cannot exceed input_tokens (cached tokens are part of the input).")
+        fail(
+            "cached_input_tokens",
+            "Cannot exceed input_tokens (cached tokens are part of the input).",
+        )
     if reasoning > output_tokens:
-        fail("reasoning_tokens", "Cannot exceed output_tokens (reasoning tokens are part of the output).")
+        fail(
+            "reasoning_tokens",
+            "Cannot exceed output_tokens (reasoning tokens are part of the output).",
+        )
     metadata = rec.metadata or {}
     metadata_json = _encode(metadata).decode()
     if len(metadata_json) > max_metadata_bytes:
-        fail("metadata", f"Is {len(metadata_json)} bytes of JSON; at most {max_metadata_bytes} are allowed.")
+        fail(
+            "metadata",
+            f"Is {len(metadata_json)} bytes of JSON; at most {max_metadata_bytes} are allowed.",
+        )
     cost = rec.reported_cost_usd
     if cost is not None and (not cost.is_finite() or not 0 <= cost <= MAX_REPORTED_COST):
         fail("reported_cost_usd", f"Must be between 0 and {MAX_REPORTED_COST}.")
@@ -274,33 +289,66 @@ from governance.calls.models import Call, Environment, Risk, Status  # noqa: E40
 class CallRecordDoc(serializers.Serializer):
     """The shape of one ingested record (validation itself is done by msgspec above)."""
 
-    call_id = serializers.CharField(max_length=128, help_text="Client-chosen id, unique per client.")
-    timestamp = serializers.DateTimeField(help_text="RFC 3339 with offset; at most 5 minutes in the future.")
+    call_id = serializers.CharField(
+        max_length=128, help_text="Client-chosen id, unique per client."
+    )
+    timestamp = serializers.DateTimeField(
+        help_text="RFC 3339 with offset; at most 5 minutes in the future."
+    )
     model = serializers.CharField(max_length=128)
     provider = serializers.CharField(max_length=64, required=False, allow_null=True)
-    task_type = serializers.RegexField(r"^[a-z0-9][a-z0-9_\-]*$", max_length=64, required=False, allow_null=True)
-    risk = serializers.ChoiceField(Risk.choices, required=False, allow_null=True, help_text="Default medium.")
+    task_type = serializers.RegexField(
+        r"^[a-z0-9][a-z0-9_\-]*$", max_length=64, required=False, allow_null=True
+    )
+    risk = serializers.ChoiceField(
+        Risk.choices, required=False, allow_null=True, help_text="Default medium."
+    )
     environment = serializers.ChoiceField(Environment.choices, required=False, allow_null=True)
-    input_tokens = serializers.IntegerField(min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True)
+    input_tokens = serializers.IntegerField(
+        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True
+    )
     cached_input_tokens = serializers.IntegerField(
-        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True, help_text="Part of input_tokens."
+        min_value=0,
+        max_value=MAX_TOKENS,
+        required=False,
+        allow_null=True,
+        help_text="Part of input_tokens.",
     )
-    output_tokens = serializers.IntegerField(min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True)
+    output_tokens = serializers.IntegerField(
+        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True
+    )
     reasoning_tokens = serializers.IntegerField(
-        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True, help_text="Part of output_tokens."
+        min_value=0,
+        max_value=MAX_TOKENS,
+        required=False,
+        allow_null=True,
+        help_text="Part of output_tokens.",
     )
-    latency_ms = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
+    latency_ms = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
     status = serializers.ChoiceField(Status.choices, required=False, allow_null=True)
     error_type = serializers.CharField(max_length=128, required=False, allow_null=True)
     retries = serializers.IntegerField(min_value=0, max_value=1000, required=False, allow_null=True)
     fallback_from = serializers.CharField(max_length=128, required=False, allow_null=True)
     decision_id = serializers.CharField(max_length=64, required=False, allow_null=True)
     reported_cost_usd = serializers.DecimalField(
-        max_digits=20, decimal_places=10, min_value=0, required=False, allow_null=True, coerce_to_string=True
+        max_digits=20,
+        decimal_places=10,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        coerce_to_string=True,
     )
-    prompt = serializers.CharField(max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True)
-    response = serializers.CharField(max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True)
-    metadata = serializers.DictField(required=False, allow_null=True, help_text="At most 4 KiB of JSON.")
+    prompt = serializers.CharField(
+        max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True
+    )
+    response = serializers.CharField(
+        max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True
+    )
+    metadata = serializers.DictField(
+        required=False, allow_null=True, help_text="At most 4 KiB of JSON."
+    )
 
 
 class CallBatchDoc(serializers.Serializer):
@@ -323,8 +371,12 @@ class IngestResultDoc(serializers.Serializer):
 class CallOutputSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     client = serializers.CharField(source="client.name", read_only=True)
-    cost_usd = serializers.DecimalField(max_digits=20, decimal_places=10, allow_null=True, read_only=True)
-    reported_cost_usd = serializers.DecimalField(max_digits=20, decimal_places=10, allow_null=True, read_only=True)
+    cost_usd = serializers.DecimalField(
+        max_digits=20, decimal_places=10, allow_null=True, read_only=True
+    )
+    reported_cost_usd = serializers.DecimalField(
+        max_digits=20, decimal_places=10, allow_null=True, read_only=True
+    )
     priced = serializers.SerializerMethodField()
 
     class Meta:
@@ -343,12 +395,18 @@ class CallOutputSerializer(serializers.ModelSerializer):
 
 
 class CallListQuery(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="Inclusive lower bound on timestamp.")
-    until = serializers.DateTimeField(required=False, help_text="Exclusive upper bound on timestamp.")
+    since = serializers.DateTimeField(
+        required=False, help_text="Inclusive lower bound on timestamp."
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text="Exclusive upper bound on timestamp."
+    )
     model = serializers.CharField(required=False, max_length=128)
     task_type = serializers.CharField(required=False, max_length=64)
     status = serializers.ChoiceField(Status.choices, required=False)
-    team = serializers.SlugField(required=False, help_text="Managers and admins only: one team's calls.")
+    team = serializers.SlugField(
+        required=False, help_text="Managers and admins only: one team's calls."
+    )
 
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:

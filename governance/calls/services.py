@@ -31,7 +31,17 @@ CALL_COLUMNS = (
     "latency_ms", "status", "error_type", "retries", "fallback_from", "decision_id",
     "reported_cost_usd", "cost_usd", "price_source", "repo", "prompt", "response", "metadata",
 )  # fmt: skip
-ROLLUP_KEY = ("granularity", "bucket", "team_id", "client_id", "model", "task_type", "environment", "status", "risk")
+ROLLUP_KEY = (
+    "granularity",
+    "bucket",
+    "team_id",
+    "client_id",
+    "model",
+    "task_type",
+    "environment",
+    "status",
+    "risk",
+)
 ROLLUP_MEASURES = (
     "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
     "unpriced_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls", "fallback_cost_usd_e10",
@@ -53,7 +63,9 @@ class _Priced:
     source: str
 
 
-def calls_ingest(*, client: Client, calls: Sequence[ValidCall], received_at: datetime | None = None) -> IngestOutcome:
+def calls_ingest(
+    *, client: Client, calls: Sequence[ValidCall], received_at: datetime | None = None
+) -> IngestOutcome:
     """Store validated calls, priced, and fold them into the roll-ups, in one transaction.
 
     Idempotent: a call_id this client already sent (in an earlier batch, in a
@@ -66,7 +78,9 @@ def calls_ingest(*, client: Client, calls: Sequence[ValidCall], received_at: dat
         unique.setdefault(call.call_id, call)
     in_batch_duplicates = len(calls) - len(unique)
     if not unique:
-        return IngestOutcome(accepted=0, duplicates=in_batch_duplicates, accepted_call_ids=frozenset())
+        return IngestOutcome(
+            accepted=0, duplicates=in_batch_duplicates, accepted_call_ids=frozenset()
+        )
 
     book = price_book()
     team = client.team
@@ -97,7 +111,12 @@ def calls_ingest(*, client: Client, calls: Sequence[ValidCall], received_at: dat
     )
     logger.info(
         "calls.ingested",
-        extra={"client_id": client.pk, "team_id": team.pk, "accepted": outcome.accepted, "duplicates": outcome.duplicates},
+        extra={
+            "client_id": client.pk,
+            "team_id": team.pk,
+            "accepted": outcome.accepted,
+            "duplicates": outcome.duplicates,
+        },
     )
     return outcome
 
@@ -190,9 +209,14 @@ def _insert_calls_generic(rows: list[tuple]) -> set[str]:
 
     placeholders = ", ".join(["%s"] * len(CALL_COLUMNS))
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TMP} AS SELECT {_COLS} FROM calls_call WHERE 0")  # noqa: S608
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_TMP} AS SELECT {_COLS} FROM calls_call WHERE 0"  # noqa: S608
+        )
         cursor.execute(f"DELETE FROM {_TMP}")  # noqa: S608
-        cursor.executemany(f"INSERT INTO {_TMP} ({_COLS}) VALUES ({placeholders})", [adapt(r) for r in rows])  # noqa: S608
+        cursor.executemany(
+            f"INSERT INTO {_TMP} ({_COLS}) VALUES ({placeholders})",  # noqa: S608
+            [adapt(r) for r in rows],
+        )
         # "WHERE true" resolves SQLite's parsing ambiguity between a join and ON CONFLICT.
         cursor.execute(
             f"INSERT INTO calls_call ({_COLS}) SELECT {_COLS} FROM {_TMP} WHERE true ORDER BY call_id "  # noqa: S608
@@ -266,7 +290,9 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
         else:
             for i, value in enumerate(values):
                 day[i] += value
-    rollup_upsert(table=CallRollup._meta.db_table, key_cols=ROLLUP_KEY, sum_cols=ROLLUP_MEASURES, cells=totals)
+    rollup_upsert(
+        table=CallRollup._meta.db_table, key_cols=ROLLUP_KEY, sum_cols=ROLLUP_MEASURES, cells=totals
+    )
     rollup_upsert(
         table=TeamHourRollup._meta.db_table,
         key_cols=("bucket", "team_id"),
@@ -274,7 +300,10 @@ def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> 
         cells=team_hours,
     )
     rollup_upsert(
-        table=RepoRollup._meta.db_table, key_cols=("day", "team_id", "repo"), sum_cols=("calls", "cost_usd_e10"), cells=repos
+        table=RepoRollup._meta.db_table,
+        key_cols=("day", "team_id", "repo"),
+        sum_cols=("calls", "cost_usd_e10"),
+        cells=repos,
     )
     rollups_dashboard_add(calls=[_dashboard_sample(client, p) for p in priced_list], sign=sign)
 
@@ -320,7 +349,10 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
             for call in batch:
                 view = _call_view(call)
                 repriced_call = _price(book, view)
-                if repriced_call.cost == call.cost_usd and repriced_call.source == call.price_source:
+                if (
+                    repriced_call.cost == call.cost_usd
+                    and repriced_call.source == call.price_source
+                ):
                     continue
                 entry = by_client.setdefault(call.client_id, (call.client, [], []))
                 entry[1].append(_Priced(call=view, cost=call.cost_usd, source=call.price_source))
@@ -347,9 +379,16 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
             target=run,
             actor=actor,
             reason=reason,
-            after={"model": model, "calls_repriced": repriced, "calls_still_unpriced": still_unpriced},
+            after={
+                "model": model,
+                "calls_repriced": repriced,
+                "calls_still_unpriced": still_unpriced,
+            },
         )
-    logger.info("calls.repriced", extra={"model": model, "repriced": repriced, "still_unpriced": still_unpriced})
+    logger.info(
+        "calls.repriced",
+        extra={"model": model, "repriced": repriced, "still_unpriced": still_unpriced},
+    )
     return run
 
 
@@ -367,7 +406,9 @@ def _call_view(call: Call) -> ValidCall:
     )  # fmt: skip
 
 
-def calls_purge(*, older_than: datetime, batch_size: int = 2000, max_batches: int | None = None) -> int:
+def calls_purge(
+    *, older_than: datetime, batch_size: int = 2000, max_batches: int | None = None
+) -> int:
     """Delete calls whose timestamp is before `older_than`; their roll-ups stay,
     except the cost they gave test runs linked to them: the links lose their
     call (SET_NULL) and the quality roll-up follows, so that cost per passing
@@ -384,7 +425,10 @@ def calls_purge(*, older_than: datetime, batch_size: int = 2000, max_batches: in
             # Oldest first, by the (timestamp) index; ids then delete by key.
             # Locked: their linked cost leaves the quality roll-up before they go.
             ids = list(
-                Call.objects.select_for_update().filter(timestamp__lt=older_than).order_by("timestamp", "id").values_list("pk", flat=True)[:batch_size]
+                Call.objects.select_for_update()
+                .filter(timestamp__lt=older_than)
+                .order_by("timestamp", "id")
+                .values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 break

@@ -8,7 +8,13 @@ class ModelPriceInline(admin.TabularInline):
     model = ModelPrice
     extra = 0
     can_delete = False
-    readonly_fields = ("effective_from", "input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "note")
+    readonly_fields = (
+        "effective_from",
+        "input_per_mtok",
+        "cached_input_per_mtok",
+        "output_per_mtok",
+        "note",
+    )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -36,8 +42,22 @@ class ModelAdmin(admin.ModelAdmin):
 
 @admin.register(ModelPrice)
 class ModelPriceAdmin(admin.ModelAdmin):
-    list_display = ("model", "effective_from", "input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "note")
-    fields = ("model", "effective_from", "input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "note")
+    list_display = (
+        "model",
+        "effective_from",
+        "input_per_mtok",
+        "cached_input_per_mtok",
+        "output_per_mtok",
+        "note",
+    )
+    fields = (
+        "model",
+        "effective_from",
+        "input_per_mtok",
+        "cached_input_per_mtok",
+        "output_per_mtok",
+        "note",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         # Prices are history: a wrong price is corrected by a newer one, not edited.

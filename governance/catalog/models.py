@@ -61,7 +61,9 @@ class ModelPrice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "effective_from"], name="price_unique_start"),
             models.CheckConstraint(
-                condition=models.Q(input_per_mtok__gte=0, cached_input_per_mtok__gte=0, output_per_mtok__gte=0),
+                condition=models.Q(
+                    input_per_mtok__gte=0, cached_input_per_mtok__gte=0, output_per_mtok__gte=0
+                ),
                 name="price_non_negative",
             ),
         ]

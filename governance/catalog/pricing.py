@@ -56,7 +56,11 @@ class UnitPrice:
 
     def cost(self, *, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
         uncached = input_tokens - cached_input_tokens
-        total = uncached * self.input + cached_input_tokens * self.cached_input + output_tokens * self.output
+        total = (
+            uncached * self.input
+            + cached_input_tokens * self.cached_input
+            + output_tokens * self.output
+        )
         return (total / MTOK).quantize(COST_PLACES)
 
 
@@ -103,7 +107,11 @@ class PriceBook:
                 return custom.cost(**tokens), Source.CUSTOM
             ref = entry.priced_as or entry.name
             provider = entry.provider or provider
-            source = Source.ALIAS if entry.priced_as and entry.priced_as != entry.name else Source.GENAI_PRICES
+            source = (
+                Source.ALIAS
+                if entry.priced_as and entry.priced_as != entry.name
+                else Source.GENAI_PRICES
+            )
         else:
             ref, source = model, Source.GENAI_PRICES
         cost = published_cost(ref=ref, provider=provider, timestamp=timestamp, **tokens)
@@ -122,7 +130,7 @@ class PriceBook:
 @lru_cache(maxsize=1024)
 def _published_model(ref: str, provider: str) -> tuple[Any, Any] | None:
     snapshot = data_snapshot.get_snapshot()
-    for provider_id in ([provider, None] if provider else [None]):
+    for provider_id in [provider, None] if provider else [None]:
         try:
             return snapshot.find_provider_model(ref, None, provider_id, None)
         except LookupError:
@@ -141,11 +149,19 @@ def published_unit_price(*, ref: str, provider: str, timestamp: datetime) -> Uni
         cached = inp
     if not all(isinstance(v, Decimal) for v in (inp, cached, out) if v is not None):
         return None
-    return UnitPrice(input=inp or Decimal(0), cached_input=cached or Decimal(0), output=out or Decimal(0))
+    return UnitPrice(
+        input=inp or Decimal(0), cached_input=cached or Decimal(0), output=out or Decimal(0)
+    )
 
 
 def published_cost(
-    *, ref: str, provider: str, timestamp: datetime, input_tokens: int, cached_input_tokens: int, output_tokens: int
+    *,
+    ref: str,
+    provider: str,
+    timestamp: datetime,
+    input_tokens: int,
+    cached_input_tokens: int,
+    output_tokens: int,
 ) -> Decimal | None:
     found = _published_model(ref, provider)
     if found is None:
@@ -153,10 +169,16 @@ def published_cost(
     unit = published_unit_price(ref=ref, provider=provider, timestamp=timestamp)
     if unit is not None:
         return unit.cost(
-            input_tokens=input_tokens, cached_input_tokens=cached_input_tokens, output_tokens=output_tokens
+            input_tokens=input_tokens,
+            cached_input_tokens=cached_input_tokens,
+            output_tokens=output_tokens,
         )
     # Tiered prices (by context size): genai-prices' own calculator knows the tiers.
     provider_obj, model_info = found
-    usage = Usage(input_tokens=input_tokens, cache_read_tokens=cached_input_tokens, output_tokens=output_tokens)
+    usage = Usage(
+        input_tokens=input_tokens,
+        cache_read_tokens=cached_input_tokens,
+        output_tokens=output_tokens,
+    )
     result = model_info.calc_price(usage, provider_obj, genai_request_timestamp=timestamp)
     return Decimal(result.total_price).quantize(COST_PLACES)

@@ -45,9 +45,13 @@ def model_upsert(
         after = _model_state(model)
         if before != after:
             catalog_bump_version()
-            audit_record(action="model.upsert", target=model, actor=actor, before=before, after=after)
+            audit_record(
+                action="model.upsert", target=model, actor=actor, before=before, after=after
+            )
             if before is not None and before["priced_as"] != after["priced_as"]:
-                transaction.on_commit(lambda: calls_reprice_task.delay(model=name, reason="pricing alias changed"))
+                transaction.on_commit(
+                    lambda: calls_reprice_task.delay(model=name, reason="pricing alias changed")
+                )
     return model
 
 
@@ -90,7 +94,9 @@ def model_price_add(
             },
         )
         name = model.name
-        transaction.on_commit(lambda: calls_reprice_task.delay(model=name, reason="admin price added"))
+        transaction.on_commit(
+            lambda: calls_reprice_task.delay(model=name, reason="admin price added")
+        )
     return price
 
 

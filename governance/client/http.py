@@ -76,7 +76,9 @@ class Transport:
                     return response
                 detail = _detail(response)
                 last_error = GovernorError(
-                    f"Governor answered {response.status}: {detail}", status=response.status, body=detail
+                    f"Governor answered {response.status}: {detail}",
+                    status=response.status,
+                    body=detail,
                 )
                 if response.status not in RETRYABLE_STATUS:
                     raise last_error
@@ -96,7 +98,9 @@ class Transport:
         req = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 - URL is the configured server
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+                return Response(
+                    resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+                )
         except urllib.error.HTTPError as exc:
             return Response(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 

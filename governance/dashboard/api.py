@@ -51,7 +51,9 @@ class DashboardPageApi(APIView):
                 "page": serializers.CharField(),
                 "filters": serializers.DictField(),
                 "metrics": serializers.DictField(),
-                "tables": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+                "tables": serializers.DictField(
+                    child=serializers.ListField(child=serializers.DictField())
+                ),
             },
         ),
     )

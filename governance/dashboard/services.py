@@ -112,7 +112,9 @@ def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
     calls = list(calls)
     daily, hist = _cells(calls, sign)
     with transaction.atomic():
-        rollup_upsert(table=DailyRollup._meta.db_table, key_cols=DAILY_KEY, sum_cols=DAILY_SUMS, cells=daily)
+        rollup_upsert(
+            table=DailyRollup._meta.db_table, key_cols=DAILY_KEY, sum_cols=DAILY_SUMS, cells=daily
+        )
         rollup_upsert(
             table=CostHistogramRollup._meta.db_table,
             key_cols=HIST_KEY,
@@ -256,7 +258,10 @@ def _export_write(*, job_id: str, qs: Any, path: Path, progress_every: int) -> i
         writer.writerow(list(EXPORT_COLUMNS))
         for row in rows:
             writer.writerow(
-                [v.isoformat() if isinstance(v, datetime) else ("" if v is None else v) for v in row]
+                [
+                    v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
+                    for v in row
+                ]
             )
             done += 1
             if done % progress_every == 0:

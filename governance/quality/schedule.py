@@ -2,7 +2,15 @@
 
 SCHEDULE = {
     # Runs missed while workers were down expire instead of piling up.
-    "quality-check-regressions": {"task": "quality.check_regressions", "schedule": 15 * 60.0, "options": {"expires": 14 * 60}},
+    "quality-check-regressions": {
+        "task": "quality.check_regressions",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
     # Calls may be logged after their tests were reported; link them for cost per passing test.
-    "quality-resolve-call-links": {"task": "quality.resolve_call_links", "schedule": 5 * 60.0, "options": {"expires": 4 * 60}},
+    "quality-resolve-call-links": {
+        "task": "quality.resolve_call_links",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
 }

@@ -29,15 +29,23 @@ def test_calls_ingest__valid_batch__200_and_every_call_stored_with_its_cost(key_
     assert set(stored.values_list("cost_usd", flat=True)) == {Decimal("0.006025")}
 
 
-def test_calls_ingest__some_records_invalid__207_names_index_and_field_and_keeps_the_valid(key_client):
-    records = [call_record(call_id="good-1"), call_record(call_id="bad", input_tokens=-5), call_record(call_id="good-2")]
+def test_calls_ingest__some_records_invalid__207_names_index_and_field_and_keeps_the_valid(
+    key_client,
+):
+    records = [
+        call_record(call_id="good-1"),
+        call_record(call_id="bad", input_tokens=-5),
+        call_record(call_id="good-2"),
+    ]
 
     response = post_calls(key_client, records)
 
     assert response.status_code == 207
     body = response.json()
     assert body["accepted"] == 2
-    assert body["rejected"] == [{"index": 1, "call_id": "bad", "errors": {"input_tokens": ["Expected `int` >= 0."]}}]
+    assert body["rejected"] == [
+        {"index": 1, "call_id": "bad", "errors": {"input_tokens": ["Expected `int` >= 0."]}}
+    ]
     assert set(Call.objects.values_list("call_id", flat=True)) == {"good-1", "good-2"}
 
 
@@ -82,9 +90,14 @@ def test_calls_ingest__missing_required_field__named(key_client):
     assert body["rejected"][0]["errors"] == {"model": ["This field is required."]}
 
 
-def test_calls_ingest__timestamp_more_than_5_minutes_ahead__rejected_but_4_minutes_accepted(key_client):
+def test_calls_ingest__timestamp_more_than_5_minutes_ahead__rejected_but_4_minutes_accepted(
+    key_client,
+):
     now = timezone.now()
-    records = [call_record(call_id="soon", ts=now + timedelta(minutes=4)), call_record(call_id="far", ts=now + timedelta(minutes=6))]
+    records = [
+        call_record(call_id="soon", ts=now + timedelta(minutes=4)),
+        call_record(call_id="far", ts=now + timedelta(minutes=6)),
+    ]
 
     body = post_calls(key_client, records).json()
 
@@ -112,7 +125,9 @@ def test_calls_ingest__record_not_an_object__rejected_alone(key_client):
         (b"\xff\xfe\xfa", "application/json", 400, "not valid JSON"),
     ],
 )
-def test_calls_ingest__unusable_body__4xx_says_why(key_client, body, content_type, status, fragment):
+def test_calls_ingest__unusable_body__4xx_says_why(
+    key_client, body, content_type, status, fragment
+):
     response = key_client.generic("POST", "/api/v1/calls", body, content_type=content_type)
 
     assert response.status_code == status
@@ -141,16 +156,24 @@ def test_calls_ingest__body_over_the_byte_limit__413_before_parsing(key_client):
 
 def test_calls_ingest__compressed_body__415(key_client):
     response = key_client.generic(
-        "POST", "/api/v1/calls", b"\x1f\x8b...", content_type="application/json", HTTP_CONTENT_ENCODING="gzip"
+        "POST",
+        "/api/v1/calls",
+        b"\x1f\x8b...",
+        content_type="application/json",
+        HTTP_CONTENT_ENCODING="gzip",
     )
 
     assert response.status_code == 415
 
 
 def test_calls_ingest__ndjson__one_record_per_line(key_client):
-    lines = "\n".join(json.dumps(call_record(call_id=f"nd-{i}")) for i in range(3)) + "\n\n{broken\n"
+    lines = (
+        "\n".join(json.dumps(call_record(call_id=f"nd-{i}")) for i in range(3)) + "\n\n{broken\n"
+    )
 
-    response = key_client.generic("POST", "/api/v1/calls", lines.encode(), content_type="application/x-ndjson")
+    response = key_client.generic(
+        "POST", "/api/v1/calls", lines.encode(), content_type="application/x-ndjson"
+    )
 
     assert response.status_code == 207
     assert response.json()["accepted"] == 3
@@ -169,7 +192,10 @@ def test_calls_ingest__same_batch_sent_twice__stored_once_and_counted_as_duplica
 
 
 def test_calls_ingest__call_id_repeated_within_a_batch__first_one_kept(key_client):
-    records = [call_record(call_id="dup", model="gpt-5-codex"), call_record(call_id="dup", model="gpt-5-codex-mini")]
+    records = [
+        call_record(call_id="dup", model="gpt-5-codex"),
+        call_record(call_id="dup", model="gpt-5-codex-mini"),
+    ]
 
     body = post_calls(key_client, records).json()
 

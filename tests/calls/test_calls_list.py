@@ -57,7 +57,10 @@ def test_calls_list__bad_filter__400_names_it(key_client):
 
 def test_calls_list__cursor_pagination__walks_every_call_once(key_client):
     now = timezone.now()
-    post_calls(key_client, [call_record(call_id=f"p-{i}", ts=now - timedelta(minutes=i + 1)) for i in range(25)])
+    post_calls(
+        key_client,
+        [call_record(call_id=f"p-{i}", ts=now - timedelta(minutes=i + 1)) for i in range(25)],
+    )
 
     seen, url = [], "/api/v1/calls?page_size=10"
     while url:
@@ -68,7 +71,9 @@ def test_calls_list__cursor_pagination__walks_every_call_once(key_client):
     assert seen == [f"p-{i}" for i in range(25)]
 
 
-def test_calls_list__manager_session__sees_every_team_and_can_narrow_to_one(api_client, manager_user, issue_key):
+def test_calls_list__manager_session__sees_every_team_and_can_narrow_to_one(
+    api_client, manager_user, issue_key
+):
     raw_a, _ = issue_key(team=TeamFactory(slug="payments"))
     raw_b, _ = issue_key(team=TeamFactory(slug="search"))
     post_calls(api_client, [call_record(call_id="pay-1")], HTTP_AUTHORIZATION=f"Bearer {raw_a}")

@@ -61,18 +61,25 @@ def test_price__admin_prices__the_one_in_force_at_the_call_timestamp_applies():
     )
     book = price_book()
 
-    before, before_source = book.price(model="gpt-5-codex", timestamp=datetime(2026, 1, 15, tzinfo=UTC), **TOKENS)
+    before, before_source = book.price(
+        model="gpt-5-codex", timestamp=datetime(2026, 1, 15, tzinfo=UTC), **TOKENS
+    )
     during, during_source = book.price(model="gpt-5-codex", timestamp=WHEN, **TOKENS)
     after, _ = book.price(model="gpt-5-codex", timestamp=datetime(2026, 4, 1, tzinfo=UTC), **TOKENS)
 
     assert (before, before_source) == (Decimal("1.80"), Source.GENAI_PRICES)
-    assert (during, during_source) == (Decimal("0.60") + Decimal("0.04") + Decimal("0.80"), Source.CUSTOM)
+    assert (during, during_source) == (
+        Decimal("0.60") + Decimal("0.04") + Decimal("0.80"),
+        Source.CUSTOM,
+    )
     assert after == Decimal("0.30") + Decimal("0.02") + Decimal("0.40")
 
 
 def test_price_book__catalog_changes__seen_by_the_next_lookup():
     first = price_book()
-    model_upsert(name="in-house-llm-7b", provider="acme", tier="mini", priced_as="gpt-5.1-codex-mini")
+    model_upsert(
+        name="in-house-llm-7b", provider="acme", tier="mini", priced_as="gpt-5.1-codex-mini"
+    )
 
     cost, source = price_book().price(model="in-house-llm-7b", timestamp=WHEN, **TOKENS)
 

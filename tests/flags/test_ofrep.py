@@ -129,7 +129,10 @@ def test_evaluate__over_the_rate__429_with_integer_retry_after(key_client, setti
     # The limit counts per fixed minute: hold the clock so that all three
     # requests fall in the same window (a minute boundary would reset it).
     with time_machine.travel(datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC), tick=False):
-        assert [evaluate(key_client, "mini-model-for-ci").status_code for _ in range(2)] == [200, 200]
+        assert [evaluate(key_client, "mini-model-for-ci").status_code for _ in range(2)] == [
+            200,
+            200,
+        ]
         limited = evaluate(key_client, "mini-model-for-ci")
     assert limited.status_code == 429
     assert limited["Retry-After"].isdigit() and int(limited["Retry-After"]) >= 1

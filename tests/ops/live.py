@@ -299,7 +299,9 @@ class Stack:
                 "governance.ops.serve",
             ],
         )
-        wait_for(lambda: self.status("/healthz") == 200, timeout=60, what="the web server to answer")
+        wait_for(
+            lambda: self.status("/healthz") == 200, timeout=60, what="the web server to answer"
+        )
 
     def start_worker(self) -> None:
         self._spawn(

@@ -140,7 +140,9 @@ def test_production_stack__every_log_line_of_a_request__is_json_with_its_request
     # The worker logs as JSON too, each task's lines under the task's id: send
     # one call so that this test does not depend on another having run first.
     key = stack.issue_key(team="logging", name="probe")
-    RecordingTransport(stack.base_url, key).request("POST", "/api/v1/calls", body=batch("log-probe", 0, 1))
+    RecordingTransport(stack.base_url, key).request(
+        "POST", "/api/v1/calls", body=batch("log-probe", 0, 1)
+    )
 
     def task_line():
         lines = [json.loads(ln) for ln in stack.log("worker").splitlines() if ln.startswith("{")]

@@ -5,106 +5,247 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_roles'),
+        ("accounts", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RepriceRun',
+            name="RepriceRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=128)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('calls_repriced', models.BigIntegerField(default=0)),
-                ('calls_still_unpriced', models.BigIntegerField(default=0)),
-                ('reason', models.CharField(blank=True, max_length=255)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=128)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("calls_repriced", models.BigIntegerField(default=0)),
+                ("calls_still_unpriced", models.BigIntegerField(default=0)),
+                ("reason", models.CharField(blank=True, max_length=255)),
             ],
         ),
         migrations.CreateModel(
-            name='Call',
+            name="Call",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('call_id', models.CharField(max_length=128)),
-                ('timestamp', models.DateTimeField()),
-                ('received_at', models.DateTimeField()),
-                ('model', models.CharField(max_length=128)),
-                ('provider', models.CharField(blank=True, max_length=64)),
-                ('task_type', models.CharField(blank=True, max_length=64)),
-                ('risk', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], default='medium', max_length=8)),
-                ('environment', models.CharField(choices=[('ci', 'Ci'), ('ide', 'Ide'), ('cli', 'Cli'), ('api', 'Api'), ('other', 'Other')], default='other', max_length=8)),
-                ('input_tokens', models.PositiveBigIntegerField(default=0)),
-                ('cached_input_tokens', models.PositiveBigIntegerField(default=0)),
-                ('output_tokens', models.PositiveBigIntegerField(default=0)),
-                ('reasoning_tokens', models.PositiveBigIntegerField(default=0)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('ok', 'Ok'), ('error', 'Error'), ('timeout', 'Timeout'), ('rate_limited', 'Rate Limited'), ('cancelled', 'Cancelled')], default='ok', max_length=16)),
-                ('error_type', models.CharField(blank=True, max_length=128)),
-                ('retries', models.PositiveIntegerField(default=0)),
-                ('fallback_from', models.CharField(blank=True, max_length=128)),
-                ('decision_id', models.CharField(blank=True, max_length=64)),
-                ('reported_cost_usd', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('cost_usd', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('price_source', models.CharField(choices=[('genai_prices', 'Published price (genai-prices)'), ('alias', "Alias-priced (another model's published price)"), ('custom', 'Admin price'), ('unpriced', 'Unpriced (unknown model)')], max_length=16)),
-                ('repo', models.CharField(blank=True, max_length=255)),
-                ('prompt', models.TextField(blank=True)),
-                ('response', models.TextField(blank=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.client')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("call_id", models.CharField(max_length=128)),
+                ("timestamp", models.DateTimeField()),
+                ("received_at", models.DateTimeField()),
+                ("model", models.CharField(max_length=128)),
+                ("provider", models.CharField(blank=True, max_length=64)),
+                ("task_type", models.CharField(blank=True, max_length=64)),
+                (
+                    "risk",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[
+                            ("ci", "Ci"),
+                            ("ide", "Ide"),
+                            ("cli", "Cli"),
+                            ("api", "Api"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=8,
+                    ),
+                ),
+                ("input_tokens", models.PositiveBigIntegerField(default=0)),
+                ("cached_input_tokens", models.PositiveBigIntegerField(default=0)),
+                ("output_tokens", models.PositiveBigIntegerField(default=0)),
+                ("reasoning_tokens", models.PositiveBigIntegerField(default=0)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "Ok"),
+                            ("error", "Error"),
+                            ("timeout", "Timeout"),
+                            ("rate_limited", "Rate Limited"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("error_type", models.CharField(blank=True, max_length=128)),
+                ("retries", models.PositiveIntegerField(default=0)),
+                ("fallback_from", models.CharField(blank=True, max_length=128)),
+                ("decision_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "reported_cost_usd",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True),
+                ),
+                (
+                    "cost_usd",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True),
+                ),
+                (
+                    "price_source",
+                    models.CharField(
+                        choices=[
+                            ("genai_prices", "Published price (genai-prices)"),
+                            ("alias", "Alias-priced (another model's published price)"),
+                            ("custom", "Admin price"),
+                            ("unpriced", "Unpriced (unknown model)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("repo", models.CharField(blank=True, max_length=255)),
+                ("prompt", models.TextField(blank=True)),
+                ("response", models.TextField(blank=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.client",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['team', 'timestamp'], name='call_team_ts'), models.Index(fields=['model', 'timestamp'], name='call_model_ts'), models.Index(fields=['timestamp'], name='call_ts')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'call_id'), name='call_unique_per_client')],
+                "indexes": [
+                    models.Index(fields=["team", "timestamp"], name="call_team_ts"),
+                    models.Index(fields=["model", "timestamp"], name="call_model_ts"),
+                    models.Index(fields=["timestamp"], name="call_ts"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "call_id"), name="call_unique_per_client"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CallRollup',
+            name="CallRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granularity', models.CharField(choices=[('hour', 'Hour'), ('day', 'Day')], max_length=4)),
-                ('bucket', models.DateTimeField()),
-                ('model', models.CharField(max_length=128)),
-                ('task_type', models.CharField(max_length=64)),
-                ('environment', models.CharField(max_length=8)),
-                ('status', models.CharField(max_length=16)),
-                ('risk', models.CharField(max_length=8)),
-                ('calls', models.BigIntegerField(default=0)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('cached_input_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('reasoning_tokens', models.BigIntegerField(default=0)),
-                ('cost_usd_e10', models.BigIntegerField(default=0)),
-                ('unpriced_calls', models.BigIntegerField(default=0)),
-                ('latency_ms_sum', models.BigIntegerField(default=0)),
-                ('latency_count', models.BigIntegerField(default=0)),
-                ('retries', models.BigIntegerField(default=0)),
-                ('fallback_calls', models.BigIntegerField(default=0)),
-                ('fallback_cost_usd_e10', models.BigIntegerField(default=0)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.client')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "granularity",
+                    models.CharField(choices=[("hour", "Hour"), ("day", "Day")], max_length=4),
+                ),
+                ("bucket", models.DateTimeField()),
+                ("model", models.CharField(max_length=128)),
+                ("task_type", models.CharField(max_length=64)),
+                ("environment", models.CharField(max_length=8)),
+                ("status", models.CharField(max_length=16)),
+                ("risk", models.CharField(max_length=8)),
+                ("calls", models.BigIntegerField(default=0)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("cached_input_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("reasoning_tokens", models.BigIntegerField(default=0)),
+                ("cost_usd_e10", models.BigIntegerField(default=0)),
+                ("unpriced_calls", models.BigIntegerField(default=0)),
+                ("latency_ms_sum", models.BigIntegerField(default=0)),
+                ("latency_count", models.BigIntegerField(default=0)),
+                ("retries", models.BigIntegerField(default=0)),
+                ("fallback_calls", models.BigIntegerField(default=0)),
+                ("fallback_cost_usd_e10", models.BigIntegerField(default=0)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.client",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['granularity', 'bucket'], name='rollup_gran_bucket')],
-                'constraints': [models.UniqueConstraint(fields=('granularity', 'bucket', 'team', 'client', 'model', 'task_type', 'environment', 'status', 'risk'), name='rollup_unique_key')],
+                "indexes": [
+                    models.Index(fields=["granularity", "bucket"], name="rollup_gran_bucket")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "granularity",
+                            "bucket",
+                            "team",
+                            "client",
+                            "model",
+                            "task_type",
+                            "environment",
+                            "status",
+                            "risk",
+                        ),
+                        name="rollup_unique_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RepoRollup',
+            name="RepoRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('repo', models.CharField(max_length=255)),
-                ('calls', models.BigIntegerField(default=0)),
-                ('cost_usd_e10', models.BigIntegerField(default=0)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("repo", models.CharField(max_length=255)),
+                ("calls", models.BigIntegerField(default=0)),
+                ("cost_usd_e10", models.BigIntegerField(default=0)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'team', 'repo'), name='repo_rollup_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "team", "repo"), name="repo_rollup_unique"
+                    )
+                ],
             },
         ),
     ]

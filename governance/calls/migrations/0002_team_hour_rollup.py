@@ -12,13 +12,21 @@ def backfill(apps, schema_editor):
     rows = (
         CallRollup.objects.filter(granularity="hour")
         .values("bucket", "team_id")
-        .annotate(n=Sum("calls"), t=Sum(F("input_tokens") + F("output_tokens")), c=Sum("cost_usd_e10"))
+        .annotate(
+            n=Sum("calls"), t=Sum(F("input_tokens") + F("output_tokens")), c=Sum("cost_usd_e10")
+        )
         .order_by("bucket", "team_id")
     )
     batch = []
     for row in rows.iterator(chunk_size=5000):
         batch.append(
-            TeamHourRollup(bucket=row["bucket"], team_id=row["team_id"], calls=row["n"], tokens=row["t"], cost_usd_e10=row["c"])
+            TeamHourRollup(
+                bucket=row["bucket"],
+                team_id=row["team_id"],
+                calls=row["n"],
+                tokens=row["t"],
+                cost_usd_e10=row["c"],
+            )
         )
         if len(batch) == 5000:
             TeamHourRollup.objects.bulk_create(batch)
@@ -27,25 +35,40 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_roles'),
-        ('calls', '0001_initial'),
+        ("accounts", "0002_roles"),
+        ("calls", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TeamHourRollup',
+            name="TeamHourRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bucket', models.DateTimeField()),
-                ('calls', models.BigIntegerField(default=0)),
-                ('tokens', models.BigIntegerField(default=0)),
-                ('cost_usd_e10', models.BigIntegerField(default=0)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bucket", models.DateTimeField()),
+                ("calls", models.BigIntegerField(default=0)),
+                ("tokens", models.BigIntegerField(default=0)),
+                ("cost_usd_e10", models.BigIntegerField(default=0)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('bucket', 'team'), name='team_hour_rollup_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("bucket", "team"), name="team_hour_rollup_unique"
+                    )
+                ],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,45 +15,102 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CatalogVersion',
+            name="CatalogVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveBigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Model',
+            name="Model",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128, unique=True)),
-                ('display_name', models.CharField(blank=True, max_length=128)),
-                ('provider', models.CharField(blank=True, max_length=64)),
-                ('tier', models.CharField(choices=[('full', 'Full'), ('mini', 'Mini')], default='full', max_length=8)),
-                ('priced_as', models.CharField(blank=True, max_length=128)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('full_counterpart', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mini_siblings', to='catalog.model')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, unique=True)),
+                ("display_name", models.CharField(blank=True, max_length=128)),
+                ("provider", models.CharField(blank=True, max_length=64)),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[("full", "Full"), ("mini", "Mini")], default="full", max_length=8
+                    ),
+                ),
+                ("priced_as", models.CharField(blank=True, max_length=128)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "full_counterpart",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mini_siblings",
+                        to="catalog.model",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ModelPrice',
+            name="ModelPrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateTimeField()),
-                ('input_per_mtok', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('cached_input_per_mtok', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('output_per_mtok', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prices', to='catalog.model')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateTimeField()),
+                ("input_per_mtok", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("cached_input_per_mtok", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("output_per_mtok", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prices",
+                        to="catalog.model",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model__name', '-effective_from'],
-                'constraints': [models.UniqueConstraint(fields=('model', 'effective_from'), name='price_unique_start'), models.CheckConstraint(condition=models.Q(('cached_input_per_mtok__gte', 0), ('input_per_mtok__gte', 0), ('output_per_mtok__gte', 0)), name='price_non_negative')],
+                "ordering": ["model__name", "-effective_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("model", "effective_from"), name="price_unique_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("cached_input_per_mtok__gte", 0),
+                            ("input_per_mtok__gte", 0),
+                            ("output_per_mtok__gte", 0),
+                        ),
+                        name="price_non_negative",
+                    ),
+                ],
             },
         ),
     ]

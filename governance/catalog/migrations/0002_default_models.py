@@ -18,11 +18,19 @@ def create_models(apps, schema_editor):
     CatalogVersion = apps.get_model("catalog", "CatalogVersion")
     for name, provider, tier, priced_as, _ in DEFAULTS:
         Model.objects.get_or_create(
-            name=name, defaults={"provider": provider, "tier": tier, "priced_as": priced_as, "display_name": name}
+            name=name,
+            defaults={
+                "provider": provider,
+                "tier": tier,
+                "priced_as": priced_as,
+                "display_name": name,
+            },
         )
     for name, *_, counterpart in DEFAULTS:
         if counterpart:
-            Model.objects.filter(name=name).update(full_counterpart=Model.objects.get(name=counterpart))
+            Model.objects.filter(name=name).update(
+                full_counterpart=Model.objects.get(name=counterpart)
+            )
     CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 

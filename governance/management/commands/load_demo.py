@@ -20,14 +20,26 @@ from django.utils import timezone
 
 from governance.accounts import roles
 
-DEMO_APPS = ("accounts", "catalog", "calls", "quality", "flags", "budgets", "policies", "audit", "dashboard")
+DEMO_APPS = (
+    "accounts",
+    "catalog",
+    "calls",
+    "quality",
+    "flags",
+    "budgets",
+    "policies",
+    "audit",
+    "dashboard",
+)
 
 
 class Command(BaseCommand):
     help = "Load the demo organisation (teams, clients, 30 days of calls, ...) and the demo users."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=7, help="random seed, for a reproducible data set")
+        parser.add_argument(
+            "--seed", type=int, default=7, help="random seed, for a reproducible data set"
+        )
 
     def handle(self, *args, seed: int, **options):
         rng = random.Random(seed)
@@ -56,5 +68,7 @@ class Command(BaseCommand):
                 user.save()
                 self.stdout.write(f"demo: user {username!r} password: {password}")
             else:
-                self.stdout.write(f"demo: user {username!r} kept its password (set DEMO_PASSWORD to change it)")
+                self.stdout.write(
+                    f"demo: user {username!r} kept its password (set DEMO_PASSWORD to change it)"
+                )
             user.groups.add(Group.objects.get(name=group))

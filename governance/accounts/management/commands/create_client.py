@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--team", required=True, help="team slug; created if it does not exist")
         parser.add_argument("--name", required=True, help="client name, unique within the team")
-        parser.add_argument("--scopes", default="ingest,policy:read", help="comma-separated: ingest, policy:read")
+        parser.add_argument(
+            "--scopes", default="ingest,policy:read", help="comma-separated: ingest, policy:read"
+        )
         parser.add_argument("--key-name", default="", help="a label for the key")
 
     def handle(self, *args, team: str, name: str, scopes: str, key_name: str, **options):
@@ -29,5 +31,7 @@ class Command(BaseCommand):
             if client is None:
                 client = client_create(team=team_obj, name=name, actor=actor)
             issued = api_key_issue(client=client, scopes=scope_list, name=key_name, actor=actor)
-        self.stderr.write(f"Client {client} has a new key with scopes {', '.join(scope_list)}; store it now:")
+        self.stderr.write(
+            f"Client {client} has a new key with scopes {', '.join(scope_list)}; store it now:"
+        )
         self.stdout.write(issued.raw_key)
