@@ -5,9 +5,9 @@
 Granian parses HTTP in Rust and hands each request to a Python thread in
 one of its worker processes. On the same two cores (benchmarks/policy.py,
 32 connections), gunicorn's gthread workers answered 2,282 decisions a
-second with a p99 of 33 ms and 2,355 304s from `GET /api/v1/policy` a
-second; Granian, with the lean paths of the decision views, answers 4,596
-decisions (p99 7 ms) and 5,794 304s: for requests this small, gunicorn's
+second with a p99 of 33 ms, and 2,355 304s from `GET /api/v1/policy`;
+Granian with the defaults below answers about 5,200 decisions (p99 14 ms)
+and 6,200 304s (benchmarks/RESULTS.md): for requests this small, gunicorn's
 Python HTTP handling cost more than Governor's own work.
 
 Everything is read from the environment, checked like the settings are:
