@@ -3,10 +3,11 @@
     python -m governance.ops.serve [module:application]
 
 Granian parses HTTP in Rust and hands each request to a Python thread in
-one of its worker processes. On the same two cores (benchmarks/policy.py,
-32 connections), gunicorn's gthread workers answered 2,282 decisions a
-second with a p99 of 33 ms, and 2,355 304s from `GET /api/v1/policy`;
-Granian with the defaults below answers about 5,200 decisions (p99 14 ms)
+one of its worker processes. On two cores (benchmarks/policy.py, 32
+connections), gunicorn's gthread workers answered 2,300 to 2,600 decisions
+a second with a p99 of 30 to 60 ms, and 2,300 to 3,300 304s from
+`GET /api/v1/policy`; Granian with the defaults below answers about 5,200
+decisions (p99 14 ms)
 and 6,200 304s (benchmarks/RESULTS.md): for requests this small, gunicorn's
 Python HTTP handling cost more than Governor's own work.
 
