@@ -73,7 +73,8 @@ class ModelPrice(models.Model):
 
 
 class CatalogVersion(models.Model):
-    """One row whose counter moves on every catalog change, so every process
+    """One row whose version changes on every catalog change (to a random
+    number, never reused even when a change is rolled back), so every process
     can tell with one primary-key read whether its in-memory price book is stale."""
 
     version = models.PositiveBigIntegerField(default=0)

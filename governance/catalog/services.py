@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from governance.audit.services import audit_record
@@ -12,10 +12,16 @@ from governance.catalog.models import CatalogVersion, Model, ModelPrice
 
 
 def catalog_bump_version() -> None:
-    """Tell every process that its price book is stale. Call inside the change's transaction."""
-    updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    """Tell every process that its price book is stale. Call inside the change's transaction.
+
+    The version is a random number, not a counter: a counter goes back when
+    a change is rolled back, so the next change would reuse the number that a
+    process may already have cached a price book for, inside the rolled-back
+    transaction, with prices that never existed."""
+    version = secrets.randbits(62) + 1
+    updated = CatalogVersion.objects.filter(pk=1).update(version=version)
     if not updated:
-        CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+        CatalogVersion.objects.update_or_create(pk=1, defaults={"version": version})
 
 
 def model_upsert(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from governance.catalog.models import Model
 from governance.catalog.pricing import Source
@@ -86,3 +88,23 @@ def test_price_book__catalog_changes__seen_by_the_next_lookup():
     assert price_book() is not first
     assert source == Source.ALIAS
     assert cost == Decimal("0.36")
+
+
+def test_price_book__change_rolled_back_then_another_made__the_one_made_is_priced():
+    model = model_upsert(name="in-house-llm-7b", provider="acme", tier="full")
+    prices = {"cached_input_per_mtok": Decimal("0"), "output_per_mtok": Decimal("0")}
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        model_price_add(model=model, effective_from=WHEN, input_per_mtok=Decimal("9"), **prices)
+        price_book()  # this process builds its book on the change...
+        raise RuntimeError("...which is then rolled back")
+
+    model_price_add(model=model, effective_from=WHEN, input_per_mtok=Decimal("2"), **prices)
+    cost, _ = price_book().price(
+        model="in-house-llm-7b",
+        timestamp=WHEN,
+        input_tokens=1_000_000,
+        cached_input_tokens=0,
+        output_tokens=0,
+    )
+
+    assert cost == Decimal("2")

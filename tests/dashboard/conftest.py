@@ -13,17 +13,6 @@ from tests.dashboard.factories import catalog_models, make_call, store_calls
 NOW = datetime.combine(datetime.now(UTC).date(), time(12), tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_price_book():
-    # The price book is cached per process by catalog version; versions
-    # restart with every test's rolled-back database, so forget it.
-    from governance.catalog import selectors
-
-    selectors._cached = None
-    yield
-    selectors._cached = None
-
-
 @pytest.fixture
 def org(db):
     """Two teams over the last ten days: payments (CI, full and mini model:

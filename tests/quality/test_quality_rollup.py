@@ -10,7 +10,6 @@ import pytest
 
 from governance.calls.models import Call, PriceSource
 from governance.calls.services import calls_purge, calls_reprice
-from governance.catalog import selectors as catalog_selectors
 from governance.catalog.pricing import usd_to_e10
 from governance.catalog.services import model_price_add, model_upsert
 from governance.quality import selectors
@@ -30,14 +29,6 @@ from tests.accounts.factories import ClientFactory
 from tests.quality.factories import NOW, CallFactory, record_run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_price_book_from_an_earlier_test(monkeypatch):
-    # The price book is cached per process by catalog version; every test's
-    # rolled-back transaction counts versions from the same start, so a book
-    # an earlier test built can carry this test's version number.
-    monkeypatch.setattr(catalog_selectors, "_cached", None)
 
 
 SUMS = QUALITY_ROLLUP_SUMS
