@@ -41,6 +41,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check governance tests benchmarks
 	$(BIN)/ruff format --check governance tests benchmarks
+	$(BIN)/mypy governance
 
 # Each script writes its section of benchmarks/RESULTS.md; the dashboard one loads 5M calls (slow).
 bench: venv

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import UserPassesTestMixin
+from django.http import HttpRequest
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from governance.accounts import roles
@@ -64,6 +65,8 @@ class IsAdminOrReadOnly(BasePermission):
 class ReaderRequiredMixin(UserPassesTestMixin):
     """For pages: managers and admins may open them."""
 
+    request: HttpRequest  # set by the view this is mixed into
+
     def test_func(self) -> bool:
         return roles.is_reader(self.request.user)
 
@@ -72,6 +75,7 @@ class AdminRequiredMixin(UserPassesTestMixin):
     """For pages that change something: admins only (a manager gets 403)."""
 
     raise_exception = True
+    request: HttpRequest  # set by the view this is mixed into
 
     def test_func(self) -> bool:
         return roles.is_admin(self.request.user)

@@ -49,7 +49,8 @@ _EXTRA_PATTERNS = [
 @lru_cache(maxsize=1)
 def _detector_patterns() -> tuple[re.Pattern[str], ...]:
     patterns: list[re.Pattern[str]] = list(_EXTRA_PATTERNS)
-    for cls in get_mapping_from_secret_type_to_class().values():
+    detectors: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    for cls in detectors:
         if cls.__name__ in _SKIPPED_DETECTORS:
             continue
         patterns.extend(getattr(cls, "denylist", ()) or ())

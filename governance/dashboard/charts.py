@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -27,7 +28,7 @@ from governance.dashboard.selectors import (
 )
 
 PALETTE = ["#2f5bd3", "#e07b39", "#2f855a", "#8e44ad", "#c0392b", "#16a085", "#b7791f", "#5b6475"]
-_LAYOUT = {
+_LAYOUT: dict[str, Any] = {
     "margin": {"l": 56, "r": 16, "t": 16, "b": 40},
     "height": 320,
     "paper_bgcolor": "rgba(0,0,0,0)",

@@ -563,8 +563,8 @@ def savings_summary(*, filters: RollupFilter) -> Savings:
         for mini, (n, cost, other) in sorted(achieved.items())
     ]
     move_rows = []
-    for (task_type, full), (n, cost, other) in moves.items():
-        saving = Decimal(cost) - Decimal(other)
+    for (task_type, full), (n, cost, at_mini_rate) in moves.items():
+        saving = Decimal(cost) - Decimal(at_mini_rate)
         move_rows.append(
             TaskMove(
                 task_type=task_type,
@@ -572,7 +572,7 @@ def savings_summary(*, filters: RollupFilter) -> Savings:
                 mini=by_full[full].mini,
                 calls=int(n),
                 cost_usd=Decimal(cost).quantize(_Q6),
-                cost_at_mini_rate_usd=Decimal(other).quantize(_Q6),
+                cost_at_mini_rate_usd=Decimal(at_mini_rate).quantize(_Q6),
                 saving_usd=saving.quantize(_Q6),
                 monthly_saving_usd=(saving * 30 / filters.days).quantize(Decimal("0.01")),
             )

@@ -203,7 +203,7 @@ class ExportDetailView(ReaderRequiredMixin, View):
 
 
 class ExportDownloadView(ReaderRequiredMixin, View):
-    def get(self, request: HttpRequest, pk) -> HttpResponse:
+    def get(self, request: HttpRequest, pk) -> FileResponse:
         job = get_object_or_404(ExportJob, pk=pk, status=JobStatus.DONE)
         path = exports_dir() / job.file_name
         if not job.file_name or not path.exists():

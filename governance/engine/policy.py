@@ -315,7 +315,10 @@ def _validate_condition(cond: Any, path: str) -> list[str]:
     if op == "exists" and not isinstance(value, bool):
         errors.append(f"{path}.value: must be true or false for 'exists'")
     if kind == "sample" and not (
-        op in ("gt", "gte", "lt", "lte") and _is_number(value) and 0 <= value <= 100
+        op in ("gt", "gte", "lt", "lte")
+        and isinstance(value, (int, float, Decimal))
+        and not isinstance(value, bool)
+        and 0 <= value <= 100
     ):
         errors.append(f"{path}: a sample condition compares (gt, gte, lt, lte) with 0 to 100")
     needs = {"attribute": "name", "flag": "key", "model_health": "model"}.get(kind or "")

@@ -54,7 +54,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id(request.META.get("HTTP_X_REQUEST_ID"))
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
         started = time.perf_counter()
         try:
@@ -148,7 +148,7 @@ class LazyMessageMiddleware(MessageMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         storage = request.__dict__.get("_messages")

@@ -616,4 +616,4 @@ def _alert_announce(
 # The entity is called "test run"; keep pytest from collecting these services
 # when a test module imports them.
 for _service in (test_run_record, test_runs_import, test_run_links_resolve):
-    _service.__test__ = False  # type: ignore[attr-defined]
+    _service.__test__ = False  # type: ignore[attr-defined,union-attr]

@@ -33,7 +33,10 @@ def cell_display(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, Decimal):
-        if value.as_tuple().exponent >= -2:  # already a rate or a rounded figure
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int):  # NaN or infinity: no digits to round
+            return str(value)
+        if exponent >= -2:  # already a rate or a rounded figure
             return f"{value:,}"
         return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
     if isinstance(value, int):
