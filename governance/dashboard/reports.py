@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -39,6 +40,9 @@ class Table:
     columns: list[tuple[str, str]]
     rows: list[dict[str, Any]]
     note: str = ""
+    # A link at the end of each row that has an "_href" (not part of the
+    # data: the CSV and the API leave it out).
+    row_action: str = ""
 
 
 @dataclass
@@ -365,6 +369,9 @@ def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
                 "pass_ci_low_pp": _pp(c.difference_ci_low_pp) if c else None,
                 "pass_ci_high_pp": _pp(c.difference_ci_high_pp) if c else None,
                 "verdict": c.verdict_text if c else "no test runs to compare",
+                **({"_href": draft_policy_url + "?" + urlencode(
+                    {"move_to_mini": m.task_type, "mini": m.mini, "full": m.full}
+                )} if draft_policy_url else {}),
             }
         )  # fmt: skip
     monthly = sum(
@@ -433,6 +440,7 @@ def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
                 note="Monthly saving: the saving over the selected days, scaled to 30 days. Pass-rate "
                 "change: the mini model's pass rate on this task type minus the full model's, with its "
                 "95 % interval, from the generated tests of the same days.",
+                row_action="Draft this change" if draft_policy_url else "",
             ),
         ],
     )

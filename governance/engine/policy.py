@@ -713,6 +713,31 @@ class CompiledPolicy:
         return "{" + name + "}"
 
 
+def policy_with_task_on_mini(
+    policy: Mapping[str, Any], *, task_type: str, mini: str, full: str
+) -> dict[str, Any]:
+    """`policy` with one more rule, last: `task_type` goes to `mini`, with
+    `full` as its fallback and as the model that takes over a result that
+    fails validation. Last, so that every earlier rule (critical and
+    high-risk work on the full model, a degraded model, a budget past its
+    threshold, a flag switched off) still decides first."""
+    rules = list(policy.get("rules") or [])
+    taken = {r.get("name") for r in rules if isinstance(r, Mapping)}
+    name, n = f"{task_type}-on-mini", 2
+    while name in taken:
+        name, n = f"{task_type}-on-mini-{n}", n + 1
+    rules.append(
+        {
+            "name": name,
+            "when": [{"kind": "task_type", "op": "eq", "value": task_type}],
+            "then": {"model": mini, "fallbacks": [full], "escalate_to": full},
+            "reason": "{task_type} moved to {model}: {escalate_to} takes over when the "
+            "result fails validation",
+        }
+    )
+    return {**policy, "rules": rules}
+
+
 def sample_of(targeting_key: str) -> Decimal:
     """Where a targeting key falls in [0, 100): the `sample` condition's number.
     The same hash as a flag's percentage rollout, under its own salt, so a key

@@ -15,7 +15,13 @@ from django.views.generic import TemplateView
 
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin
-from governance.engine.policy import DEFAULT_POLICY, ENVIRONMENTS, RISKS, Context
+from governance.engine.policy import (
+    DEFAULT_POLICY,
+    ENVIRONMENTS,
+    RISKS,
+    Context,
+    policy_with_task_on_mini,
+)
 from governance.jobs import JobStatus
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import (
@@ -36,6 +42,7 @@ from governance.policies.services import (
 )
 
 MAX_REPLAY_DAYS = 90
+MAX_NAME = 64
 
 
 class PolicyEditorPage(AdminRequiredMixin, TemplateView):
@@ -58,6 +65,8 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
         }
 
     def get(self, request, *args, **kwargs):
+        if "move_to_mini" in request.GET:
+            return self._draft_task_on_mini(request.GET)
         replay_id = request.GET.get("replay")
         if not replay_id:
             return self.render_to_response(self._base())
@@ -67,6 +76,37 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
             self._base(
                 document_text=json.dumps(job.document, indent=2),
                 form={"risk": "medium", "environment": "ci", "days": job.days},
+            )
+        )
+
+    def _draft_task_on_mini(self, query):
+        """From the savings page: the published policy with a last rule that
+        moves one task type to the mini model, to dry-run, replay and publish.
+        Nothing is saved until the admin publishes."""
+        fields = {k: (query.get(k) or "").strip() for k in ("move_to_mini", "mini", "full")}
+        bad = [k for k, v in fields.items() if not v or len(v) > MAX_NAME]
+        if bad:
+            return self.render_to_response(
+                self._base(errors=[f"{k}: required, at most {MAX_NAME} characters" for k in bad]),
+                status=400,
+            )
+        current = policy_current()
+        draft = policy_with_task_on_mini(
+            current.document if current else DEFAULT_POLICY,
+            task_type=fields["move_to_mini"],
+            mini=fields["mini"],
+            full=fields["full"],
+        )
+        return self.render_to_response(
+            self._base(
+                document_text=json.dumps(draft, indent=2),
+                form={
+                    "task_type": fields["move_to_mini"],
+                    "risk": "medium",
+                    "environment": "ci",
+                    "days": 30,
+                },
+                drafted=fields,
             )
         )
 

@@ -179,15 +179,29 @@ def test_savings__manager__sees_no_button_that_changes_anything(client, org, man
     html = client.get("/savings/").content.decode()
 
     assert "Draft a policy change" not in html
+    assert "Draft this change" not in html
+    assert "/policies/" not in html.split("<main>", 1)[1]
     assert 'method="post"' not in html.split("<main>", 1)[1]
 
 
-def test_savings__admin__gets_the_link_to_draft_the_policy_change(client, org, admin_user):
+def test_savings__admin__each_task_type_row_links_to_its_drafted_change(client, org, admin_user):
     login(client, admin_user)
 
     html = client.get("/savings/").content.decode()
+    export = client.get("/savings/?export=moves")
+    csv = (
+        b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
+    )
 
     assert "Draft a policy change" in html
+    moves = html.split('data-table="moves"', 1)[1].split("</table>", 1)[0]
+    assert moves.count("Draft this change") == moves.count("<tr>") - 1  # every row but the head
+    assert (
+        'href="/policies/?move_to_mini=refactor&amp;mini=gpt-5-codex-mini&amp;full=gpt-5-codex"'
+        in moves
+    )
+    assert export.status_code == 200 and "Task type" in csv.splitlines()[0]
+    assert "refactor" in csv and "move_to_mini" not in csv and "Draft" not in csv
 
 
 def test_api__key_of_a_routing_client__cannot_read_the_dashboard(api_client, key_client):

@@ -265,3 +265,43 @@ def test_editor__publish__confirmation_shown_once_on_the_next_page(admin_page, p
 
     assert "Published policy version 2." in shown
     assert "Published policy version 2." not in again
+
+
+def test_editor__drafted_from_savings__task_type_moved_to_mini_after_every_safety_rule(
+    admin_page, published
+):
+    response = admin_page.get(
+        "/policies/",
+        {"move_to_mini": "refactor", "mini": MINI_MODEL, "full": FULL_MODEL},
+    )
+
+    assert response.status_code == 200
+    draft = json.loads(response.context["document_text"])
+    assert draft["rules"][:-1] == DEFAULT_POLICY["rules"]
+    assert draft["rules"][-1]["name"] == "refactor-on-mini"
+    assert 'id="drafted"' in response.content.decode()
+    assert PolicyVersion.objects.count() == 1  # nothing published by opening the draft
+    low = post(admin_page, draft, action="dry_run", task_type="refactor", risk="low")
+    critical = post(admin_page, draft, action="dry_run", task_type="refactor", risk="critical")
+    assert (low.context["decision"]["model"], low.context["decision"]["escalate_to"]) == (
+        MINI_MODEL,
+        FULL_MODEL,
+    )
+    assert critical.context["decision"]["model"] == FULL_MODEL
+
+
+def test_editor__drafted_without_the_models__400_naming_them(admin_page, published):
+    response = admin_page.get("/policies/", {"move_to_mini": "refactor"})
+
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert any(e.startswith("mini:") for e in errors)
+    assert any(e.startswith("full:") for e in errors)
+
+
+def test_editor__drafted_link_opened_by_a_manager__forbidden(client, manager_user, published):
+    login(client, manager_user)
+
+    response = client.get("/policies/", {"move_to_mini": "refactor", "mini": "m", "full": "f"})
+
+    assert response.status_code == 403

@@ -15,6 +15,7 @@ from governance.engine.policy import (
     Context,
     empty_snapshot,
     policy_validate,
+    policy_with_task_on_mini,
 )
 
 NOW = datetime(2026, 3, 18, 12, tzinfo=UTC)
@@ -419,3 +420,18 @@ def test_policy_validate__bad_document__error_names_the_field(policy, field):
     errors = policy_validate(policy)
 
     assert any(e.startswith(field + ":") for e in errors), errors
+
+
+def test_policy_with_task_on_mini__name_taken__a_free_name_and_the_rest_untouched():
+    policy = {
+        "defaults": {"model": FULL_MODEL},
+        "rules": [{"name": "refactor-on-mini", "when": [], "then": {"model": "x"}}],
+    }
+
+    drafted = policy_with_task_on_mini(
+        policy, task_type="refactor", mini=MINI_MODEL, full=FULL_MODEL
+    )
+
+    assert policy["rules"] == [{"name": "refactor-on-mini", "when": [], "then": {"model": "x"}}]
+    assert [r["name"] for r in drafted["rules"]] == ["refactor-on-mini", "refactor-on-mini-2"]
+    assert policy_validate(drafted) == []

@@ -65,11 +65,16 @@ def table_body(table) -> SafeString:
     keys = [key for key, _ in table.columns]
 
     def row_html(row) -> SafeString:
-        return format_html_join(
+        cells = format_html_join(
             "",
             '<td data-col="{}" data-value="{}">{}</td>',
             ((key, cell_raw(row[key]), cell_display(row[key])) for key in keys),
         )
+        if not table.row_action:
+            return cells
+        href = row.get("_href")
+        action = format_html('<a href="{}">{}</a>', href, table.row_action) if href else ""
+        return format_html('{}<td class="row-action">{}</td>', cells, action)
 
     return format_html_join(
         "", "<tr>{}</tr>", ((row_html(row),) for row in table.rows)
