@@ -1,19 +1,13 @@
-"""Periodic quality work; each task calls one service."""
+"""Periodic quality work; each task calls one service. Both are idempotent:
+an open alert is not raised twice, and a link already resolved is left alone."""
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
-
 from governance.quality import services
+from governance.tasking import governor_task
 
 
-@shared_task(
-    name="quality.check_regressions",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@governor_task(name="quality.check_regressions", soft_time_limit=240, time_limit=300)
 def quality_check_regressions() -> dict:
     summary = services.quality_regressions_check()
     return {
@@ -23,11 +17,6 @@ def quality_check_regressions() -> dict:
     }
 
 
-@shared_task(
-    name="quality.resolve_call_links",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@governor_task(name="quality.resolve_call_links", soft_time_limit=180, time_limit=220)
 def quality_resolve_call_links() -> int:
     return services.test_run_links_resolve()
