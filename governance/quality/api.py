@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -38,8 +38,6 @@ from governance.quality.serializers import (
     TestRunRecordedSerializer,
 )
 from governance.quality.services import TestRunInput, test_run_record
-
-DEFAULT_PERIOD = timedelta(days=30)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -193,17 +191,12 @@ class _QualityReadView(APIView):
         return team_id
 
     def period(self, request: Request) -> tuple[datetime, datetime]:
-        # By default whole UTC days, today's included: whole days are read from
-        # the roll-up alone, where a period cut inside a day reads that day's raw runs.
-        end = _moment(request, "end") or _next_utc_midnight(timezone.now())
-        start = _moment(request, "start") or end - DEFAULT_PERIOD
+        start, end = selectors.period_default(
+            start=_moment(request, "start"), end=_moment(request, "end"), now=timezone.now()
+        )
         if start >= end:
             raise exceptions.ValidationError({"start": ["start must be before end"]})
         return start, end
-
-
-def _next_utc_midnight(moment: datetime) -> datetime:
-    return datetime.combine(moment.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _param(request: Request, name: str) -> str | None:

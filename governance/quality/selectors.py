@@ -111,6 +111,20 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(MONEY_PLACES)
 
 
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+def period_default(
+    *, start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The period asked for, its missing ends filled in: by default the last
+    30 whole UTC days, today's included, since whole days are read from the
+    roll-up alone where a period cut inside a day reads that day's raw runs."""
+    if end is None:
+        end = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
+    return (start or end - DEFAULT_PERIOD), end
+
+
 def pass_rates(
     *,
     group_by: Sequence[str],
