@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 
-from governance.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from governance.core.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from governance.core.rates import parse_rate
 from governance.ops.logconfig import logging_config
-from governance.ops.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GOVERNOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -184,10 +184,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["governance.ops.parsers.StrictJSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["governance.ops.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["governance.core.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.accounts.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "governance.rest.exception_handler",
+    "EXCEPTION_HANDLER": "governance.core.rest.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-from governance.errors import FieldError
+from governance.core.errors import FieldError
 
 logger = logging.getLogger("governance.audit")
 

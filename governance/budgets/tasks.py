@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from governance.budgets.services import budgets_evaluate
-from governance.tasking import governor_task
+from governance.core.tasking import governor_task
 
 
 @governor_task(soft_time_limit=50, time_limit=60)

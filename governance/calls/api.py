@@ -27,7 +27,7 @@ from governance.calls.serializers import (
     validate_record,
 )
 from governance.calls.services import calls_ingest
-from governance.ops import metrics
+from governance.core import metrics
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {

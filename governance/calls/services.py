@@ -123,7 +123,7 @@ def calls_ingest(
 
 def _after_ingest(*, team_ids: list[int]) -> None:
     from governance.calls.tasks import calls_after_ingest
-    from governance.ops.enqueue import task_enqueue_on_commit
+    from governance.core.enqueue import task_enqueue_on_commit
 
     # A broker outage must not fail ingestion: the calls are stored already.
     task_enqueue_on_commit(calls_after_ingest, team_ids=team_ids)

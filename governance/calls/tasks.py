@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 
 from governance.calls.services import calls_reprice
-from governance.tasking import governor_task
+from governance.core.tasking import governor_task
 
 logger = logging.getLogger("governance.calls")
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-from governance.jobs import ProgressJob
+from governance.core.jobs import ProgressJob
 
 
 class DailyRollup(models.Model):

@@ -18,9 +18,9 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
+from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.dashboard.histogram import cost_bin
 from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
-from governance.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 
 logger = logging.getLogger("governance.dashboard")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance.tasking import governor_task
+from governance.core.tasking import governor_task
 
 
 @governor_task(soft_time_limit=300, time_limit=360, max_retries=5, retry_backoff_max=300)

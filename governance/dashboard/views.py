@@ -17,12 +17,12 @@ from django.views import View
 
 from governance.accounts import roles
 from governance.accounts.permissions import ReaderRequiredMixin
+from governance.core.jobs import JobStatus
 from governance.dashboard import reports
 from governance.dashboard.filters import RANGES, FilterError, filter_from_query, filter_querystring
 from governance.dashboard.models import ExportJob
 from governance.dashboard.selectors import STACK_DIMENSIONS, RollupFilter, filter_options
 from governance.dashboard.services import export_job_create, exports_dir
-from governance.jobs import JobStatus
 
 
 def _linker(request: HttpRequest, filters: RollupFilter):

@@ -56,7 +56,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import mmh3
 
-from governance.errors import FieldError
+from governance.core.errors import FieldError
 
 BUCKETS = 10_000
 NOW_ATTRIBUTE = "$now"

@@ -22,11 +22,11 @@ from rest_framework.views import APIView
 
 from governance.accounts.authentication import ApiKeyAuthentication
 from governance.accounts.permissions import HasPolicyReadScope
+from governance.accounts.throttling import ApiKeyRateThrottle
 from governance.engine.flags import Resolution, evaluate_flag
 from governance.flags.selectors import flags_digest, flags_snapshot_current
 from governance.flags.services import flags_mark_evaluated
 from governance.flags.throttles import OfrepKeyThrottle
-from governance.ops.throttling import ApiKeyRateThrottle
 
 
 class _ContextError(Exception):

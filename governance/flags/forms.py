@@ -5,8 +5,8 @@ from typing import Any
 
 from django import forms
 
+from governance.core.errors import FieldError
 from governance.engine.flags import FlagType
-from governance.errors import FieldError
 
 JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
 

@@ -13,8 +13,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from governance.audit.services import actor_label_for, audit_record, webhooks_dispatch
+from governance.core.errors import FieldError
 from governance.engine.flags import FlagSpecError, flag_spec_from_dict
-from governance.errors import FieldError
 from governance.flags.models import Flag, FlagsVersion
 
 logger = logging.getLogger("governance.flags")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance.ops.throttling import ApiKeyRateThrottle
+from governance.accounts.throttling import ApiKeyRateThrottle
 
 
 class OfrepKeyThrottle(ApiKeyRateThrottle):

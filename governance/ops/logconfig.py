@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.env import ConfigurationError
+from governance.core.env import ConfigurationError
 
 FORMATS = ("json", "plain")
 

@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from governance.ops import metrics
+from governance.core import metrics
 from governance.ops.requestid import new_request_id, reset_request_id, set_request_id
 
 logger = logging.getLogger("governance.http")
@@ -84,7 +84,7 @@ class RequestContextMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # Pages and plain views: a database outage is a 503 the client may
-        # retry, never a 500 (DRF views get the same from governance.rest).
+        # retry, never a 500 (DRF views get the same from governance.core.rest).
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("http.database_unavailable", extra={"error": type(exception).__name__})
             response = JsonResponse(

@@ -1,4 +1,4 @@
-from governance.env import env_int
+from governance.core.env import env_int
 
 SCHEDULE = {
     "calls-retention": {

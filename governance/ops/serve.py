@@ -44,7 +44,7 @@ from __future__ import annotations
 import os
 import sys
 
-from governance.env import ConfigurationError, env_int, env_str
+from governance.core.env import ConfigurationError, env_int, env_str
 from governance.ops.logconfig import logging_config
 
 DEFAULT_TARGET = "governance.wsgi:application"

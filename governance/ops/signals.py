@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import signals
 
-from governance.ops.metrics import TASKS
+from governance.core.metrics import TASKS
 from governance.ops.requestid import reset_request_id, set_request_id
 
 _tokens: dict[str, object] = {}

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from governance.calls.services import calls_purge
-from governance.jobs import jobs_reap
-from governance.ops.metrics import CALLS_PURGED
-from governance.tasking import governor_task
+from governance.core.jobs import jobs_reap
+from governance.core.metrics import CALLS_PURGED
+from governance.core.tasking import governor_task
 
 
 @governor_task(soft_time_limit=1800, time_limit=1900, max_retries=5)

@@ -11,7 +11,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from governance.ops import metrics
+from governance.core import metrics
 from governance.ops.selectors import readiness_checks
 
 READINESS_RETRY_AFTER_SECONDS = 5

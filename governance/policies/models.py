@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from governance.jobs import ProgressJob
+from governance.core.jobs import ProgressJob
 
 
 class PolicyVersion(models.Model):

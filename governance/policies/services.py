@@ -17,8 +17,8 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.calls.models import Call, Status
 from governance.catalog.models import Model
+from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.engine.policy import DEFAULT_POLICY, SCHEMA, policy_models, policy_validate
-from governance.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.policies.models import (
     HealthState,
     ModelHealth,

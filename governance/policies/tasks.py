@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from governance.core.tasking import governor_task
 from governance.policies.services import (
     model_health_evaluate,
     policy_snapshot_rebuild,
     replay_job_run,
 )
-from governance.tasking import governor_task
 
 
 @governor_task(soft_time_limit=50, time_limit=60)

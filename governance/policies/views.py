@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin
+from governance.core.jobs import JobStatus
 from governance.engine.policy import (
     DEFAULT_POLICY,
     ENVIRONMENTS,
@@ -22,7 +23,6 @@ from governance.engine.policy import (
     Context,
     policy_with_task_on_mini,
 )
-from governance.jobs import JobStatus
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import (
     Replay,

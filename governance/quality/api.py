@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from governance.accounts import roles
 from governance.accounts.models import ApiKey, Team
 from governance.accounts.permissions import HasIngestScope
-from governance.ops.parsers import StrictJSONParser
+from governance.core.parsers import StrictJSONParser
 from governance.quality import selectors, stats
 from governance.quality.conf import junit_max_bytes
 from governance.quality.junit import JUnitReportError, junit_parse

@@ -1,11 +1,11 @@
-"""Quality settings, read from the environment (see governance.env)."""
+"""Quality settings, read from the environment (see governance.core.env)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from governance.env import ConfigurationError, env_int, env_str
+from governance.core.env import ConfigurationError, env_int, env_str
 
 
 def _env_float(name: str, default: float, *, low: float, high: float) -> float:

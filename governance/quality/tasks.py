@@ -3,8 +3,8 @@ an open alert is not raised twice, and a link already resolved is left alone."""
 
 from __future__ import annotations
 
+from governance.core.tasking import governor_task
 from governance.quality import services
-from governance.tasking import governor_task
 
 
 @governor_task(name="quality.check_regressions", soft_time_limit=240, time_limit=300)

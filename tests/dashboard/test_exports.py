@@ -10,9 +10,9 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from governance.calls.models import Call
+from governance.core.jobs import JobStatus
 from governance.dashboard.models import ExportJob
 from governance.dashboard.services import export_job_run
-from governance.jobs import JobStatus
 from tests.dashboard.conftest import login
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.exceptions import ParseError
 
 from governance.calls.models import Call
-from governance.ops.parsers import StrictJSONParser
+from governance.core.parsers import StrictJSONParser
 from tests.calls.factories import call_record
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from governance.core.jobs import JobStatus, job_claim, jobs_reap
 from governance.dashboard.models import ExportJob
 from governance.dashboard.services import exports_dir
-from governance.jobs import JobStatus, job_claim, jobs_reap
 from governance.ops.tasks import jobs_reap_task
 from governance.policies.models import ReplayJob
 from tests.policies.factories import ReplayJobFactory

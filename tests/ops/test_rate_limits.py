@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from governance.ops.rates import parse_rate
+from governance.core.rates import parse_rate
 
 pytestmark = pytest.mark.django_db
 

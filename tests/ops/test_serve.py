@@ -7,7 +7,7 @@ import logging.config
 
 import pytest
 
-from governance.env import ConfigurationError
+from governance.core.env import ConfigurationError
 from governance.ops.serve import server_options
 
 

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from governance.audit.models import AuditEvent
+from governance.core.jobs import JobStatus
 from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
-from governance.jobs import JobStatus
 from governance.policies.models import PolicyVersion, ReplayJob
 from governance.policies.selectors import policy_replay
 from tests.policies.factories import ReplayJobFactory

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from governance.audit.models import AuditEvent
 from governance.calls.models import Call
+from governance.core.jobs import JobStatus
 from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
-from governance.jobs import JobStatus
 from governance.policies import selectors, tasks
 from governance.policies.models import ReplayJob
 from governance.policies.selectors import Replay, policy_replay

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """ExportJob now shares governance.jobs.ProgressJob with the policy replay:
+    """ExportJob now shares governance.core.jobs.ProgressJob with the policy replay:
     its progress columns take the shared names."""
 
     dependencies = [

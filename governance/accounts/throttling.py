@@ -17,7 +17,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from governance.accounts.models import ApiKey
-from governance.ops.rates import parse_rate
+from governance.core.rates import parse_rate
 
 
 class ApiKeyRateThrottle(BaseThrottle):

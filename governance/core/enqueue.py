@@ -13,7 +13,7 @@ import logging
 from django.db import transaction
 from kombu.exceptions import KombuError
 
-from governance.ops.metrics import TASKS
+from governance.core.metrics import TASKS
 
 logger = logging.getLogger("governance.tasks")
 

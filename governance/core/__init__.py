@@ -1,0 +1,13 @@
+"""Shared building blocks that belong to no domain app.
+
+Every module here is imported by several apps and imports none of them:
+  env        typed readers of environment variables (no Django)
+  errors     the error a service or the engine raises about one input field (no Django)
+  rates      rate strings such as "600/min" (no Django)
+  rest       the one error shape of every API answer
+  parsers    the one strict JSON body reader of every API endpoint
+  tasking    how every Celery task is declared
+  enqueue    enqueuing work so that a broker outage never fails a request
+  jobs       long jobs that a person follows with a progress bar
+  metrics    the Prometheus metrics, defined once
+"""
