@@ -176,11 +176,11 @@ RUN_COLUMNS = (
 
 def copy_runs(cursor, *, runs: io.StringIO, links: io.StringIO) -> None:
     """COPY the generated test runs and their links, then resolve the links
-    to the calls already loaded, as `test_run_links_resolve` would."""
+    to the calls already loaded, as `suite_run_links_resolve` would."""
     with cursor.copy(f"COPY quality_testrun ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
         copy.write(runs.getvalue())
     with cursor.copy(
-        "COPY quality_testruncall (test_run_id, client_id, call_id) FROM STDIN"
+        "COPY quality_testruncall (suite_run_id, client_id, call_id) FROM STDIN"
     ) as copy:
         copy.write(links.getvalue())
     cursor.execute(
@@ -245,10 +245,10 @@ SELECT (r.timestamp AT TIME ZONE 'UTC')::date, r.team_id, r.model, r.task_type, 
     coalesce(sum(l.linked), 0), coalesce(sum(l.resolved), 0), coalesce(sum(l.priced), 0),
     coalesce(sum(l.cost_e10), 0)
 FROM quality_testrun r LEFT JOIN (
-    SELECT k.test_run_id, count(*) AS linked, count(k.resolved_call_id) AS resolved, count(c.cost_usd) AS priced,
+    SELECT k.suite_run_id, count(*) AS linked, count(k.resolved_call_id) AS resolved, count(c.cost_usd) AS priced,
         sum((c.cost_usd * 10000000000)::bigint) AS cost_e10
-    FROM quality_testruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.test_run_id
-) l ON l.test_run_id = r.id
+    FROM quality_testruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.suite_run_id
+) l ON l.suite_run_id = r.id
 GROUP BY 1, 2, 3, 4
 """
 

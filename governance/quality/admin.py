@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from governance.quality.models import QualityAlert, TestRun, TestRunCall
+from governance.quality.models import QualityAlert, SuiteRun, SuiteRunCall
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,8 +16,8 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class TestRunCallInline(admin.TabularInline):
-    model = TestRunCall
+class SuiteRunCallInline(admin.TabularInline):
+    model = SuiteRunCall
     extra = 0
     fields = ("call_id", "resolved_call")
     readonly_fields = fields
@@ -27,8 +27,8 @@ class TestRunCallInline(admin.TabularInline):
         return False
 
 
-@admin.register(TestRun)
-class TestRunAdmin(_ReadOnlyAdmin):
+@admin.register(SuiteRun)
+class SuiteRunAdmin(_ReadOnlyAdmin):
     list_display = (
         "run_id",
         "team",
@@ -44,7 +44,7 @@ class TestRunAdmin(_ReadOnlyAdmin):
     list_filter = ("model", "task_type", "outcome", "source")
     list_select_related = ("team",)
     search_fields = ("run_id", "repo", "commit", "pull_request")
-    inlines = [TestRunCallInline]
+    inlines = [SuiteRunCallInline]
 
 
 @admin.register(QualityAlert)

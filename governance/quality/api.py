@@ -34,10 +34,10 @@ from governance.quality.serializers import (
     ComparisonSerializer,
     JUnitQuerySerializer,
     PassRateSerializer,
-    TestRunCountsSerializer,
-    TestRunRecordedSerializer,
+    SuiteRunCountsSerializer,
+    SuiteRunRecordedSerializer,
 )
-from governance.quality.services import TestRunInput, test_run_record
+from governance.quality.services import SuiteRunInput, suite_run_record
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -67,10 +67,8 @@ class JUnitXMLParser(BaseParser):
         return body
 
 
-class TestRunIngestView(APIView):
+class SuiteRunIngestView(APIView):
     """POST /api/v1/test-runs: JSON counts, or a JUnit XML report with the run fields in the query string."""
-
-    __test__ = False
 
     permission_classes = [HasIngestScope]
     # The project's JSON parser: bounded nesting and strict UTF-8 (DRF's own
@@ -88,14 +86,14 @@ class TestRunIngestView(APIView):
             for name in JUnitQuerySerializer().fields.keys()
         ],
         request={
-            "application/json": TestRunCountsSerializer,
+            "application/json": SuiteRunCountsSerializer,
             "application/xml": OpenApiTypes.BINARY,
             "text/xml": OpenApiTypes.BINARY,
         },
         responses={
-            201: TestRunRecordedSerializer,
+            201: SuiteRunRecordedSerializer,
             200: OpenApiResponse(
-                TestRunRecordedSerializer, description="The run replaced an earlier upload."
+                SuiteRunRecordedSerializer, description="The run replaced an earlier upload."
             ),
             400: OpenApiResponse(
                 description="A field (named) is invalid, or the report is not acceptable JUnit XML."
@@ -110,27 +108,27 @@ class TestRunIngestView(APIView):
         if isinstance(data, bytes):
             run = self._from_junit(request, data)
         else:
-            serializer = TestRunCountsSerializer(data=data)
+            serializer = SuiteRunCountsSerializer(data=data)
             serializer.is_valid(raise_exception=True)
             run = _run_input(serializer.validated_data, source=Source.JSON)
         key: ApiKey = request.auth  # type: ignore[assignment]  # HasIngestScope admits API keys only
         client = key.client
-        recorded = test_run_record(client=client, run=run, actor=f"client:{client.name}")
-        test_run = recorded.test_run
+        recorded = suite_run_record(client=client, run=run, actor=f"client:{client.name}")
+        suite_run = recorded.suite_run
         body: dict = {
-            "run_id": test_run.run_id,
+            "run_id": suite_run.run_id,
             "replaced": recorded.replaced,
-            "model": test_run.model,
-            "task_type": test_run.task_type,
-            "outcome": test_run.outcome,
-            "total": test_run.total,
-            "passed": test_run.passed,
-            "failed": test_run.failed,
-            "errored": test_run.errored,
-            "skipped": test_run.skipped,
-            "flaky": test_run.flaky,
+            "model": suite_run.model,
+            "task_type": suite_run.task_type,
+            "outcome": suite_run.outcome,
+            "total": suite_run.total,
+            "passed": suite_run.passed,
+            "failed": suite_run.failed,
+            "errored": suite_run.errored,
+            "skipped": suite_run.skipped,
+            "flaky": suite_run.flaky,
             "pass_rate": stats.pass_rate(
-                passed=test_run.passed, failed=test_run.failed, errored=test_run.errored
+                passed=suite_run.passed, failed=suite_run.failed, errored=suite_run.errored
             ),
             "linked_calls": recorded.linked_calls,
             "unknown_call_ids": recorded.unknown_call_ids,
@@ -139,7 +137,7 @@ class TestRunIngestView(APIView):
             body, status=status.HTTP_200_OK if recorded.replaced else status.HTTP_201_CREATED
         )
 
-    def _from_junit(self, request: Request, body: bytes) -> TestRunInput:
+    def _from_junit(self, request: Request, body: bytes) -> SuiteRunInput:
         serializer = JUnitQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         try:
@@ -153,11 +151,11 @@ class TestRunIngestView(APIView):
         )
 
 
-def _run_input(values: dict, *, source: str) -> TestRunInput:
+def _run_input(values: dict, *, source: str) -> SuiteRunInput:
     values = dict(values)
     values["timestamp"] = values.get("timestamp") or timezone.now()
     values["call_ids"] = tuple(values.get("call_ids") or ())
-    return TestRunInput(source=source, **values)
+    return SuiteRunInput(source=source, **values)
 
 
 # --- read API ----------------------------------------------------------------

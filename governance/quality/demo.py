@@ -15,7 +15,7 @@ from datetime import UTC, timedelta
 
 from governance.accounts.models import Client
 from governance.calls.models import Call, Status
-from governance.quality.services import TestRunInput, quality_regressions_check, test_runs_import
+from governance.quality.services import SuiteRunInput, quality_regressions_check, suite_runs_import
 
 FULL, MINI = "gpt-5-codex", "gpt-5-codex-mini"
 # task type: (full model's pass rate, mini's gap in percentage points)
@@ -50,7 +50,7 @@ def load(*, rng, now, out) -> None:
         .order_by("client_id", "timestamp", "call_id")
         .values_list("client_id", "call_id", "timestamp", "model", "task_type", "repo")
     )
-    planned: dict[int, list[TestRunInput]] = {pk: [] for pk in clients}
+    planned: dict[int, list[SuiteRunInput]] = {pk: [] for pk in clients}
     linked = 0
     for client_id, call_id, timestamp, model, task_type, repo in calls.iterator(chunk_size=5000):
         if rng.random() >= SAMPLE:
@@ -66,7 +66,7 @@ def load(*, rng, now, out) -> None:
     added = 0
     for client_id, runs in planned.items():
         for start in range(0, len(runs), BATCH):
-            added += test_runs_import(
+            added += suite_runs_import(
                 client=clients[client_id], runs=runs[start : start + BATCH], actor=ACTOR
             )
     summary = quality_regressions_check(now=now)
@@ -98,7 +98,7 @@ def _unlinked_month(rng, clients, now, planned) -> None:
                 )
 
 
-def _run(rng, client, run_id, run_at, model, task_type, repo, now, call_ids) -> TestRunInput:
+def _run(rng, client, run_id, run_at, model, task_type, repo, now, call_ids) -> SuiteRunInput:
     full_rate, mini_gap = PASS_RATES[task_type]
     rate = full_rate - (mini_gap / 100 if model == MINI else 0.0)
     if (client.team.slug, model, task_type) == REGRESSION and now - run_at < timedelta(
@@ -115,7 +115,7 @@ def _run(rng, client, run_id, run_at, model, task_type, repo, now, call_ids) -> 
     outcome = ""
     if model == MINI:
         outcome = "promoted" if passed >= PROMOTE_AT * executed else "escalated"
-    return TestRunInput(
+    return SuiteRunInput(
         run_id=run_id,
         timestamp=run_at,
         model=model,

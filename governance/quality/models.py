@@ -13,17 +13,17 @@ class Source(models.TextChoices):
     JUNIT = "junit", "JUnit XML report"
 
 
-class TestRun(models.Model):
-    """The CI outcome of one batch of generated tests.
+class SuiteRun(models.Model):
+    """The CI outcome of one batch of generated tests: what the product and the
+    API call a "test run". The code says "suite run" so that no model, service
+    or serializer name starts with "test" and pytest never collects one.
 
-    Written only by `test_run_record`, which replaces a run re-uploaded with
+    Written only by `suite_run_record`, which replaces a run re-uploaded with
     the same (client, run_id) instead of adding to it.
 
     Pass rate (defined once, in `governance.quality.stats.pass_rate`): passed /
     (passed + failed + errored); skipped tests are excluded.
     """
-
-    __test__ = False  # not a pytest test class, despite its name
 
     client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
@@ -71,17 +71,15 @@ class TestRun(models.Model):
         return f"{self.run_id} {self.model} {self.passed}/{self.total}"
 
 
-class TestRunCall(models.Model):
+class SuiteRunCall(models.Model):
     """A call that generated a run's tests, named by (client, call_id).
 
-    `resolved_call` is set when the run arrives, or later by `test_run_links_resolve`
+    `resolved_call` is set when the run arrives, or later by `suite_run_links_resolve`
     when the call log arrives after the test results; cost per passing test
     sums the cost of the resolved calls.
     """
 
-    __test__ = False
-
-    test_run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="links")
+    suite_run = models.ForeignKey(SuiteRun, on_delete=models.CASCADE, related_name="links")
     client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
     call_id = models.CharField(max_length=128)
     resolved_call = models.ForeignKey(
@@ -90,12 +88,12 @@ class TestRunCall(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["test_run", "call_id"], name="test_run_call_unique"),
+            models.UniqueConstraint(fields=["suite_run", "call_id"], name="test_run_call_unique"),
         ]
         indexes = [models.Index(fields=["client", "call_id"], name="test_run_call_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.test_run_id} <- {self.call_id}"
+        return f"{self.suite_run_id} <- {self.call_id}"
 
 
 class AlertState(models.TextChoices):

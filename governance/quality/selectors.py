@@ -22,8 +22,8 @@ from governance.quality.models import (
     Outcome,
     QualityAlert,
     QualityDailyRollup,
-    TestRun,
-    TestRunCall,
+    SuiteRun,
+    SuiteRunCall,
 )
 
 # The dimensions a pass rate can be broken down by, and the column each reads.
@@ -231,7 +231,7 @@ def _raw_groups(
     }
     run_fields = [GROUP_FIELDS[d] for d in dims]
     runs = _grouped(
-        TestRun.objects.filter(_run_filter("", **filters)).annotate(
+        SuiteRun.objects.filter(_run_filter("", **filters)).annotate(
             day=TruncDate("timestamp", tzinfo=UTC)
         ),
         run_fields,
@@ -247,12 +247,12 @@ def _raw_groups(
             escalated_runs=Count("id", filter=Q(outcome=Outcome.ESCALATED)),
         ),
     )
-    link_fields = ["run_day" if f == "day" else f"test_run__{f}" for f in run_fields]
+    link_fields = ["run_day" if f == "day" else f"suite_run__{f}" for f in run_fields]
     costs = {
         tuple(row[f] for f in link_fields): row
         for row in _grouped(
-            TestRunCall.objects.filter(_run_filter("test_run__", **filters)).annotate(
-                run_day=TruncDate("test_run__timestamp", tzinfo=UTC)
+            SuiteRunCall.objects.filter(_run_filter("suite_run__", **filters)).annotate(
+                run_day=TruncDate("suite_run__timestamp", tzinfo=UTC)
             ),
             link_fields,
             dict(

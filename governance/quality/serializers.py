@@ -13,10 +13,8 @@ def _count(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_TESTS, **kwargs)
 
 
-class TestRunFieldsSerializer(serializers.Serializer):
+class SuiteRunFieldsSerializer(serializers.Serializer):
     """The fields describing a run, shared by the JSON body and the JUnit query string."""
-
-    __test__ = False
 
     run_id = serializers.CharField(max_length=128)
     timestamp = serializers.DateTimeField(required=False)
@@ -40,7 +38,7 @@ class TestRunFieldsSerializer(serializers.Serializer):
     )
 
 
-class TestRunCountsSerializer(TestRunFieldsSerializer):
+class SuiteRunCountsSerializer(SuiteRunFieldsSerializer):
     """A run posted as JSON with its counts; `total` (optional) must add up."""
 
     total = _count(required=False)
@@ -64,7 +62,7 @@ class TestRunCountsSerializer(TestRunFieldsSerializer):
         return attrs
 
 
-class JUnitQuerySerializer(TestRunFieldsSerializer):
+class JUnitQuerySerializer(SuiteRunFieldsSerializer):
     """Run fields as query parameters: `call_ids` comma-separated or repeated."""
 
     def to_internal_value(self, data):
@@ -87,10 +85,8 @@ class CountsSerializer(serializers.Serializer):
     flaky = serializers.IntegerField()
 
 
-class TestRunRecordedSerializer(CountsSerializer):
+class SuiteRunRecordedSerializer(CountsSerializer):
     """The answer to a test-run upload (201 new, 200 replaced)."""
-
-    __test__ = False
 
     run_id = serializers.CharField()
     replaced = serializers.BooleanField()

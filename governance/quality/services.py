@@ -27,8 +27,8 @@ from governance.quality.models import (
     QualityAlert,
     QualityDailyRollup,
     Source,
-    TestRun,
-    TestRunCall,
+    SuiteRun,
+    SuiteRunCall,
 )
 
 logger = logging.getLogger("governance.quality")
@@ -39,10 +39,8 @@ EVENT_ALERT_CLEARED = "quality.alert.cleared"
 
 
 @dataclass(frozen=True)
-class TestRunInput:
+class SuiteRunInput:
     """One validated test run, whatever format it arrived in."""
-
-    __test__ = False
 
     run_id: str
     timestamp: datetime
@@ -69,10 +67,8 @@ class TestRunInput:
 
 
 @dataclass(frozen=True)
-class TestRunRecorded:
-    __test__ = False
-
-    test_run: TestRun
+class SuiteRunRecorded:
+    suite_run: SuiteRun
     replaced: bool
     linked_calls: int
     unknown_call_ids: list[str] = field(default_factory=list)
@@ -84,72 +80,74 @@ _RUN_FIELDS = (
 )  # fmt: skip
 
 
-def _run_snapshot(test_run: TestRun) -> dict:
-    data = {name: getattr(test_run, name) for name in _RUN_FIELDS}
-    data["timestamp"] = test_run.timestamp.isoformat()
+def _run_snapshot(suite_run: SuiteRun) -> dict:
+    data = {name: getattr(suite_run, name) for name in _RUN_FIELDS}
+    data["timestamp"] = suite_run.timestamp.isoformat()
     return data
 
 
 @transaction.atomic
-def test_run_record(
-    *, client: Client, run: TestRunInput, actor=None, now: datetime | None = None
-) -> TestRunRecorded:
+def suite_run_record(
+    *, client: Client, run: SuiteRunInput, actor=None, now: datetime | None = None
+) -> SuiteRunRecorded:
     """Store a test run; the same (client, run_id) again replaces it, links included."""
     now = now or timezone.now()
     values = {name: getattr(run, name) for name in _RUN_FIELDS}
     values["received_at"] = now
     call_ids = list(dict.fromkeys(run.call_ids))
-    test_run = TestRun.objects.select_for_update().filter(client=client, run_id=run.run_id).first()
+    suite_run = (
+        SuiteRun.objects.select_for_update().filter(client=client, run_id=run.run_id).first()
+    )
     # Lock order everywhere a link's cost is counted: run, then calls, then links
     # (see quality_rollup_add); the calls' prices cannot change until we commit.
     _calls_lock(client_id=client.pk, call_ids=call_ids)
     created = False
-    if test_run is None:
+    if suite_run is None:
         try:
             with transaction.atomic():
-                test_run = TestRun.objects.create(
+                suite_run = SuiteRun.objects.create(
                     client=client, team_id=client.team_id, run_id=run.run_id, **values
                 )
             created = True
         except IntegrityError:
             # A concurrent upload of the same run won the insert: replace it instead.
-            test_run = TestRun.objects.select_for_update().get(client=client, run_id=run.run_id)
+            suite_run = SuiteRun.objects.select_for_update().get(client=client, run_id=run.run_id)
     replaced = not created
     before = None
     cells: dict[tuple, list[int]] = {}
     if replaced:
-        before = _run_snapshot(test_run)
+        before = _run_snapshot(suite_run)
         # The replaced run leaves the roll-up as it stands now, links included.
-        _run_cells(cells, [test_run], sign=-1)
-        _link_cells(cells, _links_locked(Q(test_run=test_run)), sign=-1)
+        _run_cells(cells, [suite_run], sign=-1)
+        _link_cells(cells, _links_locked(Q(suite_run=suite_run)), sign=-1)
         for name, value in values.items():
-            setattr(test_run, name, value)
-        test_run.save(update_fields=[*values])
-        test_run.links.all().delete()
+            setattr(suite_run, name, value)
+        suite_run.save(update_fields=[*values])
+        suite_run.links.all().delete()
 
-    known = _links_create(client=client, call_ids_by_run={test_run.pk: call_ids})
-    _run_cells(cells, [test_run], sign=1)
-    _link_cells(cells, _links_locked(Q(test_run=test_run)), sign=1)
+    known = _links_create(client=client, call_ids_by_run={suite_run.pk: call_ids})
+    _run_cells(cells, [suite_run], sign=1)
+    _link_cells(cells, _links_locked(Q(suite_run=suite_run)), sign=1)
     _rollup_upsert(cells)
     audit_record(
         action="test_run.replaced" if replaced else "test_run.recorded",
-        target=test_run,
+        target=suite_run,
         actor=actor,
         before=before,
-        after={**_run_snapshot(test_run), "call_ids": call_ids},
+        after={**_run_snapshot(suite_run), "call_ids": call_ids},
         team=client.team,
     )
     logger.info(
         "test_run.recorded",
         extra={
-            "test_run_id": test_run.pk,
+            "suite_run_id": suite_run.pk,
             "run_id": run.run_id,
             "client_id": client.pk,
             "replaced": replaced,
         },
     )
-    return TestRunRecorded(
-        test_run=test_run,
+    return SuiteRunRecorded(
+        suite_run=suite_run,
         replaced=replaced,
         linked_calls=len(known),
         unknown_call_ids=[call_id for call_id in call_ids if call_id not in known],
@@ -157,13 +155,13 @@ def test_run_record(
 
 
 @transaction.atomic
-def test_runs_import(*, client: Client, runs: Sequence[TestRunInput], actor=None) -> int:
+def suite_runs_import(*, client: Client, runs: Sequence[SuiteRunInput], actor=None) -> int:
     """Bulk-load runs whose run_id this client has not stored yet (back-fills,
     the demo); runs already stored are left as they are. Returns how many were added.
     One audit event for the batch."""
     wanted = {run.run_id: run for run in runs}
     existing = set(
-        TestRun.objects.filter(client=client, run_id__in=list(wanted)).values_list(
+        SuiteRun.objects.filter(client=client, run_id__in=list(wanted)).values_list(
             "run_id", flat=True
         )
     )
@@ -171,8 +169,8 @@ def test_runs_import(*, client: Client, runs: Sequence[TestRunInput], actor=None
     if not new:
         return 0
     now = timezone.now()
-    created = TestRun.objects.bulk_create(
-        TestRun(
+    created = SuiteRun.objects.bulk_create(
+        SuiteRun(
             client=client,
             team_id=client.team_id,
             run_id=run.run_id,
@@ -182,19 +180,19 @@ def test_runs_import(*, client: Client, runs: Sequence[TestRunInput], actor=None
         for run in new
     )
     pks = dict(
-        TestRun.objects.filter(client=client, run_id__in=[run.run_id for run in new]).values_list(
+        SuiteRun.objects.filter(client=client, run_id__in=[run.run_id for run in new]).values_list(
             "run_id", "pk"
         )
     )
     _calls_lock(client_id=client.pk, call_ids=[c for run in new for c in run.call_ids])
     _links_create(client=client, call_ids_by_run={pks[run.run_id]: run.call_ids for run in new})
     cells: dict[tuple, list[int]] = {}
-    _run_cells(cells, TestRun.objects.filter(pk__in=list(pks.values())), sign=1)
-    _link_cells(cells, _links_locked(Q(test_run_id__in=list(pks.values()))), sign=1)
+    _run_cells(cells, SuiteRun.objects.filter(pk__in=list(pks.values())), sign=1)
+    _link_cells(cells, _links_locked(Q(suite_run_id__in=list(pks.values()))), sign=1)
     _rollup_upsert(cells)
     audit_record(
         action="test_run.imported",
-        target_type="quality.testrun",
+        target_type="quality.suiterun",
         target_id=f"{client.pk}:batch",
         actor=actor,
         after={"client": client.pk, "runs": len(created), "first_run_id": new[0].run_id},
@@ -209,9 +207,9 @@ def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) 
     known = dict(
         Call.objects.filter(client=client, call_id__in=list(wanted)).values_list("call_id", "pk")
     )
-    TestRunCall.objects.bulk_create(
-        TestRunCall(
-            test_run_id=run_pk, client=client, call_id=call_id, resolved_call_id=known.get(call_id)
+    SuiteRunCall.objects.bulk_create(
+        SuiteRunCall(
+            suite_run_id=run_pk, client=client, call_id=call_id, resolved_call_id=known.get(call_id)
         )
         for run_pk, call_ids in call_ids_by_run.items()
         for call_id in dict.fromkeys(call_ids)
@@ -219,7 +217,7 @@ def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) 
     return known
 
 
-def test_run_links_resolve() -> int:
+def suite_run_links_resolve() -> int:
     """Link test runs to calls that arrived after them; returns how many links
     were resolved. A link only gains a pointer to a call it already named, so
     there is nothing to audit; the quality roll-up gains the calls' cost.
@@ -239,7 +237,7 @@ def _links_resolve() -> int:
         client_id=OuterRef("client_id"), call_id=OuterRef("call_id")
     )
     pending = list(
-        TestRunCall.objects.filter(resolved_call__isnull=True)
+        SuiteRunCall.objects.filter(resolved_call__isnull=True)
         .filter(Exists(matching_call))
         .values_list("pk", "client_id", "call_id")
     )
@@ -253,9 +251,9 @@ def _links_resolve() -> int:
         .values_list("pk", "client_id", "call_id", "cost_usd")
     }
     links = list(
-        TestRunCall.objects.select_for_update(of=("self",))
+        SuiteRunCall.objects.select_for_update(of=("self",))
         .filter(pk__in=[pk for pk, _, _ in pending], resolved_call__isnull=True)
-        .select_related("test_run")
+        .select_related("suite_run")
         .order_by("pk")
     )
     cells: dict[tuple, list[int]] = {}
@@ -267,9 +265,9 @@ def _links_resolve() -> int:
         link.resolved_call_id = match[0]
         resolved.append(link)
         # The link was counted as not logged; now it points at a call.
-        _link_cells(cells, [_LinkCost(link.test_run, False, None)], sign=-1)
-        _link_cells(cells, [_LinkCost(link.test_run, True, match[1])], sign=1)
-    TestRunCall.objects.bulk_update(resolved, ["resolved_call"], batch_size=1000)
+        _link_cells(cells, [_LinkCost(link.suite_run, False, None)], sign=-1)
+        _link_cells(cells, [_LinkCost(link.suite_run, True, match[1])], sign=1)
+    SuiteRunCall.objects.bulk_update(resolved, ["resolved_call"], batch_size=1000)
     _rollup_upsert(cells)
     return len(resolved)
 
@@ -286,7 +284,7 @@ class _LinkCost:
     """One link as the roll-up counts it: its run's key, whether it points at a
     stored call, and that call's cost (None: unpriced or not logged)."""
 
-    run: Any  # a TestRun, or anything with timestamp, team_id, model, task_type
+    run: Any  # a SuiteRun, or anything with timestamp, team_id, model, task_type
     resolved: bool
     cost_usd: Decimal | None
     call_pk: int | None = None
@@ -334,16 +332,16 @@ def _calls_lock(*, client_id: int, call_ids: Sequence[str]) -> None:
 
 
 _LINK_FIELDS = (
-    "resolved_call_id", "resolved_call__cost_usd", "test_run__timestamp", "test_run__team_id",
-    "test_run__model", "test_run__task_type",
+    "resolved_call_id", "resolved_call__cost_usd", "suite_run__timestamp", "suite_run__team_id",
+    "suite_run__model", "suite_run__task_type",
 )  # fmt: skip
 
 
 def _link_costs(links) -> Iterable[_LinkCost]:
-    for link in links.select_related("test_run", "resolved_call").only(*_LINK_FIELDS):
+    for link in links.select_related("suite_run", "resolved_call").only(*_LINK_FIELDS):
         resolved = link.resolved_call_id is not None
         yield _LinkCost(
-            link.test_run,
+            link.suite_run,
             resolved,
             link.resolved_call.cost_usd if resolved else None,
             link.resolved_call_id,
@@ -354,7 +352,7 @@ def _links_locked(condition: Q) -> list[_LinkCost]:
     """The links matching `condition`, locked, with their run and their call's cost."""
     return list(
         _link_costs(
-            TestRunCall.objects.select_for_update(of=("self",)).filter(condition).order_by("pk")
+            SuiteRunCall.objects.select_for_update(of=("self",)).filter(condition).order_by("pk")
         )
     )
 
@@ -408,14 +406,14 @@ def quality_rollup_rebuild() -> int:
     counted = 0
     with transaction.atomic():
         QualityDailyRollup.objects.all().delete()
-        runs = TestRun.objects.only(
+        runs = SuiteRun.objects.only(
             "timestamp", "team_id", "model", "task_type", "total", "passed", "failed", "errored",
             "skipped", "flaky", "outcome",
         ).order_by("pk")  # fmt: skip
         for run in runs.iterator(chunk_size=5000):
             _run_cells(cells, [run], sign=1)
             counted += 1
-        _link_cells(cells, _link_costs(TestRunCall.objects.order_by("pk")), sign=1)
+        _link_cells(cells, _link_costs(SuiteRunCall.objects.order_by("pk")), sign=1)
         _rollup_upsert(cells)
     return counted
 
@@ -465,7 +463,7 @@ def quality_regressions_check(
     recent, history = Q(timestamp__gte=window_start), Q(timestamp__lt=window_start)
     # One aggregate query over both periods; indexes on (model, task_type, timestamp).
     rows = (
-        TestRun.objects.filter(timestamp__gte=baseline_start, timestamp__lt=now)
+        SuiteRun.objects.filter(timestamp__gte=baseline_start, timestamp__lt=now)
         .values("team_id", "team__slug", "model", "task_type")
         .annotate(
             recent_passed=_sum("passed", recent),
@@ -611,9 +609,3 @@ def _alert_announce(
         team=alert.team,
     )
     webhooks_dispatch(event=event, payload=payload)
-
-
-# The entity is called "test run"; keep pytest from collecting these services
-# when a test module imports them.
-for _service in (test_run_record, test_runs_import, test_run_links_resolve):
-    _service.__test__ = False  # type: ignore[attr-defined,union-attr]

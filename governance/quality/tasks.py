@@ -19,4 +19,4 @@ def quality_check_regressions() -> dict:
 
 @governor_task(name="quality.resolve_call_links", soft_time_limit=180, time_limit=220)
 def quality_resolve_call_links() -> int:
-    return services.test_run_links_resolve()
+    return services.suite_run_links_resolve()

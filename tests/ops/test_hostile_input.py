@@ -225,7 +225,7 @@ NESTED_SUITES = (
     ids=["billion-laughs", "external-entity", "nested-suites", "deep-json", "invalid-utf8"],
 )
 def test_test_runs__hostile_report__400_and_nothing_recorded(key_client, body, content_type):
-    from governance.quality.models import TestRun
+    from governance.quality.models import SuiteRun
 
     response = key_client.generic(
         "POST",
@@ -236,4 +236,4 @@ def test_test_runs__hostile_report__400_and_nothing_recorded(key_client, body, c
 
     assert response.status_code == 400
     assert "passwd" not in response.content.decode()
-    assert TestRun.objects.count() == 0
+    assert SuiteRun.objects.count() == 0

@@ -10,7 +10,7 @@ import factory
 
 from governance.calls.models import Call, PriceSource
 from governance.catalog.models import Model, Tier
-from governance.quality.services import TestRunInput, test_run_record
+from governance.quality.services import SuiteRunInput, suite_run_record
 from tests.accounts.factories import ClientFactory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def record_run(
     outcome: str = "",
 ):
     """Record a run through the service, as the API would."""
-    run = TestRunInput(
+    run = SuiteRunInput(
         run_id=run_id or f"run-{next(_run_numbers)}",
         timestamp=timestamp,
         model=model,
@@ -71,4 +71,4 @@ def record_run(
         outcome=outcome,
         call_ids=call_ids,
     )
-    return test_run_record(client=client, run=run).test_run
+    return suite_run_record(client=client, run=run).suite_run

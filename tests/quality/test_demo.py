@@ -12,7 +12,7 @@ from django.utils import timezone
 from governance.accounts import demo as accounts_demo
 from governance.calls import demo as calls_demo
 from governance.quality import demo, selectors
-from governance.quality.models import QualityAlert, TestRun, TestRunCall
+from governance.quality.models import QualityAlert, SuiteRun, SuiteRunCall
 from tests.accounts.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,16 +37,16 @@ def test_quality_demo__after_the_calls_demo__mini_worse_on_some_task_types_equal
     }
     assert verdicts["refactor"] == verdicts["debug"] == "mini_worse"
     assert verdicts["boilerplate"] == verdicts["completion"] == "no_significant_difference"
-    assert TestRunCall.objects.filter(resolved_call__isnull=True).count() == 0
+    assert SuiteRunCall.objects.filter(resolved_call__isnull=True).count() == 0
     assert QualityAlert.objects.filter(team__slug="payments", task_type="refactor").exists()
-    runs = TestRun.objects.count()
+    runs = SuiteRun.objects.count()
     assert "0 new test runs" in load_quality(now)
-    assert TestRun.objects.count() == runs
+    assert SuiteRun.objects.count() == runs
 
 
 def test_quality_demo__clients_but_no_calls__makes_unlinked_runs():
     ClientFactory()
     message = load_quality(timezone.now())
     assert "no calls to link" in message
-    assert TestRun.objects.count() == 30 * 12
-    assert not TestRunCall.objects.exists()
+    assert SuiteRun.objects.count() == 30 * 12
+    assert not SuiteRunCall.objects.exists()

@@ -246,4 +246,4 @@ def test_pass_rates_api__no_period_given__last_30_whole_utc_days_with_today_from
     assert datetime.fromisoformat(body["end"]) == tomorrow
     assert datetime.fromisoformat(body["start"]) == tomorrow - timedelta(days=30)
     assert [r["passed"] for r in body["results"]] == [3]
-    assert not any("quality_testrun" in q["sql"] for q in queries.captured_queries)
+    assert not any("quality_suiterun" in q["sql"] for q in queries.captured_queries)

@@ -16,14 +16,14 @@ from governance.quality import selectors
 from governance.quality.models import (
     QUALITY_ROLLUP_SUMS,
     QualityDailyRollup,
-    TestRun,
-    TestRunCall,
+    SuiteRun,
+    SuiteRunCall,
 )
 from governance.quality.services import (
-    TestRunInput,
+    SuiteRunInput,
     quality_rollup_rebuild,
-    test_run_links_resolve,
-    test_runs_import,
+    suite_run_links_resolve,
+    suite_runs_import,
 )
 from tests.accounts.factories import ClientFactory
 from tests.quality.factories import NOW, CallFactory, record_run
@@ -48,11 +48,11 @@ def raw_cells() -> dict[tuple, tuple]:
     """The same sums computed from scratch, one run and one link at a time."""
     cells: dict[tuple, list[int]] = {}
 
-    def cell(run: TestRun) -> list[int]:
+    def cell(run: SuiteRun) -> list[int]:
         key = (run.timestamp.astimezone(UTC).date(), run.team_id, run.model, run.task_type)
         return cells.setdefault(key, [0] * len(SUMS))
 
-    for run in TestRun.objects.all():
+    for run in SuiteRun.objects.all():
         acc = cell(run)
         for i, value in enumerate(
             (1, run.total, run.passed, run.failed, run.errored, run.skipped, run.flaky)
@@ -60,8 +60,8 @@ def raw_cells() -> dict[tuple, tuple]:
             acc[i] += value
         acc[7] += run.outcome == "promoted"
         acc[8] += run.outcome == "escalated"
-    for link in TestRunCall.objects.select_related("test_run", "resolved_call"):
-        acc = cell(link.test_run)
+    for link in SuiteRunCall.objects.select_related("suite_run", "resolved_call"):
+        acc = cell(link.suite_run)
         acc[9] += 1
         if link.resolved_call is not None:
             acc[10] += 1
@@ -124,10 +124,10 @@ def test_quality_rollup__mix_of_writes__equals_the_raw_runs_and_a_rebuild():
         outcome="escalated",
     )  # fmt: skip
     # ... runs are back-filled ...
-    test_runs_import(
+    suite_runs_import(
         client=ide,
         runs=[
-            TestRunInput(
+            SuiteRunInput(
                 run_id=f"imp-{i}",
                 timestamp=NOW - timedelta(hours=i * 20),
                 model="gpt-5-codex",
@@ -145,7 +145,7 @@ def test_quality_rollup__mix_of_writes__equals_the_raw_runs_and_a_rebuild():
     # ... the late calls arrive and their links are resolved ...
     CallFactory(client=ci, call_id="c-late", cost_usd=Decimal("0.2"))
     CallFactory(client=ide, call_id="c-ide-late", cost_usd=None, price_source=PriceSource.UNPRICED)
-    assert test_run_links_resolve() == 5
+    assert suite_run_links_resolve() == 5
     # ... the unpriced model gets a price and its calls are re-priced ...
     price_in_house_model()
     calls_reprice(model="in-house-llm")
@@ -160,7 +160,7 @@ def test_quality_rollup__mix_of_writes__equals_the_raw_runs_and_a_rebuild():
     assert rollup_cells() == expected
     assert len(expected) == 5
     # ... and rebuilding it from scratch changes nothing.
-    assert quality_rollup_rebuild() == TestRun.objects.count()
+    assert quality_rollup_rebuild() == SuiteRun.objects.count()
     assert rollup_cells() == expected
 
 

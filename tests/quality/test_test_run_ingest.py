@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from governance.audit.models import AuditEvent
-from governance.quality.models import TestRun, TestRunCall
+from governance.quality.models import SuiteRun, SuiteRunCall
 from tests.quality.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_test_run_post__json_counts__is_stored_with_its_pass_rate(key_client):
     body = response.json()
     assert body["replaced"] is False
     assert body["pass_rate"] == pytest.approx(8 / 11)
-    run = TestRun.objects.get(run_id="r-1")
+    run = SuiteRun.objects.get(run_id="r-1")
     assert (run.total, run.passed, run.failed, run.errored, run.skipped) == (15, 8, 2, 1, 4)
     assert (run.outcome, run.pull_request, run.team_id) == (
         "promoted",
@@ -63,7 +63,7 @@ def test_test_run_post__total_does_not_add_up__400_names_total(key_client):
     response = post_json(key_client, total=11)
     assert response.status_code == 400
     assert "total" in response.json()
-    assert not TestRun.objects.exists()
+    assert not SuiteRun.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -93,10 +93,10 @@ def test_test_run_post__same_run_id_again__replaces_the_run_instead_of_adding(ke
     response = post_json(key_client, passed=10, failed=0, call_ids=["c-2"])
     assert response.status_code == 200
     assert response.json()["replaced"] is True
-    run = TestRun.objects.get()
+    run = SuiteRun.objects.get()
     assert (run.passed, run.failed) == (10, 0)
-    assert list(TestRunCall.objects.values_list("resolved_call_id", flat=True)) == [second.pk]
-    run_events = AuditEvent.objects.filter(target_type="quality.testrun").order_by("id")
+    assert list(SuiteRunCall.objects.values_list("resolved_call_id", flat=True)) == [second.pk]
+    run_events = AuditEvent.objects.filter(target_type="quality.suiterun").order_by("id")
     assert [e.action for e in run_events] == ["test_run.recorded", "test_run.replaced"]
     assert first.pk  # the earlier link is gone, the call itself stays
 
@@ -106,7 +106,7 @@ def test_test_run_post__same_run_id_from_another_client__is_a_separate_run(api_c
         raw, _key = issue_key(scopes=("ingest",))
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         assert post_json(api_client).status_code == 201
-    assert TestRun.objects.count() == 2
+    assert SuiteRun.objects.count() == 2
 
 
 def test_test_run_post__call_ids__links_known_calls_and_reports_unknown(key_client):
@@ -115,7 +115,7 @@ def test_test_run_post__call_ids__links_known_calls_and_reports_unknown(key_clie
     response = post_json(key_client, call_ids=["c-known", "c-other-client", "c-known"])
     assert response.json()["linked_calls"] == 1
     assert response.json()["unknown_call_ids"] == ["c-other-client"]
-    assert TestRunCall.objects.count() == 2
+    assert SuiteRunCall.objects.count() == 2
 
 
 def test_test_run_post__key_without_ingest_scope__403(api_client, issue_key):
@@ -138,7 +138,7 @@ def test_test_run_post__junit_report__stores_its_counts(key_client, fixture, cou
         key_client, fixture, "run_id=r-9&model=gpt-5-codex&task_type=unit-tests&outcome=escalated"
     )
     assert response.status_code == 201, response.json()
-    run = TestRun.objects.get(run_id="r-9")
+    run = SuiteRun.objects.get(run_id="r-9")
     assert (run.total, run.passed, run.failed, run.errored, run.skipped) == counts
     assert (run.source, run.outcome, run.task_type) == ("junit", "escalated", "unit-tests")
 
@@ -166,7 +166,7 @@ def test_test_run_post__malicious_xml__400_and_nothing_stored(key_client, fixtur
     response = post_junit(key_client, fixture)
     assert response.status_code == 400
     assert "report" in response.json()
-    assert not TestRun.objects.exists()
+    assert not SuiteRun.objects.exists()
 
 
 def test_test_run_post__report_over_the_size_cap__413(key_client, monkeypatch):
@@ -174,7 +174,7 @@ def test_test_run_post__report_over_the_size_cap__413(key_client, monkeypatch):
     response = post_junit(key_client, "surefire.xml")
     assert response.status_code == 413
     assert "report" in response.json()["detail"]
-    assert not TestRun.objects.exists()
+    assert not SuiteRun.objects.exists()
 
 
 def test_test_run_post__not_junit_xml__400_says_what_the_root_was(key_client):

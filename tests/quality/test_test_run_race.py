@@ -9,7 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from governance.audit.models import AuditEvent
-from governance.quality.models import TestRun, TestRunCall
+from governance.quality.models import SuiteRun, SuiteRunCall
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,10 +46,10 @@ def test_test_run_post__same_run_id_races__one_run_with_one_uploads_counts_and_l
 
     assert not errors, errors
     assert sorted(statuses) == [200, 200, 200, 201]
-    run = TestRun.objects.get(client=key.client)
-    links = sorted(TestRunCall.objects.filter(test_run=run).values_list("call_id", flat=True))
+    run = SuiteRun.objects.get(client=key.client)
+    links = sorted(SuiteRunCall.objects.filter(suite_run=run).values_list("call_id", flat=True))
     assert links == [f"c-{run.passed}-a", f"c-{run.passed}-b"]
     actions = sorted(
-        AuditEvent.objects.filter(target_type="quality.testrun").values_list("action", flat=True)
+        AuditEvent.objects.filter(target_type="quality.suiterun").values_list("action", flat=True)
     )
     assert actions == ["test_run.recorded"] + ["test_run.replaced"] * 3

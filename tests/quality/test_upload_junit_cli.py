@@ -14,7 +14,7 @@ import pytest
 
 from governance.client import cli
 from governance.client.http import Transport
-from governance.quality.models import TestRun
+from governance.quality.models import SuiteRun
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPORT = str(FIXTURES / "surefire.xml")
@@ -176,7 +176,7 @@ def test_upload_junit__against_a_running_governor__stores_the_run_and_replaces_o
         "recorded run ci-77: 3 passed, 1 failed, 1 errored, 1 skipped (60.0% pass rate)" in first[1]
     )
     assert "replaced run ci-77" in second[1]
-    run = TestRun.objects.get(client=key.client)
+    run = SuiteRun.objects.get(client=key.client)
     assert (run.run_id, run.outcome, run.passed, run.failed, run.errored) == (
         "ci-77",
         "escalated",
