@@ -46,6 +46,7 @@ lint: venv
 # Each script writes its section of benchmarks/RESULTS.md; the dashboard one loads 5M calls (slow).
 bench: venv
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/otlp.py
 	$(BIN)/python benchmarks/policy.py
 	$(BIN)/python benchmarks/dashboard.py
 

@@ -77,6 +77,14 @@ def manage(env: dict[str, str], *args: str) -> str:
     )
 
 
+def ingest_key(env: dict[str, str], client: str) -> str:
+    """A new client `client` of team bench, with the ingest scope: its API key."""
+    created = manage(
+        env, "create_client", "--team", "bench", "--name", client, "--scopes", "ingest"
+    )
+    return created.strip().splitlines()[-1]
+
+
 @contextlib.contextmanager
 def web_server(
     env: dict[str, str],

@@ -20,13 +20,21 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    django_env,
+    fresh_database,
+    ingest_key,
+    manage,
+    web_server,
+    write_section,
+)
 
 MODELS = ["gpt-5-codex", "gpt-5-codex-mini"]
 TASKS = ["boilerplate", "completion", "test_generation", "review", "refactor", "debug"]
@@ -61,7 +69,17 @@ def generate(n: int) -> list[dict]:
     return records
 
 
-def send_all(base: str, key: str, bodies: list[bytes], senders: int) -> tuple[float, int]:
+def send_all(
+    base: str,
+    key: str,
+    bodies: list[bytes],
+    senders: int,
+    *,
+    path: str = "/api/v1/calls",
+    content_type: str = "application/json",
+    accepted_in: Callable[[bytes], int] = lambda payload: json.loads(payload)["accepted"],
+) -> tuple[float, int]:
+    """POST every body from `senders` keep-alive connections; (seconds, calls accepted)."""
     work: queue.Queue[bytes] = queue.Queue()
     for body in bodies:
         work.put(body)
@@ -73,20 +91,20 @@ def send_all(base: str, key: str, bodies: list[bytes], senders: int) -> tuple[fl
     def sender() -> None:
         nonlocal accepted
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
         while True:
             try:
                 body = work.get_nowait()
             except queue.Empty:
                 break
-            conn.request("POST", "/api/v1/calls", body=body, headers=headers)
+            conn.request("POST", path, body=body, headers=headers)
             response = conn.getresponse()
             payload = response.read()
             if response.status != 200:
                 failures.append(f"{response.status}: {payload[:200]!r}")
                 continue
             with lock:
-                accepted += json.loads(payload)["accepted"]
+                accepted += accepted_in(payload)
         conn.close()
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
@@ -115,11 +133,7 @@ def main() -> None:
     url = fresh_database("governor_bench_ingest")
     env = django_env(url)
     manage(env, "migrate", "--noinput", "-v0")
-    key = (
-        manage(env, "create_client", "--team", "bench", "--name", "loader", "--scopes", "ingest")
-        .strip()
-        .splitlines()[-1]
-    )
+    key = ingest_key(env, "loader")
 
     records = generate(args.calls)
     bodies = [

@@ -176,6 +176,15 @@ WHITENOISE_USE_FINDERS = not env_bool("GOVERNOR_MANIFEST_STATIC", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GOVERNOR_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1024)
 GOVERNOR_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 GOVERNOR_MAX_BATCH = env_int("GOVERNOR_MAX_BATCH", 5000, minimum=1)
+# OTLP/HTTP intake (governance.calls.otlp): exporters compress, so these paths
+# take gzip bodies and inflate them themselves, refusing (413) a body that
+# inflates past GOVERNOR_OTLP_MAX_BODY_BYTES or holds more records than
+# GOVERNOR_OTLP_MAX_RECORDS; every other path still refuses compression.
+GOVERNOR_SELF_INFLATING_PATHS = ("/otlp/",)
+GOVERNOR_OTLP_MAX_BODY_BYTES = env_int(
+    "GOVERNOR_OTLP_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1024
+)
+GOVERNOR_OTLP_MAX_RECORDS = env_int("GOVERNOR_OTLP_MAX_RECORDS", 10_000, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -42,6 +42,11 @@ INGEST_REQUESTS_REJECTED = Counter(
     "Ingestion requests refused as a whole, by HTTP status.",
     ["status"],
 )
+OTLP_RECORDS = Counter(
+    "governor_otlp_records",
+    "OTLP log records and spans received, by signal and outcome (call, ignored, rejected).",
+    ["signal", "outcome"],
+)
 TASKS = Counter(
     "governor_celery_tasks",
     "Celery task outcomes (succeeded, failed, retried), by task name.",
@@ -64,6 +69,12 @@ def record_ingest(*, stored: int, duplicates: int = 0, rejected: int = 0) -> Non
     for outcome, count in (("stored", stored), ("duplicate", duplicates), ("rejected", rejected)):
         if count:
             CALLS_INGESTED.labels(outcome=outcome).inc(count)
+
+
+def record_otlp(*, signal: str, calls: int, ignored: int, rejected: int) -> None:
+    for outcome, count in (("call", calls), ("ignored", ignored), ("rejected", rejected)):
+        if count:
+            OTLP_RECORDS.labels(signal=signal, outcome=outcome).inc(count)
 
 
 class _StateCollector:

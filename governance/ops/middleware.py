@@ -100,9 +100,9 @@ class BodyLimitMiddleware:
 
     DRF's parsers read the WSGI stream directly, bypassing Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE, so the size limit is enforced here from
-    Content-Length. Compressed request bodies are refused outright: no
-    endpoint needs them, and decompressing them is how a small request
-    becomes a memory bomb.
+    Content-Length. Compressed request bodies are refused outright, except on
+    GOVERNOR_SELF_INFLATING_PATHS, whose views inflate them under a hard cap:
+    decompressing is how a small request becomes a memory bomb.
     """
 
     def __init__(self, get_response):
@@ -110,7 +110,11 @@ class BodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        if encoding and encoding != "identity":
+        if (
+            encoding
+            and encoding != "identity"
+            and not request.path.startswith(settings.GOVERNOR_SELF_INFLATING_PATHS)
+        ):
             return _refuse(
                 415,
                 f"Content-Encoding '{encoding[:32]}' is not accepted; send the body uncompressed.",

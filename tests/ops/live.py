@@ -185,6 +185,26 @@ class RedisServer:
             self.process = None
 
 
+@contextmanager
+def live_database(workdir: Path, *, prefix: str) -> Iterator[str]:
+    """Where a live stack stores data: a fresh database on the PostgreSQL server
+    DATABASE_URL names when the suite runs on PostgreSQL (dropped afterwards),
+    else an SQLite file in `workdir`."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{workdir / 'governor.sqlite3'}"
+        return
+    admin = configured.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield configured.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass
 class Database:
     """Where the processes store data, and a way for the test to count rows."""

@@ -25,6 +25,15 @@ from governance.budgets.services import budget_save
 from governance.calls.models import Call
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.calls.factories import call_record, post_calls
+from tests.calls.otlp.builders import (
+    codex_completion,
+    genai_chat,
+    log_record,
+    logs_request,
+    otlp_json,
+    span,
+    traces_request,
+)
 from tests.flags.factories import make_flag
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +74,14 @@ def _calls_body() -> bytes:
     return json.dumps({"calls": [call_record()]}).encode()
 
 
+def _otlp_logs_body() -> bytes:
+    return otlp_json(logs_request([log_record(codex_completion())]))
+
+
+def _otlp_traces_body() -> bytes:
+    return otlp_json(traces_request([span(genai_chat())]))
+
+
 def _test_run_body() -> bytes:
     return json.dumps(
         {"run_id": "matrix-run", "model": "gpt-5-codex", "total": 3, "passed": 2, "failed": 1}
@@ -90,6 +107,9 @@ MATRIX = (
     # Calls: keys with `ingest` write; any key reads its own team's, people read all.
     Endpoint("POST", "api/v1/calls", INGEST, body=_calls_body),
     Endpoint("GET", "api/v1/calls", ANY_KEY | READERS),
+    # OTLP/HTTP receivers: keys with `ingest`, as for posting calls.
+    Endpoint("POST", "otlp/v1/logs", INGEST, body=_otlp_logs_body),
+    Endpoint("POST", "otlp/v1/traces", INGEST, body=_otlp_traces_body),
     # Quality: keys with `ingest` report test runs; any key reads its team's, people read all.
     Endpoint("POST", "api/v1/test-runs", INGEST, body=_test_run_body),
     Endpoint("GET", "api/v1/quality/pass-rates", ANY_KEY | READERS),

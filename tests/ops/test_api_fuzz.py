@@ -24,6 +24,9 @@ schemathesis.openapi.media_type(
     ).map(lambda rows: b"\n".join(json.dumps(row).encode() for row in rows)),
 )
 
+# OTLP protobuf bodies: arbitrary bytes, which the receivers must refuse with a 4xx.
+schemathesis.openapi.media_type("application/x-protobuf", st.binary(max_size=512))
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 

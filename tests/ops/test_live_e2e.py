@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from datetime import timedelta
 
-import psycopg
 import pytest
 
-from tests.ops.live import Database, RecordingTransport, Stack, batch, new_workdir, wait_for
+from tests.ops.live import (
+    Database,
+    RecordingTransport,
+    Stack,
+    batch,
+    live_database,
+    new_workdir,
+    wait_for,
+)
 
 pytestmark = pytest.mark.live
 
@@ -27,41 +33,27 @@ AFTER_INGEST = "governance.calls.tasks.calls_after_ingest"
 PURGE = "governance.ops.tasks.calls_purge_task"
 
 
-def _admin_url(database_url: str) -> str:
-    return database_url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
-
-
 @pytest.fixture(scope="module")
 def stack():
     workdir = new_workdir()
-    configured_db = os.environ.get("DATABASE_URL", "")
     configured_broker = os.environ.get("CELERY_BROKER_URL", "")
-    created_db = None
-    if configured_db.startswith(("postgres://", "postgresql://")):
-        created_db = f"gov_ops_live_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_admin_url(configured_db), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{created_db}"')
-        database_url = configured_db.rsplit("/", 1)[0] + f"/{created_db}"
-    else:
-        database_url = f"sqlite:///{workdir / 'governor.sqlite3'}"
     broker_url = (
         configured_broker
         if configured_broker.startswith(("redis://", "amqp://"))
         else "filesystem://"
     )
-    stack = Stack(
-        database_url=database_url,
-        broker_url=broker_url,
-        workdir=workdir,
-        extra_env={"GOVERNOR_PURGE_INTERVAL_SECONDS": "2", "GOVERNOR_CALL_RETENTION_DAYS": "30"},
-    )
-    try:
+    with live_database(workdir, prefix="gov_ops_live") as database_url:
+        stack = Stack(
+            database_url=database_url,
+            broker_url=broker_url,
+            workdir=workdir,
+            extra_env={
+                "GOVERNOR_PURGE_INTERVAL_SECONDS": "2",
+                "GOVERNOR_CALL_RETENTION_DAYS": "30",
+            },
+        )
         with stack.running():
             yield stack
-    finally:
-        if created_db:
-            with psycopg.connect(_admin_url(configured_db), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{created_db}" WITH (FORCE)')
 
 
 def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_budget_moved_by_the_worker(
