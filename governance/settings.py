@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from governance.core.egress import networks_parse
 from governance.core.env import ConfigurationError, env_bool, env_int, env_list, env_str
 from governance.core.rates import parse_rate
 from governance.ops.logconfig import logging_config
@@ -287,5 +288,13 @@ GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minim
 GOVERNOR_WEBHOOK_MAX_ATTEMPTS = env_int("GOVERNOR_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 GOVERNOR_WEBHOOK_BACKOFF_SECONDS = env_int("GOVERNOR_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
 GOVERNOR_WEBHOOK_TIMEOUT_SECONDS = env_int("GOVERNOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Webhooks go to public addresses only; these networks (CIDR, comma-separated)
+# are allowed besides, e.g. an internal chat server: "10.1.2.0/24,fd00::/8".
+try:
+    GOVERNOR_WEBHOOK_ALLOWED_NETWORKS = networks_parse(
+        env_list("GOVERNOR_WEBHOOK_ALLOWED_NETWORKS")
+    )
+except ValueError as exc:
+    raise ConfigurationError(f"GOVERNOR_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
 # OFREP evaluation rate per API key (DRF rate syntax, e.g. "6000/min").
 GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")
