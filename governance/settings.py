@@ -8,11 +8,21 @@ broker; there are no other production-only branches.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
-from governance.core.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from governance.core.egress import networks_parse
+from governance.core.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    secret_key_from_file,
+)
 from governance.core.rates import parse_rate
 from governance.ops.logconfig import logging_config
 
@@ -22,16 +32,18 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
+# Production is a server with a public URL (or one that says so): there a
+# missing SECRET_KEY is a mistake to refuse, not a key to invent, unless the
+# operator names a file to keep a generated key in.
+SECRET_KEY_FILE = env_str("SECRET_KEY_FILE")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("GOVERNOR_REQUIRE_SECRET_KEY", False):
-        raise ConfigurationError("SECRET_KEY must be set in production")
-    # A development key: stable across restarts of one checkout, never shared.
-    _key_file = VAR_DIR / "secret_key"
-    if not _key_file.exists():
-        import secrets
-
-        _key_file.write_text(secrets.token_urlsafe(50))
-    SECRET_KEY = _key_file.read_text().strip()
+    _production = bool(env_str("GOVERNOR_URL")) or env_bool("GOVERNOR_REQUIRE_SECRET_KEY", False)
+    if _production and not DEBUG and not SECRET_KEY_FILE:
+        raise ConfigurationError(
+            "SECRET_KEY must be set in production (or SECRET_KEY_FILE, to keep a generated key "
+            "in that file)"
+        )
+    SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE or VAR_DIR / "secret_key"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -46,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "governance",
     "governance.accounts",
     "governance.audit",
@@ -72,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "governance.ops.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -140,6 +156,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Failed sign-ins are counted per username and per address (django-axes):
+# after GOVERNOR_LOGIN_FAILURE_LIMIT failures either is locked out for
+# GOVERNOR_LOGIN_COOLOFF_MINUTES, so neither guessing one account's password
+# from many addresses nor many accounts from one address gets far. The
+# cool-off bounds how long someone can keep a person locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("GOVERNOR_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GOVERNOR_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -273,6 +305,27 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("GOVERNOR_BEHIND_TLS_PROXY", False):
     # Only behind a proxy that strips and sets this header itself.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Sign-in failures are then counted per client address the proxy saw.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Content-Security-Policy: scripts and styles come from the app itself (no
+# inline script, no CDN); plotly.js sets inline style attributes on the SVG
+# it draws, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Health, metrics and limits (governance.ops).
 GOVERNOR_METRICS_TOKEN = env_str("GOVERNOR_METRICS_TOKEN")
@@ -296,5 +349,13 @@ GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minim
 GOVERNOR_WEBHOOK_MAX_ATTEMPTS = env_int("GOVERNOR_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 GOVERNOR_WEBHOOK_BACKOFF_SECONDS = env_int("GOVERNOR_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
 GOVERNOR_WEBHOOK_TIMEOUT_SECONDS = env_int("GOVERNOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Webhooks go to public addresses only; these networks (CIDR, comma-separated)
+# are allowed besides, e.g. an internal chat server: "10.1.2.0/24,fd00::/8".
+try:
+    GOVERNOR_WEBHOOK_ALLOWED_NETWORKS = networks_parse(
+        env_list("GOVERNOR_WEBHOOK_ALLOWED_NETWORKS")
+    )
+except ValueError as exc:
+    raise ConfigurationError(f"GOVERNOR_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
 # OFREP evaluation rate per API key (DRF rate syntax, e.g. "6000/min").
 GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")

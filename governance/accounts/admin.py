@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from governance.accounts.models import ApiKey, Client, Membership, Scope, Team
 from governance.accounts.services import api_key_issue, api_key_revoke
@@ -73,7 +74,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
             actor=request.user,
         )
         obj.pk = issued.api_key.pk
-        messages.warning(request, f"New API key (shown once, store it now): {issued.raw_key}")
+        # Shown by response_add in the answer to this request only: a message
+        # would carry it in a cookie or the session.
+        request._governor_issued_key = issued.raw_key  # type: ignore[attr-defined]  # per-request hand-off
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw_key = getattr(request, "_governor_issued_key", None)
+        if raw_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "key": obj,
+            "raw_key": raw_key,
+            "title": "API key issued",
+        }
+        response = TemplateResponse(request, "admin/accounts/apikey/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke selected keys")
     def revoke_keys(self, request, queryset):

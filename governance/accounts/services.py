@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from governance.accounts.models import ApiKey, Client, Scope, Team
+from governance.audit.selectors import audit_event_recorded_since
 from governance.audit.services import audit_record
 
 KEY_PREFIX = "gov"
@@ -131,3 +133,26 @@ def api_key_lookup(*, raw_key: str) -> ApiKey | None:
     if key is None or not hmac.compare_digest(key.hashed_key, _hash_key(raw_key)):
         return None
     return key
+
+
+def login_lockout_record(*, username: str, ip_address: str | None) -> bool:
+    """Audit that sign-in is locked for `username` or `ip_address` after
+    repeated failures. Once per lockout: the throttle reports every refused
+    attempt while it lasts. Returns whether an event was written."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    if audit_event_recorded_since(
+        action="login.locked_out",
+        target_type="auth.user",
+        target_id=username[:64],
+        since=since,
+        after={"ip_address": ip_address},
+    ):
+        return False
+    audit_record(
+        action="login.locked_out",
+        target_type="auth.user",
+        target_id=username[:64],
+        actor="system:login-throttle",
+        after={"ip_address": ip_address, "failure_limit": settings.AXES_FAILURE_LIMIT},
+    )
+    return True

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from governance.core.egress import url_origin
+
 
 class AuditEvent(models.Model):
     """One change made by a person, a client or an automatic rule.
@@ -57,7 +59,13 @@ class WebhookEndpoint(models.Model):
         ordering = ["url", "id"]
 
     def __str__(self) -> str:
-        return self.url
+        # Shown in the audit log and the admin: the origin only, since the path
+        # and query of an incoming-webhook URL are often its secret.
+        return url_origin(self.url)
+
+    @property
+    def origin(self) -> str:
+        return url_origin(self.url)
 
 
 class WebhookDelivery(models.Model):

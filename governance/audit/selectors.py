@@ -63,3 +63,16 @@ def webhook_endpoints() -> QuerySet[WebhookEndpoint]:
 
 def webhook_deliveries(*, limit: int = 100) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.select_related("endpoint").order_by("-created_at", "-id")[:limit]
+
+
+def audit_event_recorded_since(
+    *, action: str, target_type: str, target_id: str, since: datetime, after: dict | None = None
+) -> bool:
+    """Whether an event of `action` on that target was recorded at or after
+    `since` (with `after` holding the given keys and values, if given)."""
+    events = AuditEvent.objects.filter(
+        action=action, target_type=target_type, target_id=target_id, occurred_at__gte=since
+    )
+    for key, value in (after or {}).items():
+        events = events.filter(**{f"after__{key}": value})
+    return events.exists()

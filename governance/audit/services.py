@@ -3,6 +3,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -10,6 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent, WebhookDelivery, WebhookEndpoint
+from governance.core.egress import EgressRefused, address_refusal, opener_build, url_origin
 from governance.core.errors import FieldError
 
 logger = logging.getLogger("governance.audit")
@@ -123,11 +126,32 @@ def _clean_patterns(events: list[str]) -> list[str]:
     return patterns
 
 
+def _check_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise WebhookError("url", "must be an http:// or https:// URL")
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:
+        raise WebhookError("url", "has a port that is not a number from 1 to 65535") from None
+    if not host:
+        raise WebhookError("url", "names no host")
+    # A literal address is refused now; a name is checked at every delivery,
+    # since what it resolves to can change.
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    refusal = address_refusal(literal, allowed=settings.GOVERNOR_WEBHOOK_ALLOWED_NETWORKS)
+    if refusal is not None:
+        raise WebhookError("url", f"{refusal}; webhooks are sent to public addresses only")
+
+
 def webhook_endpoint_create(
     *, url: str, events: list[str], description: str = "", actor: Any, reason: str = ""
 ) -> WebhookEndpoint:
-    if not url.startswith(("http://", "https://")):
-        raise WebhookError("url", "must be an http:// or https:// URL")
+    _check_url(url)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             url=url,
@@ -142,7 +166,8 @@ def webhook_endpoint_create(
             target=endpoint,
             actor=actor,
             reason=reason,
-            after={"url": url, "events": endpoint.events, "is_active": True},
+            # The path and query of an incoming-webhook URL are often its secret.
+            after={"url": url_origin(url), "events": endpoint.events, "is_active": True},
         )
     return endpoint
 
@@ -257,7 +282,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
     endpoint = delivery.endpoint
     body = webhook_delivery_body(delivery=delivery)
     timestamp = int(timezone.now().timestamp())
-    request = urllib.request.Request(  # noqa: S310  # admins register http(s) URLs only (checked at creation)
+    request = urllib.request.Request(  # noqa: S310  # http(s) only, checked at creation; addresses checked by the opener
         endpoint.url,
         data=body,
         method="POST",
@@ -274,14 +299,22 @@ def webhook_delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
     )
     status_code: int | None = None
     error = ""
+    refused = False
     try:
         timeout = settings.GOVERNOR_WEBHOOK_TIMEOUT_SECONDS
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # http(s) only
+        opener = opener_build(allowed=settings.GOVERNOR_WEBHOOK_ALLOWED_NETWORKS)
+        with opener.open(request, timeout=timeout) as response:
             status_code = response.status
     except urllib.error.HTTPError as exc:
         status_code = exc.code
-        error = f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        error = f"HTTP {exc.code}" + (f": {exc.msg}" if 300 <= exc.code < 400 else "")
+    except EgressRefused as exc:
+        refused = True
+        error = str(exc)[:500]
+    except urllib.error.URLError as exc:
+        refused = isinstance(exc.reason, EgressRefused)
+        error = (str(exc.reason) if refused else f"URLError: {exc.reason}")[:500]
+    except (TimeoutError, ConnectionError, OSError) as exc:
         error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"[:500]
 
     now = timezone.now()
@@ -296,7 +329,8 @@ def webhook_delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             "webhook.delivered", extra={"delivery_id": delivery_id, "status_code": status_code}
         )
         return DeliveryOutcome(status=WebhookDelivery.Status.DELIVERED)
-    transient = status_code is None or status_code >= 500 or status_code == 429
+    # A refused address or a redirect will not change on retry.
+    transient = not refused and (status_code is None or status_code >= 500 or status_code == 429)
     exhausted = delivery.attempts >= settings.GOVERNOR_WEBHOOK_MAX_ATTEMPTS
     final = not transient or exhausted
     WebhookDelivery.objects.filter(pk=delivery_id).update(

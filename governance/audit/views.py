@@ -41,13 +41,14 @@ class AuditLogView(LoginRequiredMixin, ReaderRequiredMixin, View):
 
 
 class WebhookListView(LoginRequiredMixin, ReaderRequiredMixin, View):
-    def _page(self, request, form=None, status=200):
+    def _page(self, request, form=None, status=200, new_secret=""):
         can_change = roles.is_admin(request.user)
         context = {
             "endpoints": webhook_endpoints(),
             "deliveries": webhook_deliveries(),
             "can_change": can_change,
             "form": form or (WebhookEndpointForm() if can_change else None),
+            "new_secret": new_secret,
         }
         return render(request, "audit/webhooks.html", context, status=status)
 
@@ -71,11 +72,11 @@ class WebhookCreateView(LoginRequiredMixin, AdminRequiredMixin, View):
             except WebhookError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                messages.success(
-                    request,
-                    f"Webhook added. Its signing secret, shown only now: {endpoint.secret}",
-                )
-                return HttpResponseRedirect(reverse("audit:webhooks"))
+                # Shown in this response only: a redirect would carry it in a
+                # message, i.e. in a cookie or the session.
+                response = WebhookListView()._page(request, new_secret=endpoint.secret)
+                response["Cache-Control"] = "no-store"
+                return response
         return WebhookListView()._page(request, form=form, status=400)
 
 
@@ -94,7 +95,7 @@ class WebhookActiveView(LoginRequiredMixin, AdminRequiredMixin, View):
             )
             messages.success(
                 request,
-                f"Webhook {endpoint.url} {'resumed' if form.cleaned_data['is_active'] else 'paused'}.",
+                f"Webhook {endpoint.origin} {'resumed' if form.cleaned_data['is_active'] else 'paused'}.",
             )
         return HttpResponseRedirect(reverse("audit:webhooks"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from django.utils import timezone
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
 from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun, TeamHourRollup
-from governance.calls.redaction import redact
+from governance.calls.redaction import redact, redact_value
 from governance.calls.rollups import rollup_upsert
 from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source, usd_to_e10
@@ -154,8 +155,21 @@ def _row(client: Client, p: _Priced, received_at: datetime, keep_text: bool) -> 
         c.latency_ms, c.status, c.error_type, c.retries, c.fallback_from, c.decision_id,
         c.reported_cost_usd, p.cost, p.source, c.repo,
         redact(c.prompt) if keep_text else "", redact(c.response) if keep_text else "",
-        c.metadata_json,
+        _metadata_redacted(c),
     )  # fmt: skip
+
+
+def _metadata_redacted(call: ValidCall) -> str:
+    # Metadata is stored for every team (it carries the repo, the pipeline,
+    # the job), so its secrets are redacted whether or not prompts are kept.
+    if not call.metadata:
+        return call.metadata_json
+    cleaned = redact_value(call.metadata)
+    return (
+        call.metadata_json
+        if cleaned == call.metadata
+        else json.dumps(cleaned, separators=(",", ":"))
+    )
 
 
 # --- bulk insert -----------------------------------------------------------------------------

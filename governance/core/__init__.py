@@ -10,4 +10,6 @@ Every module here is imported by several apps and imports none of them:
   enqueue    enqueuing work so that a broker outage never fails a request
   jobs       long jobs that a person follows with a progress bar
   metrics    the Prometheus metrics, defined once
+  csvsafe    CSV cells a spreadsheet cannot run as formulas
+  egress     outgoing HTTP that cannot reach loopback, private or metadata addresses
 """

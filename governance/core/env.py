@@ -7,6 +7,8 @@ all read their configuration through these helpers.
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 
 class ConfigurationError(ValueError):
@@ -51,3 +53,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def secret_key_from_file(path: Path) -> str:
+    """The key kept in `path`, generated on first use. Readable by its owner
+    only (0600): anyone who reads it can forge sessions and signed values."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            # Written world-readable by an earlier version: close it now.
+            path.chmod(0o600)
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigurationError(f"{path} holds a secret key shorter than 32 characters")
+    return key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
+from governance.core.csvsafe import csv_writer
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.dashboard.histogram import cost_bin
 from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
@@ -254,15 +254,10 @@ def _export_write(*, job_id: str, qs: Any, path: Path, progress_every: int) -> i
     )
     done = 0
     with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(list(EXPORT_COLUMNS))
         for row in rows:
-            writer.writerow(
-                [
-                    v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
-                    for v in row
-                ]
-            )
+            writer.writerow(row)
             done += 1
             if done % progress_every == 0:
                 job_progress(model=ExportJob, job_id=job_id, done=done)

@@ -3,9 +3,7 @@ it as HTML or one of its tables as CSV. Thin on purpose."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +15,7 @@ from django.views import View
 
 from governance.accounts import roles
 from governance.accounts.permissions import ReaderRequiredMixin
+from governance.core.csvsafe import csv_writer
 from governance.core.jobs import JobStatus
 from governance.dashboard import reports
 from governance.dashboard.filters import RANGES, FilterError, filter_from_query, filter_querystring
@@ -72,23 +71,13 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
 PAGES = ("overview", "spend", "quality", "budgets", "savings")
 
 
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def table_csv(table: reports.Table, *, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([label for _, label in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_value(row[key]) for key, _ in table.columns])
+        writer.writerow([row[key] for key, _ in table.columns])
     return response
 
 

@@ -52,6 +52,8 @@ def logging_config(*, fmt: str, level: str, server: bool = False) -> dict[str, A
             # The request log line comes from RequestContextMiddleware, with the id.
             "django.server": {"level": "WARNING"},
             "django.request": {"level": "ERROR"},
+            # django-axes logs every sign-in at INFO; lockouts reach the audit log.
+            "axes": {"level": "WARNING"},
         },
     }
     if server:

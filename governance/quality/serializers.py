@@ -7,6 +7,8 @@ from governance.quality.models import Outcome
 MAX_CALL_IDS = 1000
 # Far above any real test suite, and far below the database's integer range.
 MAX_TESTS = 10_000_000
+# A job retried more often than this is not a job but a loop.
+MAX_ATTEMPT = 1000
 
 
 def _count(**kwargs) -> serializers.IntegerField:
@@ -32,7 +34,11 @@ class SuiteRunFieldsSerializer(serializers.Serializer):
         max_length=64, required=False, allow_blank=True, default=""
     )
     job = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
-    attempt = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    # Bounded well inside the PositiveIntegerField that stores it (a larger
+    # number was a 500 on PostgreSQL: integer out of range).
+    attempt = serializers.IntegerField(
+        min_value=1, max_value=MAX_ATTEMPT, required=False, allow_null=True, default=None
+    )
     outcome = serializers.ChoiceField(
         choices=Outcome.choices, required=False, allow_blank=True, default=""
     )

@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, statuses: list[int]) -> None:
-        # Answers statuses in turn; the last one repeats.
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None) -> None:
+        # Answers statuses in turn; the last one repeats. `headers` go with every answer.
         self.statuses = list(statuses)
+        self.headers = dict(headers or {})
         self.requests: list[tuple[dict, bytes]] = []
         self.received_at: list[float] = []  # time.monotonic() of each request
         receiver = self
@@ -24,6 +25,8 @@ class Receiver:
                     receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 )
                 self.send_response(status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
