@@ -10,4 +10,6 @@ Every module here is imported by several apps and imports none of them:
   enqueue    enqueuing work so that a broker outage never fails a request
   jobs       long jobs that a person follows with a progress bar
   metrics    the Prometheus metrics, defined once
+  money      money as people read it: two decimals and the currency (no Django)
+  progress   how far a long command got, for the person watching it (no Django)
 """
