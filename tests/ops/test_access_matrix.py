@@ -84,8 +84,11 @@ MATRIX = (
     Endpoint("GET", "healthz", EVERYONE),
     Endpoint("GET", "readyz", EVERYONE),
     Endpoint("GET", "metrics", EVERYONE),
+    # Browsers ask for it on pages that name no icon.
+    Endpoint("GET", "favicon.ico", EVERYONE),
     # A key that is presented must be valid, even where none is needed.
     Endpoint("GET", "api/schema/", EVERYONE - {"revoked_key"}),
+    Endpoint("GET", "api/docs/", EVERYONE - {"revoked_key"}),
     Endpoint("GET", "login/", EVERYONE),
     # Calls: keys with `ingest` write; any key reads its own team's, people read all.
     Endpoint("POST", "api/v1/calls", INGEST, body=_calls_body),
@@ -105,8 +108,9 @@ MATRIX = (
     Endpoint("POST", "budgets/new", ADMINS, body=dict, content_type="form"),
     Endpoint("GET", "budgets/<int:pk>/edit", ADMINS, {"pk": "budget"}),
     Endpoint("POST", "budgets/<int:pk>/edit", ADMINS, {"pk": "budget"}, dict, "form"),
-    # The policy editor and rollbacks (no such version: an admin is told so on the editor).
-    Endpoint("GET", "policies/", ADMINS),
+    # The policy page: managers read it; only admins post drafts and roll back
+    # (no such version: an admin is told so on the page).
+    Endpoint("GET", "policies/", READERS),
     Endpoint("POST", "policies/", ADMINS, body=dict, content_type="form"),
     Endpoint(
         "POST",
