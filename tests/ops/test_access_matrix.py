@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from governance.accounts.services import api_key_revoke
@@ -26,6 +25,7 @@ from governance.calls.models import Call
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.calls.factories import call_record, post_calls
 from tests.flags.factories import make_flag
+from tests.routes import url_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -281,21 +281,8 @@ def test_access_matrix__each_caller__allowed_exactly_where_the_matrix_says(endpo
         assert AuditEvent.objects.count() == events_before
 
 
-def _routes(resolver: URLResolver, prefix: str = "") -> set[str]:
-    routes: set[str] = set()
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        if route.startswith(NOT_IN_MATRIX):
-            continue
-        if isinstance(pattern, URLResolver):
-            routes |= _routes(pattern, route)
-        elif isinstance(pattern, URLPattern):
-            routes.add(route)
-    return routes
-
-
 def test_access_matrix__covers_every_url():
-    assert _routes(get_resolver()) - {endpoint.route for endpoint in MATRIX} == set()
+    assert url_routes(skip=NOT_IN_MATRIX) - {endpoint.route for endpoint in MATRIX} == set()
 
 
 def test_calls_list__another_teams_key__sees_none_of_this_teams_calls(world):
