@@ -7,29 +7,9 @@ from django import forms
 
 from governance.core.errors import FieldError
 from governance.engine.flags import FlagType, Operator
+from governance.flags.readable import OPERATOR_LABELS
 
 JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
-# How the rule rows (flags/editor.js) name each operator of the engine.
-OPERATOR_LABELS = {
-    Operator.IN: "is one of",
-    Operator.NOT_IN: "is none of",
-    Operator.EQUALS: "equals",
-    Operator.NOT_EQUALS: "does not equal",
-    Operator.STARTS_WITH: "starts with",
-    Operator.ENDS_WITH: "ends with",
-    Operator.CONTAINS: "contains",
-    Operator.GT: "is over",
-    Operator.GTE: "is at least",
-    Operator.LT: "is under",
-    Operator.LTE: "is at most",
-    Operator.SEMVER_EQ: "is version",
-    Operator.SEMVER_GT: "is a version after",
-    Operator.SEMVER_GTE: "is version or after",
-    Operator.SEMVER_LT: "is a version before",
-    Operator.SEMVER_LTE: "is version or before",
-    Operator.BEFORE: "is a time before",
-    Operator.AFTER: "is a time after",
-}
 NUMERIC_OPERATORS = (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE)
 
 
