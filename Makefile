@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Plain log lines for the person watching the demo (LOG_FORMAT=json to get JSON).
-DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1 LOG_FORMAT=$${LOG_FORMAT:-plain}
+PLAIN_LOGS := LOG_FORMAT=$${LOG_FORMAT:-plain}
+DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1 $(PLAIN_LOGS)
 # The production shape on one machine. Point DATABASE_URL, CELERY_BROKER_URL
 # and CACHE_URL at PostgreSQL and Redis; without them it falls back to SQLite
 # and the filesystem broker under var/ so the command always starts.
@@ -23,8 +24,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(PLAIN_LOGS) $(BIN)/python manage.py migrate --noinput
+	$(PLAIN_LOGS) $(BIN)/python manage.py load_demo
 	$(DEMO_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.demo start
 
 serve: venv

@@ -29,7 +29,7 @@ DAYS = 90
 # Usage grows this much a month (compounded daily), so last month is smaller.
 MONTHLY_GROWTH = 1.15
 # Calls per weekday today, per team: payments burns fastest.
-TEAM_VOLUME = {"payments": 520, "platform": 320, "search": 220, "mobile": 150}
+TEAM_VOLUME = {"payments": 420, "platform": 260, "search": 180, "mobile": 120}
 REPOS = {
     "payments": ["acme/payments-api", "acme/ledger", "acme/checkout-web"],
     "search": ["acme/search-indexer", "acme/query-service"],

@@ -83,17 +83,23 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
 
 
+# Each demo object's audit and snapshot events, and each eager task's line,
+# would bury the progress lines; the audit log keeps the events.
+QUIETED = ("governance", "celery")
+
+
 @contextmanager
 def _quiet_events(verbosity: int):
-    """Each demo object's audit and snapshot events would bury the progress
-    lines; they are in the audit log. `-v 2` shows them as they happen."""
+    """Warnings and errors only while loading; `-v 2` shows every event."""
     if verbosity >= 2:
         yield
         return
-    governance = logging.getLogger("governance")
-    previous = governance.level
-    governance.setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in QUIETED]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
-        governance.setLevel(previous)
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.setLevel(level)
