@@ -94,10 +94,11 @@ def _install_package() -> bool:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
         done = subprocess.run(  # noqa: S603 - fixed arguments
-            [*prefix, *command], env=env, stdout=subprocess.DEVNULL, check=False
+            [*prefix, *command], env=env, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
-            say(f"{' '.join(command)} failed (exit {done.returncode})")
+            # apt's chatter only when it failed: then it says why.
+            say(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr.strip()}")
             return False
     return True
 
