@@ -115,3 +115,17 @@ def test_navigation__signed_in_without_a_role__only_the_api_reference(client):
     nav = response.content.decode().split('<nav aria-label="Main">')[1].split("</nav>")[0]
     assert ">API</a>" in nav
     assert ">Overview</a>" not in nav and ">Policy</a>" not in nav
+
+
+def test_403_csrf__expired_form__site_layout_says_nothing_changed(admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post("/flags/new/", {"key": "x"})
+
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert 'id="error-403-csrf"' in text and 'class="topbar"' in text
+    assert "Nothing was changed" in text
