@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1
+# Plain log lines for the person watching the demo (LOG_FORMAT=json to get JSON).
+PLAIN_LOGS := LOG_FORMAT=$${LOG_FORMAT:-plain}
+DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1 $(PLAIN_LOGS)
 # The production shape on one machine. Point DATABASE_URL, CELERY_BROKER_URL
 # and CACHE_URL at PostgreSQL and Redis; without them it falls back to SQLite
 # and the filesystem broker under var/ so the command always starts.
+# honcho gives each process PORT, from 5000 unless told: the web server takes 8000.
 SERVE_ENV := DEBUG=0 GOVERNOR_MANIFEST_STATIC=1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
-	CELERY_BROKER_URL=$(or $(CELERY_BROKER_URL),filesystem://)
+	CELERY_BROKER_URL=$(or $(CELERY_BROKER_URL),filesystem://) PORT=$(or $(PORT),8000)
 
 .PHONY: demo test lint bench load serve venv clean
 
@@ -21,8 +24,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	$(PLAIN_LOGS) $(BIN)/python manage.py migrate --noinput
+	$(PLAIN_LOGS) $(BIN)/python manage.py load_demo
 	$(DEMO_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.demo start
 
 serve: venv
@@ -35,8 +38,11 @@ serve: venv
 # loadfile keeps a module on one worker, so its module-scoped live stack starts once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
+# The browser tests need a Chromium: tests/chromium.py finds one or installs it
+# (Debian's package, else Playwright's download) and stops here if it cannot.
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@browser=$$($(BIN)/python -m tests.chromium) && \
+	GOVERNOR_CHROMIUM="$$browser" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check governance tests benchmarks

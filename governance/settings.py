@@ -24,20 +24,25 @@ from governance.core.env import (
     secret_key_from_file,
 )
 from governance.core.rates import parse_rate
-from governance.ops.logconfig import logging_config
+from governance.ops.deployment import deployment_defaults
+from governance.ops.logconfig import logging_config, logging_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GOVERNOR_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
+# The address people and clients use, e.g. https://governor.example.com: the
+# hosts, origins and TLS settings below default to what it implies.
+GOVERNOR_URL = env_str("GOVERNOR_URL")
+_DEPLOYED = deployment_defaults(GOVERNOR_URL)
 SECRET_KEY = env_str("SECRET_KEY")
 # Production is a server with a public URL (or one that says so): there a
 # missing SECRET_KEY is a mistake to refuse, not a key to invent, unless the
 # operator names a file to keep a generated key in.
 SECRET_KEY_FILE = env_str("SECRET_KEY_FILE")
 if not SECRET_KEY:
-    _production = bool(env_str("GOVERNOR_URL")) or env_bool("GOVERNOR_REQUIRE_SECRET_KEY", False)
+    _production = env_bool("GOVERNOR_REQUIRE_SECRET_KEY", _DEPLOYED["GOVERNOR_REQUIRE_SECRET_KEY"])
     if _production and not DEBUG and not SECRET_KEY_FILE:
         raise ConfigurationError(
             "SECRET_KEY must be set in production (or SECRET_KEY_FILE, to keep a generated key "
@@ -45,8 +50,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE or VAR_DIR / "secret_key"))
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _DEPLOYED["ALLOWED_HOSTS"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", _DEPLOYED["CSRF_TRUSTED_ORIGINS"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "governance",
     "governance.accounts",
@@ -236,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cost and quality governance for AI coding models.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The reference page (/api/docs/) draws with Swagger UI's own files, served by the app.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "defaultModelsExpandDepth": 0},
     "COMPONENT_SPLIT_REQUEST": True,
     # Calls and decisions share these choice sets: one schema component each.
     "ENUM_NAME_OVERRIDES": {
@@ -281,28 +291,32 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Logs: one JSON object per line with the request (or task) id, or plain text
-# for a terminal (LOG_FORMAT=plain). Secrets and prompt text are never logged:
+# when stderr is a terminal (LOG_FORMAT=json or plain decides otherwise). Secrets and prompt text are never logged:
 # RequestIdFilter blanks such fields if any code passes them.
-LOGGING = logging_config(
-    fmt=env_str("LOG_FORMAT", "json"), level=env_str("LOG_LEVEL", "INFO").upper()
-)
+LOGGING = logging_config(fmt=logging_format(), level=env_str("LOG_LEVEL", "INFO").upper())
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks still borrow a producer from a pool that names no broker, and
+    # kombu warns that it "reverts to localhost", which nothing ever connects to.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
 
-# Production hardening, each from the environment with a default that keeps a
-# plain-HTTP `make serve` on loopback working; `check --deploy` (run in CI with
-# production values) lists what a real deployment must switch on.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Production hardening: each from its own variable, with GOVERNOR_URL's
+# implications as defaults (governance.ops.deployment); without it, a
+# plain-HTTP server on loopback. CI runs `check --deploy` with production values.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _DEPLOYED["SECURE_SSL_REDIRECT"])
 # Load balancers probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", _DEPLOYED["SECURE_HSTS_SECONDS"], minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", _DEPLOYED["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _DEPLOYED["SECURE_HSTS_PRELOAD"])
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _DEPLOYED["SESSION_COOKIE_SECURE"])
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _DEPLOYED["CSRF_COOKIE_SECURE"])
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("GOVERNOR_BEHIND_TLS_PROXY", False):
+if env_bool("GOVERNOR_BEHIND_TLS_PROXY", _DEPLOYED["GOVERNOR_BEHIND_TLS_PROXY"]):
     # Only behind a proxy that strips and sets this header itself.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Sign-in failures are then counted per client address the proxy saw.

@@ -1,33 +1,42 @@
-"""Shared pieces of the headless-Chromium tests (Debian's chromium driven by Playwright)."""
+"""Shared pieces of the headless-Chromium tests (a Chromium driven by Playwright;
+tests/chromium.py finds or installs it, and `make test` runs that first)."""
 
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from functools import cache
 
 import pytest
 from django.db import connections
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from tests import chromium
+
 PASSWORD = "correct horse battery staple"  # UserFactory's
+
+
+@cache
+def _browser() -> str | None:
+    # `make test` has already found one and says which; run alone, look again.
+    return os.environ.get("GOVERNOR_CHROMIUM") or chromium.find()
 
 
 @contextmanager
 def chromium_browser(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)")
+    browser = _browser()
+    if browser is None:
+        pytest.fail(chromium.INSTRUCTION)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made between browser steps are plain synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = pw.chromium.launch(**chromium.launch_options(browser))
         try:
-            yield browser
+            yield instance
         finally:
-            browser.close()
+            instance.close()
             # ORM calls made inside Playwright's context got their own connection;
             # close it, or PostgreSQL refuses to drop the test database at the end.
             connections.close_all()

@@ -65,16 +65,31 @@ class IsAdminOrReadOnly(BasePermission):
 class ReaderRequiredMixin(UserPassesTestMixin):
     """For pages: managers and admins may open them."""
 
+    permission_denied_message = "Only Governor managers and admins may open this page."
     request: HttpRequest  # set by the view this is mixed into
 
     def test_func(self) -> bool:
         return roles.is_reader(self.request.user)
 
 
+class ReadOrAdminMixin(UserPassesTestMixin):
+    """For pages managers read and admins change: managers and admins open
+    them, only admins post to them (a manager's post gets 403)."""
+
+    permission_denied_message = "Only Governor admins may change this."
+    request: HttpRequest  # set by the view this is mixed into
+
+    def test_func(self) -> bool:
+        if self.request.method in SAFE_METHODS:
+            return roles.is_reader(self.request.user)
+        return roles.is_admin(self.request.user)
+
+
 class AdminRequiredMixin(UserPassesTestMixin):
     """For pages that change something: admins only (a manager gets 403)."""
 
     raise_exception = True
+    permission_denied_message = "Only Governor admins may open this page."
     request: HttpRequest  # set by the view this is mixed into
 
     def test_func(self) -> bool:

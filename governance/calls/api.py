@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
@@ -74,6 +74,53 @@ def media_type(request) -> str:
     return (request.content_type or "").split(";")[0].strip().lower()
 
 
+_CALL = {
+    "call_id": "job-4711-step-3",
+    "timestamp": "2026-11-25T10:00:00Z",
+    "model": "gpt-5-codex-mini",
+    "task_type": "test_generation",
+    "risk": "low",
+    "environment": "ci",
+    "input_tokens": 42000,
+    "cached_input_tokens": 30000,
+    "output_tokens": 1800,
+    "latency_ms": 5200,
+    "status": "ok",
+    "metadata": {"repo": "acme/payments-api", "pull_request": 812},
+}
+INGEST_EXAMPLES = [
+    OpenApiExample(
+        "A batch of one call",
+        value={"calls": [_CALL]},
+        request_only=True,
+        media_type="application/json",
+    ),
+    OpenApiExample(
+        "Every record stored",
+        value={"accepted": 1, "duplicates": 0, "rejected": []},
+        response_only=True,
+        status_codes=["200"],
+    ),
+    OpenApiExample(
+        "One record rejected, one sent again",
+        summary="The rejected record names its field; the repeated call_id is not stored twice.",
+        value={
+            "accepted": 0,
+            "duplicates": 1,
+            "rejected": [
+                {
+                    "index": 0,
+                    "call_id": "job-4711-step-4",
+                    "errors": {"input_tokens": ["Expected `int` >= 0."]},
+                }
+            ],
+        },
+        response_only=True,
+        status_codes=["207"],
+    ),
+]
+
+
 class CallsView(APIView):
     """POST a batch of call logs (scope `ingest`); GET your team's calls."""
 
@@ -84,6 +131,7 @@ class CallsView(APIView):
 
     @extend_schema(
         operation_id="calls_ingest",
+        examples=INGEST_EXAMPLES,
         request={"application/json": CallBatchDoc, "application/x-ndjson": CallRecordDoc},
         responses={
             200: IngestResultDoc,

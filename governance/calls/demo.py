@@ -1,13 +1,18 @@
-"""Thirty days of calls with a plausible shape: busy weekdays, quiet nights and
-weekends, most high-volume work on the mini model, some errors and fallbacks."""
+"""A quarter of calls with a plausible shape: usage growing month over month,
+busy weekdays, quiet nights and weekends, agent-sized contexts, most
+high-volume work on the mini model, some errors and fallbacks. Ninety days
+give every page history to compare with: this month against the last, the
+burn-down's forecast, the advisor's trends."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from governance.accounts.models import Client
 from governance.calls.serializers import ValidCall
 from governance.calls.services import calls_ingest
+from governance.core.progress import Progress
 
 FULL, MINI = "gpt-5-codex", "gpt-5-codex-mini"
 # task type: (share of calls, risk weights low/medium/high/critical, share on mini)
@@ -20,7 +25,10 @@ TASKS = {
     "debug": (0.10, (1, 3, 4, 2), 0.15),
 }
 RISKS = ("low", "medium", "high", "critical")
-# Calls per weekday at full speed, per team: payments burns fastest.
+DAYS = 90
+# Usage grows this much a month (compounded daily), so last month is smaller.
+MONTHLY_GROWTH = 1.15
+# Calls per weekday today, per team: payments burns fastest.
 TEAM_VOLUME = {"payments": 420, "platform": 260, "search": 180, "mobile": 120}
 REPOS = {
     "payments": ["acme/payments-api", "acme/ledger", "acme/checkout-web"],
@@ -35,6 +43,8 @@ ENVIRONMENTS = {
     "cli": "cli",
     "review-bot": "api",
 }
+# The models' context window, in tokens: no turn carries more.
+CONTEXT_WINDOW = 400_000
 # Share of the day's calls in each UTC hour (a working day centred on 08:00-17:00 UTC).
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 12, 10, 12, 13, 12, 10, 7, 5, 3, 2, 2, 1, 1]
 
@@ -43,16 +53,17 @@ def load(*, rng, now, out) -> None:
     clients = list(Client.objects.select_related("team"))
     total_accepted = 0
     end = now.astimezone(UTC)
-    start_day = (end - timedelta(days=29)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start_day = (end - timedelta(days=DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    progress = Progress(out, "calls", total=len(clients) * DAYS)
     for client in clients:
         per_client = TEAM_VOLUME.get(client.team.slug, 100) / max(
             1, sum(1 for c in clients if c.team_id == client.team_id)
         )
         batch: list[ValidCall] = []
-        for day_index in range(30):
+        for day_index in range(DAYS):
             day = start_day + timedelta(days=day_index)
             weekend = day.weekday() >= 5
-            growth = 0.75 + 0.5 * day_index / 29  # usage grows over the month
+            growth = MONTHLY_GROWTH ** ((day_index - (DAYS - 1)) / 30)
             volume = int(per_client * growth * (0.25 if weekend else 1.0) * rng.uniform(0.85, 1.15))
             for n in range(volume):
                 ts = _timestamp(rng, day)
@@ -66,9 +77,11 @@ def load(*, rng, now, out) -> None:
                 if len(batch) == 2000:
                     total_accepted += calls_ingest(client=client, calls=batch).accepted
                     batch = []
+            progress.advance(note=f"{total_accepted + len(batch):,} calls")
         if batch:
             total_accepted += calls_ingest(client=client, calls=batch).accepted
-    out.write(f"  {total_accepted} new calls over 30 days")
+    progress.finish()
+    out.write(f"  {total_accepted:,} new calls over {DAYS} days")
 
 
 def _timestamp(rng, day: datetime) -> datetime:
@@ -82,9 +95,11 @@ def _call(rng, client: Client, ts: datetime, call_id: str) -> ValidCall:
     risk = rng.choices(RISKS, weights=risk_weights)[0]
     model = MINI if risk != "critical" and rng.random() < mini_share else FULL
     big = task in ("refactor", "debug")
-    input_tokens = int(rng.lognormvariate(9.6 if big else 8.8, 0.6))
-    cached = int(input_tokens * rng.uniform(0.2, 0.7))
-    output_tokens = int(rng.lognormvariate(7.4 if big else 6.6, 0.5))
+    # A coding agent's turn carries the conversation and the files it read:
+    # tens of thousands of input tokens, most of them cached from the last turn.
+    input_tokens = min(CONTEXT_WINDOW, int(rng.lognormvariate(12.3 if big else 11.7, 0.5)))
+    cached = int(input_tokens * rng.uniform(0.5, 0.85))
+    output_tokens = int(rng.lognormvariate(8.6 if big else 7.9, 0.6))
     reasoning = (
         int(output_tokens * rng.uniform(0.1, 0.6)) if model == FULL else int(output_tokens * 0.1)
     )
@@ -112,6 +127,4 @@ def _call(rng, client: Client, ts: datetime, call_id: str) -> ValidCall:
 
 
 def _json(value: dict) -> str:
-    import json
-
     return json.dumps(value, separators=(",", ":"))

@@ -12,4 +12,6 @@ Every module here is imported by several apps and imports none of them:
   metrics    the Prometheus metrics, defined once
   csvsafe    CSV cells a spreadsheet cannot run as formulas
   egress     outgoing HTTP that cannot reach loopback, private or metadata addresses
+  money      money as people read it: two decimals and the currency (no Django)
+  progress   how far a long command got, for the person watching it (no Django)
 """

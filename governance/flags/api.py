@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -110,10 +110,40 @@ _FAILURE = inline_serializer(
 )
 
 
+_CONTEXT_EXAMPLE = OpenApiExample(
+    "A pipeline's context",
+    value={"context": {"targetingKey": "pipeline-4711", "task_type": "boilerplate"}},
+    request_only=True,
+)
+_PILOT = {
+    "key": "mini-model-boilerplate-pilot",
+    "value": False,
+    "reason": "SPLIT",
+    "variant": "off",
+    "metadata": {"flagsVersion": 5, "rule": "boilerplate pilot"},
+}
+
+
 class EvaluateFlagView(_OfrepView):
     @extend_schema(
         operation_id="ofrep_evaluate_flag",
         tags=["ofrep"],
+        examples=[
+            _CONTEXT_EXAMPLE,
+            OpenApiExample(
+                "Outside the 10 % pilot", value=_PILOT, response_only=True, status_codes=["200"]
+            ),
+            OpenApiExample(
+                "No such flag",
+                value={
+                    "key": "nope",
+                    "errorCode": "FLAG_NOT_FOUND",
+                    "errorDetails": "No flag has the key 'nope'.",
+                },
+                response_only=True,
+                status_codes=["404"],
+            ),
+        ],
         request=_REQUEST,
         responses={
             200: _SUCCESS,
@@ -152,6 +182,26 @@ class EvaluateFlagsView(_OfrepView):
     @extend_schema(
         operation_id="ofrep_evaluate_flags",
         tags=["ofrep"],
+        examples=[
+            _CONTEXT_EXAMPLE,
+            OpenApiExample(
+                "Every flag for this context",
+                value={
+                    "flags": [
+                        _PILOT,
+                        {
+                            "key": "mini-model-flows",
+                            "value": True,
+                            "reason": "STATIC",
+                            "variant": "on",
+                            "metadata": {"flagsVersion": 5},
+                        },
+                    ]
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
         request=_REQUEST,
         parameters=[
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)

@@ -6,9 +6,11 @@ from typing import Any
 from django import forms
 
 from governance.core.errors import FieldError
-from governance.engine.flags import FlagType
+from governance.engine.flags import FlagType, Operator
+from governance.flags.readable import OPERATOR_LABELS
 
 JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
+NUMERIC_OPERATORS = (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE)
 
 
 class JsonField(forms.CharField):
@@ -74,6 +76,22 @@ class FlagForm(forms.Form):
         required=False, help_text="After this date the flag is listed as stale."
     )
     reason = forms.CharField(max_length=500, help_text="Why? It goes into the audit log.")
+
+    @property
+    def rule_choices(self) -> dict[str, Any]:
+        """What the rule rows offer (flags/editor.js reads it from the page)."""
+        return {
+            "operators": [[op.value, OPERATOR_LABELS.get(op, op.value)] for op in Operator],
+            "numeric_operators": [op.value for op in NUMERIC_OPERATORS],
+            "value_hints": {
+                "in": "a, b, c",
+                "not_in": "a, b, c",
+                **{op.value: "a number" for op in NUMERIC_OPERATORS},
+                "semver_eq": "1.4.0",
+                "before": "2026-12-31T18:00:00Z",
+                "after": "2026-12-31T18:00:00Z",
+            },
+        }
 
     def add_service_error(self, error: FieldError) -> None:
         """Show a service's error next to the field it names ("rules[0].split" -> rules)."""

@@ -13,6 +13,7 @@ from governance.accounts import roles
 from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMixin
 from governance.audit.selectors import audit_events_for
 from governance.flags.forms import FlagForm, FlagToggleForm
+from governance.flags.readable import flag_rules_readable, schedule_text, split_text
 from governance.flags.selectors import flag_get, flag_is_stale, flag_list, flags_snapshot_current
 from governance.flags.services import FlagError, flag_create, flag_toggle, flag_update
 
@@ -117,6 +118,9 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
             "stale": flag_is_stale(flag=flag, now=timezone.now()),
             "in_window": _in_window(flags_snapshot_current().specs, flag.key, timezone.now()),
             "events": audit_events_for(target_type="flags.flag", target_id=str(flag.pk))[:20],
+            "readable_rules": flag_rules_readable(flag.rules or []),
+            "readable_rollout": split_text(flag.rollout) if flag.rollout else "",
+            "readable_schedule": schedule_text(flag.schedule),
         }
         return render(request, "flags/flag_detail.html", context, status=status)
 

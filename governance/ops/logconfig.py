@@ -1,18 +1,67 @@
 """One logging configuration for every Governor process: the web server,
 the application inside it, the Celery worker and beat.
 
-Each line is one JSON object (or plain text for a terminal, LOG_FORMAT=plain)
-carrying the request or task id. Imports no Django, so the web server's
-master process can use it before any application is loaded.
+Each line is one JSON object carrying the request or task id, for servers
+and log collectors; a person at a terminal gets plain lines instead, with the
+same fields as `key=value`. Imports no Django, so the web server's master
+process can use it before any application is loaded.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
-from governance.core.env import ConfigurationError
+from pythonjsonlogger.core import RESERVED_ATTRS
+
+from governance.core.env import ConfigurationError, env_str
 
 FORMATS = ("json", "plain")
+# Fields every record carries; the rest are the event's own (`extra=`).
+_STANDARD_FIELDS = frozenset([*RESERVED_ATTRS, "request_id", "taskName"])
+
+
+def logging_format(stream: Any = None) -> str:
+    """LOG_FORMAT when set; otherwise plain when the log stream (stderr) is a
+    terminal, so a person running a command reads sentences, and JSON when
+    it is a pipe or a file, as under a process manager or in a container."""
+    chosen = env_str("LOG_FORMAT")
+    if chosen:
+        return chosen
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return "plain" if isatty is not None and isatty() else "json"
+
+
+class PlainFormatter(logging.Formatter):
+    """`2026-11-30 05:04:22 INFO audit.recorded action=team.create target_id=1`:
+    the event's fields follow its name, the request id only when there is one.
+    Governor's events name themselves (`entity.action`); other libraries'
+    free-text lines get their logger's name in front."""
+
+    def __init__(self) -> None:
+        super().__init__(datefmt="%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        source = "" if record.name.startswith("governance") else f"{record.name}: "
+        fields = [
+            f"{key}={value}"
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD_FIELDS and not key.startswith("_")
+        ]
+        request_id = getattr(record, "request_id", "-")
+        if request_id not in ("-", None, ""):
+            fields.append(f"request_id={request_id}")
+        line = " ".join(
+            [self.formatTime(record, self.datefmt), record.levelname, source + message, *fields]
+        )
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
 
 
 def logging_config(*, fmt: str, level: str, server: bool = False) -> dict[str, Any]:
@@ -26,7 +75,7 @@ def logging_config(*, fmt: str, level: str, server: bool = False) -> dict[str, A
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "governance.ops.requestid.RequestIdFilter"}},
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "plain": {"()": "governance.ops.logconfig.PlainFormatter"},
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",

@@ -45,7 +45,7 @@ import os
 import sys
 
 from governance.core.env import ConfigurationError, env_int, env_str
-from governance.ops.logconfig import logging_config
+from governance.ops.logconfig import logging_config, logging_format
 
 DEFAULT_TARGET = "governance.wsgi:application"
 
@@ -92,9 +92,7 @@ def server_options() -> dict:
         # from the server would be a second line without it.
         "log_access": False,
         "log_level": LogLevels(level),
-        "log_dictconfig": logging_config(
-            fmt=env_str("LOG_FORMAT", "json"), level=level.upper(), server=True
-        ),
+        "log_dictconfig": logging_config(fmt=logging_format(), level=level.upper(), server=True),
     }
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from governance.core import metrics
+from governance.ops.requestid import get_request_id
 from governance.ops.selectors import readiness_checks
 
 READINESS_RETRY_AFTER_SECONDS = 5
@@ -54,7 +57,16 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type=content_type)
 
 
-# Paths whose clients read JSON: a 404 there must be JSON too, not the HTML page.
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (JSON, the
+    schema): send them to the app's icon instead of a 404 in the console."""
+    response = HttpResponse(status=301)
+    response["Location"] = static("governor/favicon.svg")
+    return response
+
+
+# Paths whose clients read JSON: an error there must be JSON too, not the HTML page.
 API_PREFIXES = ("/api/", "/ofrep/")
 
 
@@ -62,3 +74,22 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIXES):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIXES):
+        detail = str(exception) or "You do not have permission to perform this action."
+        return JsonResponse({"detail": detail}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page carries the request id, which the error's log line has too.
+    Rendered without the request's context: whatever failed may fail again."""
+    request_id = get_request_id()
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse(
+            {"detail": "Server error; it has been logged.", "request_id": request_id}, status=500
+        )
+    page = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(page)

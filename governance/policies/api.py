@@ -23,7 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
-from governance.engine.policy import ENVIRONMENTS, RISKS, Context
+from governance.engine.policy import (
+    DEFAULT_CIRCUIT_BREAKER,
+    DEFAULT_RETRY,
+    ENVIRONMENTS,
+    RISKS,
+    Context,
+)
 from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.selectors import policy_view_for, replay_job_get
 
@@ -165,9 +171,34 @@ class DecideView(_DecisionAPIView):
         examples=[
             OpenApiExample(
                 "A unit-test draft",
-                value={"task_type": "unit_test_draft", "risk": "low", "environment": "ci"},
+                value={
+                    "task_type": "unit_test_draft",
+                    "risk": "low",
+                    "environment": "ci",
+                    "targeting_key": "pipeline-4711",
+                    "attributes": {"repo": "acme/payments-api"},
+                },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Sent to the mini model: the team's budget is over its threshold",
+                value={
+                    "model": "gpt-5-codex-mini",
+                    "fallbacks": [],
+                    "escalate_to": "gpt-5-codex",
+                    "timeout_ms": 60000,
+                    "retry": DEFAULT_RETRY,
+                    "circuit_breaker": DEFAULT_CIRCUIT_BREAKER,
+                    "blocked": False,
+                    "rule": "budget-fallback",
+                    "reason": "budget of team payments at 93 %, over the 90 % threshold: "
+                    "non-critical work goes to gpt-5-codex-mini",
+                    "policy_version": 1,
+                    "decision_id": "1.5.00b6dcd7d5467a75",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
         ],
     )
     def post(self, request):

@@ -1,6 +1,8 @@
-"""The policy editor (admins): edit the rules as JSON, validate, dry-run a
+"""The policy page. Managers read the policy in force as rules in words, its
+versions (who, when, why) and the difference between any two, and model
+health. Admins also edit the rules (as rows, or as JSON), validate, dry-run a
 context, replay recent calls under the draft (a background job with its own
-page), publish, roll back."""
+page), publish and roll back."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import TemplateView
 
+from governance.accounts import roles
 from governance.accounts.models import Team
-from governance.accounts.permissions import AdminRequiredMixin
+from governance.accounts.permissions import AdminRequiredMixin, ReadOrAdminMixin
+from governance.catalog.selectors import model_tiers
 from governance.core.jobs import JobStatus
 from governance.engine.policy import (
     DEFAULT_POLICY,
@@ -24,6 +28,7 @@ from governance.engine.policy import (
     policy_with_task_on_mini,
 )
 from governance.policies.models import PolicyVersion
+from governance.policies.readable import editor_choices, policy_diff, policy_readable
 from governance.policies.selectors import (
     Replay,
     model_health_list,
@@ -45,31 +50,40 @@ MAX_REPLAY_DAYS = 90
 MAX_NAME = 64
 
 
-class PolicyEditorPage(AdminRequiredMixin, TemplateView):
+class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
     template_name = "policies/editor.html"
 
     def _base(self, **extra):
         current = policy_current()
         document = current.document if current else DEFAULT_POLICY
+        versions = policy_versions()
         return {
+            "can_change": roles.is_admin(self.request.user),
             "current": current,
-            "versions": policy_versions(),
+            "readable": policy_readable(document),
+            "versions": versions,
+            **_comparison(versions, self.request.GET),
             "health": model_health_list(),
             "replays": replay_jobs_recent(),
             "teams": Team.objects.values_list("slug", flat=True),
             "risks": RISKS,
             "environments": ENVIRONMENTS,
             "document_text": json.dumps(document, indent=2),
+            "editor_choices": editor_choices(models=sorted(model_tiers())),
             "form": {"risk": "medium", "environment": "ci", "days": 7},
             **extra,
         }
 
     def get(self, request, *args, **kwargs):
-        if "move_to_mini" in request.GET:
+        # Drafts from the savings page and replays are the admins' work.
+        if roles.is_admin(request.user) and "move_to_mini" in request.GET:
             return self._draft_task_on_mini(request.GET)
-        replay_id = request.GET.get("replay")
+        replay_id = request.GET.get("replay") if roles.is_admin(request.user) else None
         if not replay_id:
-            return self.render_to_response(self._base())
+            context = self._base()
+            return self.render_to_response(
+                context, status=400 if context["compare_errors"] else 200
+            )
         # Back from a replay's page: its draft and days, to edit further.
         job = _replay_job_or_404(replay_id)
         return self.render_to_response(
@@ -172,6 +186,31 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
         ctx["decision"] = policy_dry_run(document=document, context=context).to_dict()
         ctx["valid"] = True
         return self.render_to_response(ctx)
+
+
+def _comparison(versions: list[PolicyVersion], query) -> dict:
+    """`?compare=A&with=B`: what changed from version A to version B."""
+    numbers = [v.number for v in versions]
+    raw = (query.get("compare", ""), query.get("with", ""))
+    defaults = (numbers[1], numbers[0]) if len(numbers) > 1 else (None, None)
+    chosen: dict = {"compare_from": defaults[0], "compare_to": defaults[1], "compare_errors": []}
+    if not any(raw):
+        return chosen
+    by_number = {str(v.number): v for v in versions}
+    for name, value in zip(("compare", "with"), raw, strict=True):
+        if value not in by_number:
+            chosen["compare_errors"].append(
+                f"{name}: there is no policy version {value or '(empty)'}"
+            )
+    if chosen["compare_errors"]:
+        return chosen
+    older, newer = by_number[raw[0]], by_number[raw[1]]
+    chosen.update(
+        compare_from=older.number,
+        compare_to=newer.number,
+        diff=policy_diff(older.document, newer.document),
+    )
+    return chosen
 
 
 class PolicyRollbackView(AdminRequiredMixin, View):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -67,6 +68,50 @@ class JUnitXMLParser(BaseParser):
         return body
 
 
+TEST_RUN_EXAMPLES = [
+    OpenApiExample(
+        "The tests a mini-model call generated",
+        value={
+            "run_id": "ci-4711-generate-tests",
+            "model": "gpt-5-codex-mini",
+            "task_type": "test_generation",
+            "repo": "acme/payments-api",
+            "commit": "9f2c1e7",
+            "pull_request": "812",
+            "job": "generate-tests",
+            "outcome": "promoted",
+            "passed": 14,
+            "failed": 1,
+            "skipped": 1,
+            "call_ids": ["job-4711-step-3"],
+        },
+        request_only=True,
+        media_type="application/json",
+    ),
+    OpenApiExample(
+        "Recorded and linked to its call",
+        value={
+            "run_id": "ci-4711-generate-tests",
+            "replaced": False,
+            "model": "gpt-5-codex-mini",
+            "task_type": "test_generation",
+            "outcome": "promoted",
+            "total": 16,
+            "passed": 14,
+            "failed": 1,
+            "errored": 0,
+            "skipped": 1,
+            "flaky": 0,
+            "pass_rate": 0.9333333333333333,
+            "linked_calls": 1,
+            "unknown_call_ids": [],
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+
+
 class SuiteRunIngestView(APIView):
     """POST /api/v1/test-runs: JSON counts, or a JUnit XML report with the run fields in the query string."""
 
@@ -77,6 +122,7 @@ class SuiteRunIngestView(APIView):
 
     @extend_schema(
         operation_id="test_runs_record",
+        examples=TEST_RUN_EXAMPLES,
         parameters=[
             OpenApiParameter(
                 name,

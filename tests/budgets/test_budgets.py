@@ -279,7 +279,7 @@ def test_budgets_verify_command__rollups_match_calls__reports_ok(client_):
     call_command("budgets_verify", stdout=out)
 
     assert out.getvalue().startswith("ok")
-    assert "roll-ups 12.345678" in out.getvalue()
+    assert "$12.35 in the roll-ups and in the calls" in out.getvalue()
 
 
 def test_budget_state__new_period_begins__periodic_task_returns_it_to_normal(client_):

@@ -47,3 +47,47 @@ def test_browser__admin_submits_without_reason__browser_asks_for_it(page, live_s
     page.locator("tr[data-flag=mini-model-flows] button[type=submit]").click()
     assert page.locator("input[name=reason]:invalid").count() == 1
     assert Flag.objects.get(key="mini-model-flows").enabled is True
+
+
+def test_browser__admin_builds_a_targeting_rule_in_the_form__checked_then_saved(page, live_server):
+    make_flag(key="mini-model-flows")
+    page.goto(f"{live_server.url}/flags/mini-model-flows/")
+
+    page.click("#add-flag-rule")
+    page.fill('[data-path="rules[0].name"]', "payments pilot")
+    page.click('[data-path="rules[0]"] button:has-text("Add condition")')
+    page.fill('[data-path="rules[0].conditions[0].attribute"]', "team")
+    page.select_option('[data-path="rules[0].conditions[0].operator"]', "in")
+    page.fill('[data-path="rules[0].conditions[0].value"]', "payments, search")
+    page.select_option('[data-path="rules[0].serve"]', "split")
+    page.fill('[data-path="rules[0].split[0].weight"]', "20")
+    page.click('[data-path="rules[0]"] button:has-text("Add share")')
+    page.select_option('[data-path="rules[0].split[1].variant"]', "off")
+    page.fill('[data-path="rules[0].split[1].weight"]', "70")
+    page.fill("#id_reason", "pilot for payments and search")
+    page.click("button:has-text('Save changes')")
+
+    # Checked by the server as before, and the message sits on the rule it names.
+    rule = page.locator('[data-path="rules[0]"]')
+    assert "weights must add up to 100" in rule.locator(".field-error").inner_text()
+    assert Flag.objects.get(key="mini-model-flows").rules == []
+    assert page.errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+    page.errors.clear()
+
+    page.fill('[data-path="rules[0].split[1].weight"]', "80")
+    page.click("button:has-text('Save changes')")
+    assert "saved" in page.inner_text(".messages")
+    assert Flag.objects.get(key="mini-model-flows").rules == [
+        {
+            "name": "payments pilot",
+            "conditions": [
+                {"attribute": "team", "operator": "in", "value": ["payments", "search"]}
+            ],
+            "variant": None,
+            "split": [{"variant": "on", "weight": 20}, {"variant": "off", "weight": 80}],
+            "schedule": None,
+        }
+    ]
+    assert page.errors == []

@@ -197,3 +197,30 @@ def test_flag_list__scheduled_flag_outside_its_window__says_so(as_manager):
         assert "outside window now" in as_manager.get("/flags/").content.decode()
     with time_machine.travel("2026-01-14 10:00:00+00:00"):  # Wednesday 11:00 in Paris
         assert "in window now" in as_manager.get("/flags/").content.decode()
+
+
+def test_flag_page__manager__reads_the_definition_in_words_not_json(client, manager_user):
+    from tests.flags.factories import make_flag
+
+    make_flag(
+        key="pilot",
+        rules=[
+            {
+                "name": "payments",
+                "conditions": [{"attribute": "team", "operator": "in", "value": ["payments"]}],
+                "split": [{"variant": "on", "weight": 10}, {"variant": "off", "weight": 90}],
+            }
+        ],
+        schedule={
+            "timezone": "Europe/Paris",
+            "windows": [{"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}],
+        },
+    )
+    client.force_login(manager_user)
+
+    text = client.get("/flags/pilot/").content.decode()
+
+    assert "team is one of payments" in text
+    assert "on to 10 %, off to 90 % of targeting keys" in text
+    assert "Mon, Tue, Wed, Thu, Fri 09:00-18:00 (Europe/Paris)" in text
+    assert "{&#x27;key&#x27;" not in text and "<textarea" not in text

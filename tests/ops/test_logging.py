@@ -1,27 +1,41 @@
-"""Log lines: JSON, one request id on every line, no secrets, no prompt text."""
+"""Log lines: JSON for servers, plain for a person at a terminal; one request
+id on every line, no secrets, no prompt text."""
 
+import io
 import json
 import logging
+import logging.config
 
 import pytest
 
+from governance.ops.logconfig import logging_config, logging_format
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db
 
 
-def _formatted(caplog) -> list[dict]:
-    handler = next(
-        h
-        for h in logging.getLogger().handlers
-        if h.formatter is not None and "Json" in type(h.formatter).__name__
-    )
+def _handler(fmt: str) -> logging.Handler:
+    """The console handler of the `fmt` configuration, writing into a string."""
+    config = logging_config(fmt=fmt, level="DEBUG")
+    configurator = logging.config.DictConfigurator(config)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(configurator.configure_formatter(config["formatters"][fmt]))
+    handler.addFilter(configurator.configure_filter(config["filters"]["request_id"]))
+    return handler
+
+
+def _lines(caplog, fmt: str) -> list[str]:
+    handler = _handler(fmt)
     lines = []
     for record in caplog.records:
         for log_filter in handler.filters:
-            log_filter.filter(record)
-        lines.append(json.loads(handler.format(record)))
+            log_filter.filter(record)  # type: ignore[union-attr]
+        lines.append(handler.format(record))
     return lines
+
+
+def _formatted(caplog) -> list[dict]:
+    return [json.loads(line) for line in _lines(caplog, "json")]
 
 
 def test_request_log__any_request__is_json_with_the_request_id_sent_back(api_client, caplog):
@@ -87,3 +101,39 @@ def test_request_log__signed_in_user__logged_by_id(client, admin_user, caplog):
 
     line = next(line for line in _formatted(caplog) if line["event"] == "http.request")
     assert line["user_id"] == admin_user.pk
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_log_format__stderr_a_terminal_or_a_pipe__plain_for_people_json_for_machines(
+    monkeypatch,
+):
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+
+    assert logging_format(_Terminal()) == "plain"
+    assert logging_format(io.StringIO()) == "json"
+
+
+def test_log_format__log_format_set__wins_over_the_terminal(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "json")
+
+    assert logging_format(_Terminal()) == "json"
+
+
+def test_plain_log_line__event_with_fields__one_readable_line_with_them_and_no_secret(caplog):
+    caplog.set_level(logging.INFO)
+
+    logging.getLogger("governance.audit").info(
+        "audit.recorded", extra={"action": "client.create", "target_id": "7", "raw_key": "gov_x"}
+    )
+    logging.getLogger("celery.worker").info("Task %s succeeded", "budgets.evaluate")
+
+    audit, celery = _lines(caplog, "plain")[-2:]
+    assert audit.endswith(
+        " INFO audit.recorded action=client.create target_id=7 raw_key=[redacted]"
+    )
+    assert not audit.startswith("{")
+    assert celery.endswith(" INFO celery.worker: Task budgets.evaluate succeeded")

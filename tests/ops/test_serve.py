@@ -88,6 +88,7 @@ def test_serve__nonsense_setting__refused_naming_the_variable(clean_env, name, v
 
 
 def test_serve__server_log_lines__are_json_like_the_application_s(clean_env):
+    clean_env.setenv("LOG_FORMAT", "json")
     config = server_options()["log_dictconfig"]
     stream = io.StringIO()
     config["handlers"]["console"]["stream"] = stream

@@ -1,5 +1,6 @@
-"""The policy editor page: validation, dry run, replay (a job with its own page), publish,
-rollback."""
+"""The policy page: managers read the rules in force, the versions and what
+changed between two; admins also validate, dry-run, replay (a job with its
+own page), publish and roll back."""
 
 from __future__ import annotations
 
@@ -33,10 +34,53 @@ def post(page, document, **fields):
     return page.post("/policies/", {"document": json.dumps(document), **fields})
 
 
-def test_editor__manager__forbidden(client, manager_user, published):
+def test_policy_page__manager__reads_rules_versions_and_health_with_no_change_controls(
+    client, manager_user, published
+):
     login(client, manager_user)
 
-    assert client.get("/policies/").status_code == 403
+    response = client.get("/policies/")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "critical-on-full" in text
+    assert "risk is critical" in text and "model gpt-5-codex" in text
+    assert 'id="versions"' in text and 'id="health"' in text
+    assert "<textarea" not in text and 'name="action"' not in text
+    assert "Roll back to" not in text and "editor.js" not in text
+
+
+def test_policy_page__manager_posts_a_draft__forbidden_and_nothing_published(
+    client, manager_user, published
+):
+    login(client, manager_user)
+
+    response = post(client, DEFAULT_POLICY, action="publish")
+
+    assert response.status_code == 403
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_policy_page__two_versions_compared__summary_and_changed_lines(
+    admin_page, published, manager_user, client
+):
+    post(admin_page, {**DEFAULT_POLICY, "rules": DEFAULT_POLICY["rules"][1:]}, action="publish")
+    login(client, manager_user)
+
+    response = client.get("/policies/", {"compare": "1", "with": "2"})
+
+    assert response.status_code == 200
+    assert list(response.context["diff"].summary) == ["rule reserve-for-critical removed"]
+    removed = [line.text for line in response.context["diff"].lines if line.kind == "removed"]
+    assert any('"name": "reserve-for-critical"' in line for line in removed)
+    assert 'class="diff-removed"' in response.content.decode()
+
+
+def test_policy_page__compared_with_a_missing_version__400_naming_it(admin_page, published):
+    response = admin_page.get("/policies/", {"compare": "1", "with": "9"})
+
+    assert response.status_code == 400
+    assert response.context["compare_errors"] == ["with: there is no policy version 9"]
 
 
 def test_editor__admin__sees_the_published_policy_and_versions(admin_page, published):
@@ -299,9 +343,13 @@ def test_editor__drafted_without_the_models__400_naming_them(admin_page, publish
     assert any(e.startswith("full:") for e in errors)
 
 
-def test_editor__drafted_link_opened_by_a_manager__forbidden(client, manager_user, published):
+def test_editor__drafted_link_opened_by_a_manager__read_only_page_without_the_draft(
+    client, manager_user, published
+):
     login(client, manager_user)
 
     response = client.get("/policies/", {"move_to_mini": "refactor", "mini": "m", "full": "f"})
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert "refactor-on-mini" not in response.content.decode()
+    assert 'id="drafted"' not in response.content.decode()

@@ -9,9 +9,12 @@ because budgets and policies read the calls and flags loaded before them.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import random
 import secrets
+import time
+from contextlib import contextmanager
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
@@ -34,26 +37,32 @@ DEMO_APPS = (
 
 
 class Command(BaseCommand):
-    help = "Load the demo organisation (teams, clients, 30 days of calls, ...) and the demo users."
+    help = "Load the demo organisation (teams, clients, 90 days of calls, ...) and the demo users."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--seed", type=int, default=7, help="random seed, for a reproducible data set"
         )
 
-    def handle(self, *args, seed: int, **options):
+    def handle(self, *args, seed: int, verbosity: int = 1, **options):
         rng = random.Random(seed)
         now = timezone.now()
+        started = time.monotonic()
+        modules = []
         for app in DEMO_APPS:
             try:
-                module = importlib.import_module(f"governance.{app}.demo")
+                modules.append((app, importlib.import_module(f"governance.{app}.demo")))
             except ModuleNotFoundError as exc:
                 if exc.name != f"governance.{app}.demo":
                     raise
-                continue
-            self.stdout.write(f"demo: loading {app}")
-            module.load(rng=rng, now=now, out=self.stdout)
+        with _quiet_events(verbosity):
+            for number, (app, module) in enumerate(modules, start=1):
+                step_started = time.monotonic()
+                self.stdout.write(f"demo: [{number}/{len(modules)}] {app}")
+                module.load(rng=rng, now=now, out=self.stdout)
+                self.stdout.write(f"  done in {time.monotonic() - step_started:.1f} s")
         self._users()
+        self.stdout.write(f"demo: loaded in {time.monotonic() - started:.0f} s")
 
     @transaction.atomic
     def _users(self) -> None:
@@ -72,3 +81,25 @@ class Command(BaseCommand):
                     f"demo: user {username!r} kept its password (set DEMO_PASSWORD to change it)"
                 )
             user.groups.add(Group.objects.get(name=group))
+
+
+# Each demo object's audit and snapshot events, and each eager task's line,
+# would bury the progress lines; the audit log keeps the events.
+QUIETED = ("governance", "celery")
+
+
+@contextmanager
+def _quiet_events(verbosity: int):
+    """Warnings and errors only while loading; `-v 2` shows every event."""
+    if verbosity >= 2:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in QUIETED]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.setLevel(level)

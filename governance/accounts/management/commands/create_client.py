@@ -31,7 +31,10 @@ class Command(BaseCommand):
             if client is None:
                 client = client_create(team=team_obj, name=name, actor=actor)
             issued = api_key_issue(client=client, scopes=scope_list, name=key_name, actor=actor)
+        # On stderr, so the key stays alone on stdout for `KEY=$(...)`; unstyled,
+        # because Django paints stderr red and this is no error.
         self.stderr.write(
-            f"Client {client} has a new key with scopes {', '.join(scope_list)}; store it now:"
+            f"Client {client} has a new key with scopes {', '.join(scope_list)}; store it now:",
+            style_func=str,
         )
         self.stdout.write(issued.raw_key)

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from governance.budgets.selectors import budget_spend_from_calls, budgets_status
+from governance.core.money import amount_display
 
 
 class Command(BaseCommand):
@@ -13,7 +14,16 @@ class Command(BaseCommand):
             rebuilt = budget_spend_from_calls(budget=status.budget, bounds=status.bounds)
             same = rebuilt == status.spend
             mismatches += not same
-            mark = "ok" if same else "MISMATCH"
-            self.stdout.write(f"{mark:8} {status.budget}: roll-ups {status.spend}, calls {rebuilt}")
+            unit = status.budget.unit
+            if same:
+                self.stdout.write(
+                    f"ok       {status.budget}: {amount_display(status.spend, unit)} "
+                    "in the roll-ups and in the calls"
+                )
+            else:
+                # Exact figures: a difference may be smaller than a cent.
+                self.stdout.write(
+                    f"MISMATCH {status.budget}: roll-ups {status.spend}, calls {rebuilt} ({unit})"
+                )
         if mismatches:
             raise CommandError(f"{mismatches} budget(s) differ from their calls")
