@@ -60,6 +60,7 @@ NOT_PAGES = (
     "api/v1/",
     "api/schema/",
     "ofrep/",
+    "otlp/",
     "healthz",
     "readyz",
     "metrics",
