@@ -13,7 +13,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from tests.ops.live import Database, RecordingTransport, Stack, batch, new_workdir, wait_for
+from tests.ops.live import Database, RecordingTransport, Stack, batch, new_workdir
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.live
 
