@@ -44,7 +44,7 @@ class CachedApiKeyAuthentication(ApiKeyAuthentication):
             return principal, key
         result = super().authenticate(request)
         if result is not None:
-            ttl = getattr(settings, "GOVERNOR_DECISION_KEY_CACHE_SECONDS", 5)
+            ttl = settings.GOVERNOR_DECISION_KEY_CACHE_SECONDS
             with self._lock:
                 if len(self._cache) >= MAX_ENTRIES:
                     self._cache.clear()

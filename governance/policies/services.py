@@ -247,10 +247,6 @@ class HealthStats:
     p99: int | None
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def _percentile(values: list[int], q: float) -> int | None:
     """Nearest-rank percentile of sorted values."""
     if not values:
@@ -297,18 +293,18 @@ def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
     if stats is None or stats.calls < min_calls:
         return None
     return (
-        stats.error_rate >= _setting("GOVERNOR_HEALTH_MAX_ERROR_RATE", 0.25)
-        or stats.timeout_rate >= _setting("GOVERNOR_HEALTH_MAX_TIMEOUT_RATE", 0.20)
-        or (stats.p99 is not None and stats.p99 >= _setting("GOVERNOR_HEALTH_MAX_P99_MS", 60_000))
+        stats.error_rate >= settings.GOVERNOR_HEALTH_MAX_ERROR_RATE
+        or stats.timeout_rate >= settings.GOVERNOR_HEALTH_MAX_TIMEOUT_RATE
+        or (stats.p99 is not None and stats.p99 >= settings.GOVERNOR_HEALTH_MAX_P99_MS)
     )
 
 
 def _next_state(
     row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime
 ) -> str:
-    cooldown = timedelta(seconds=_setting("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300))
+    cooldown = timedelta(seconds=settings.GOVERNOR_HEALTH_COOLDOWN_SECONDS)
     if row.state == HealthState.HEALTHY:
-        bad = health_is_bad(window, min_calls=_setting("GOVERNOR_HEALTH_MIN_CALLS", 20))
+        bad = health_is_bad(window, min_calls=settings.GOVERNOR_HEALTH_MIN_CALLS)
         return HealthState.DEGRADED if bad else HealthState.HEALTHY
     if row.state == HealthState.DEGRADED:
         return (
@@ -317,7 +313,7 @@ def _next_state(
             else HealthState.DEGRADED
         )
     # Half-open: judged only on the calls made since the circuit half-opened.
-    bad = health_is_bad(trial, min_calls=_setting("GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS", 5))
+    bad = health_is_bad(trial, min_calls=settings.GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS)
     if bad is None:
         return HealthState.HALF_OPEN
     return HealthState.DEGRADED if bad else HealthState.HEALTHY
@@ -328,7 +324,7 @@ def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
     minutes of calls; move each circuit healthy -> degraded -> (cool-down) ->
     half-open -> healthy or degraded. Returns the models that changed state."""
     now = now or timezone.now()
-    window = timedelta(minutes=_setting("GOVERNOR_HEALTH_WINDOW_MINUTES", 5))
+    window = timedelta(minutes=settings.GOVERNOR_HEALTH_WINDOW_MINUTES)
     stats = _window_stats(since=now - window, until=now)
     names = set(stats) | set(Model.objects.values_list("name", flat=True))
     changed: list[ModelHealth] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, time
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +27,6 @@ from governance.accounts.models import ApiKey, Team
 from governance.accounts.permissions import HasIngestScope
 from governance.core.parsers import StrictJSONParser
 from governance.quality import selectors, stats
-from governance.quality.conf import junit_max_bytes
 from governance.quality.junit import JUnitReportError, junit_parse
 from governance.quality.models import Source
 from governance.quality.serializers import (
@@ -52,7 +52,7 @@ class JUnitXMLParser(BaseParser):
 
     # The view wants the report's bytes as request.data, not a mapping.
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:  # type: ignore[override]
-        limit = junit_max_bytes()
+        limit = settings.GOVERNOR_JUNIT_MAX_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
         if declared and declared.isdigit() and int(declared) > limit:
@@ -141,7 +141,7 @@ class SuiteRunIngestView(APIView):
         serializer = JUnitQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         try:
-            counts = junit_parse(body, max_bytes=junit_max_bytes())
+            counts = junit_parse(body, max_bytes=settings.GOVERNOR_JUNIT_MAX_BYTES)
         except JUnitReportError as exc:
             if exc.code == "too_large":
                 raise PayloadTooLarge(f"report: {exc}") from None

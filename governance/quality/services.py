@@ -457,7 +457,7 @@ def quality_regressions_check(
     with its own history; raise an alert on a significant drop beyond the
     threshold, clear an open alert once the rate has recovered."""
     now = now or timezone.now()
-    config = config or RegressionConfig.from_env()
+    config = config or RegressionConfig.from_settings()
     window_start = now - config.window
     baseline_start = window_start - config.baseline
     recent, history = Q(timestamp__gte=window_start), Q(timestamp__lt=window_start)

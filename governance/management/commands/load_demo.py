@@ -9,10 +9,10 @@ because budgets and policies read the calls and flags loaded before them.
 from __future__ import annotations
 
 import importlib
-import os
 import random
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -57,7 +57,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _users(self) -> None:
-        password = os.environ.get("DEMO_PASSWORD")
+        password = settings.DEMO_PASSWORD
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
