@@ -6,12 +6,17 @@ all read their configuration through these helpers.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 
 class ConfigurationError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
+
+N = TypeVar("N", int, float)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -34,31 +39,34 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return _env_number(name, default, int, "an integer", minimum=minimum, maximum=None)
 
 
 def env_float(
     name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
 ) -> float:
+    return _env_number(name, default, float, "a finite number", minimum=minimum, maximum=maximum)
+
+
+def _env_number(
+    name: str,
+    default: N,
+    convert: Callable[[str], N],
+    kind: str,
+    *,
+    minimum: N | None,
+    maximum: N | None,
+) -> N:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw)
+        value = convert(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    # NaN compares false with every bound, so it is refused by name.
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigurationError(f"{name} must be a finite number, got {raw!r}")
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
+    # NaN compares false with every bound and infinity passes a minimum: refuse both.
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}")
     if minimum is not None and value < minimum:
         raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
