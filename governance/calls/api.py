@@ -6,13 +6,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts import roles
-from governance.accounts.models import ApiKey, Team
-from governance.accounts.permissions import HasIngestScope
+from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
+from governance.accounts.selectors import team_scope
 from governance.calls.selectors import calls_list
 from governance.calls.serializers import (
     BodyError,
@@ -36,15 +34,6 @@ NDJSON_TYPES = {
     "application/jsonl",
     "application/x-jsonlines",
 }
-
-
-class CanReadCalls(BasePermission):
-    """Any valid key reads its own team's calls; managers and admins read all."""
-
-    message = "Sign in as a manager or admin, or use an API key."
-
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
 
 
 class CallCursor(CursorPagination):
@@ -80,7 +69,7 @@ class CallsView(APIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [HasIngestScope()]
-        return [CanReadCalls()]
+        return [IsReaderOrApiKey()]
 
     @extend_schema(
         operation_id="calls_ingest",
@@ -152,16 +141,10 @@ class CallsView(APIView):
         query = CallListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
-        team_slug = filters.pop("team", None)
-        if isinstance(request.auth, ApiKey):
-            team_ids = [request.user.team.pk]
-        elif team_slug:
-            team_ids = list(Team.objects.filter(slug=team_slug).values_list("pk", flat=True))
-        else:
-            team_ids = None
+        scope = team_scope(auth=request.auth, team_slug=filters.pop("team", None))
         paginator = CallCursor()
         page = paginator.paginate_queryset(
-            calls_list(team_ids=team_ids, **filters), request, view=self
+            calls_list(team_ids=scope.team_ids, **filters), request, view=self
         )
         return paginator.get_paginated_response(CallOutputSerializer(page, many=True).data)
 

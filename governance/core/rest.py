@@ -11,6 +11,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance.core.errors import FieldError
+
 logger = logging.getLogger("governance.api")
 
 
@@ -33,6 +35,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         response["Retry-After"] = "2"
         return response
+    if isinstance(exc, FieldError):
+        # A service or selector refused one input: the answer names it, as a
+        # serializer's validation error does.
+        return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
 
 

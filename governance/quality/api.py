@@ -17,14 +17,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts import roles
-from governance.accounts.models import ApiKey, Team
-from governance.accounts.permissions import HasIngestScope
+from governance.accounts.models import ApiKey
+from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
+from governance.accounts.selectors import team_scope
 from governance.core.parsers import StrictJSONParser
 from governance.quality import selectors, stats
 from governance.quality.junit import JUnitReportError, junit_parse
@@ -161,32 +160,12 @@ def _run_input(values: dict, *, source: str) -> SuiteRunInput:
 # --- read API ----------------------------------------------------------------
 
 
-class IsReaderOrApiKey(BasePermission):
-    """Any valid API key (its own team's data only) or a signed-in manager/admin."""
-
-    message = "Use an API key, or sign in as a Governor manager or admin."
-
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
-
-
 class _QualityReadView(APIView):
     permission_classes = [IsReaderOrApiKey]
 
     def team_id(self, request: Request) -> int | None:
-        """The team whose data may be read: an API key's own, or the reader's `team` choice."""
-        slug = _param(request, "team") or ""
-        if isinstance(request.auth, ApiKey):
-            own = request.auth.client.team
-            if slug and slug != own.slug:
-                raise exceptions.PermissionDenied("team: an API key reads only its own team's data")
-            return own.pk
-        if not slug:
-            return None
-        team_id = Team.objects.filter(slug=slug).values_list("pk", flat=True).first()
-        if team_id is None:
-            raise exceptions.ValidationError({"team": [f"no team {slug!r}"]})
-        return team_id
+        """The one team read (None: every team): see accounts.selectors.team_scope."""
+        return team_scope(auth=request.auth, team_slug=_param(request, "team")).team_id
 
     def period(self, request: Request) -> tuple[datetime, datetime]:
         start, end = selectors.period_default(
@@ -234,7 +213,7 @@ PERIOD_PARAMETERS = [
     OpenApiParameter(
         "team",
         str,
-        description="team slug; an API key may only name its own team (the default for keys)",
+        description="team slug, for managers and admins; an API key always reads its own team",
     ),
 ]
 
@@ -242,7 +221,7 @@ PERIOD_PARAMETERS = [
 READ_ERRORS = {
     400: OpenApiResponse(description="A query parameter (named in the body) is invalid."),
     401: OpenApiResponse(description="No valid API key or session."),
-    403: OpenApiResponse(description="Not a manager/admin, or an API key naming another team."),
+    403: OpenApiResponse(description="Signed in, but not as a manager or admin."),
 }
 
 
@@ -281,12 +260,13 @@ class PassRatesView(_QualityReadView):
             g.strip() for g in (_param(request, "group_by") or "model").split(",") if g.strip()
         ]
         start, end = self.period(request)
+        team_id = self.team_id(request)
         try:
             rows = selectors.pass_rates(
                 group_by=group_by,
                 start=start,
                 end=end,
-                team_id=self.team_id(request),
+                team_id=team_id,
                 model=_param(request, "model") or None,
                 task_type=_param(request, "task_type"),
             )
@@ -331,10 +311,9 @@ class AlertsView(_QualityReadView):
         },
     )
     def get(self, request: Request) -> Response:
+        team_id = self.team_id(request)
         try:
-            rows = selectors.quality_alerts(
-                team_id=self.team_id(request), state=_param(request, "state")
-            )
+            rows = selectors.quality_alerts(team_id=team_id, state=_param(request, "state"))
         except ValueError as exc:
             raise exceptions.ValidationError({"state": [str(exc)]}) from None
         return Response({"results": AlertSerializer(rows, many=True).data})
