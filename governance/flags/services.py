@@ -12,10 +12,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance.audit.services import actor_label_for, audit_record, webhooks_dispatch
+from governance.audit.services import actor_label_for, audit_record_and_notify
 from governance.core.errors import FieldError
 from governance.engine.flags import FlagSpecError, flag_spec_from_dict
 from governance.flags.models import Flag, FlagsVersion
+from governance.policies.services import policy_snapshot_rebuild
 
 logger = logging.getLogger("governance.flags")
 
@@ -89,8 +90,8 @@ def _bump_version() -> None:
 def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict | None) -> None:
     after = _state(flag)
     _bump_version()
-    audit_record(action=action, target=flag, actor=actor, reason=reason, before=before, after=after)
-    webhooks_dispatch(
+    audit_record_and_notify(
+        action=action,
         event=action,
         payload={
             "key": flag.key,
@@ -99,11 +100,14 @@ def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict |
             "before": before,
             "after": after,
         },
+        target=flag,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=after,
     )
     logger.info(action, extra={"flag_key": flag.key, "flag_id": flag.pk})
     # Flags are inputs of routing decisions: the policy snapshot follows them.
-    from governance.policies.services import policy_snapshot_rebuild
-
     transaction.on_commit(policy_snapshot_rebuild)
 
 

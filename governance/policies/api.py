@@ -25,7 +25,8 @@ from rest_framework.views import APIView
 from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
 from governance.engine.policy import ENVIRONMENTS, RISKS, Context
 from governance.policies.authentication import CachedApiKeyAuthentication
-from governance.policies.selectors import policy_view_for, replay_job_get
+from governance.policies.selectors import replay_job_get
+from governance.policies.services import policy_view_ensure
 
 MAX_ATTRIBUTES = 64
 MAX_TEXT = 256
@@ -178,7 +179,7 @@ class DecideView(_DecisionAPIView):
         context, errors = decide_context_parse(data)
         if context is None:
             return _json(errors, status=400)
-        view = policy_view_for(client=request.user.client)
+        view = policy_view_ensure(client=request.user.client)
         return _json(view.compiled.decide(context).to_dict())
 
 
@@ -205,7 +206,7 @@ class PolicySnapshotView(_DecisionAPIView):
         summary="The published policy snapshot, for deciding locally",
     )
     def get(self, request):
-        view = policy_view_for(client=request.user.client)
+        view = policy_view_ensure(client=request.user.client)
         if _etag_matches(request.headers.get("If-None-Match", ""), view.etag):
             response = HttpResponse(status=304)
         else:

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from governance.budgets.services import budgets_evaluate
-from governance.engine.policy import FULL_MODEL, MINI_MODEL
-from governance.policies.selectors import decision_rule
+from governance.engine.policy import FULL_MODEL, MINI_MODEL, Context
+from governance.policies.models import PolicySnapshot
+from governance.policies.selectors import decision_rule, policy_decide
 from governance.policies.services import policy_publish
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.budgets.helpers import dollar_model, make_budget, spend
@@ -109,6 +110,17 @@ def test_decide__nothing_published__built_in_default_policy(policy_client, catal
     body = decide(policy_client, task_type="boilerplate", risk="low").json()
 
     assert body["model"] == MINI_MODEL and body["policy_version"] == 0
+
+
+def test_policy_decide__no_snapshot_stored_yet__decides_from_current_inputs_and_stores_nothing(
+    payments_client, catalog
+):
+    decision = policy_decide(
+        client=payments_client, context=Context(task_type="boilerplate", risk="low")
+    )
+
+    assert (decision.model, decision.policy_version) == (MINI_MODEL, 0)
+    assert not PolicySnapshot.objects.exists()
 
 
 def test_policy__first_fetch__whole_snapshot_with_a_strong_etag(policy_client, published):
