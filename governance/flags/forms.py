@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from governance.core.errors import FieldError
-from governance.engine.flags import FlagType
+from governance.engine.flag_spec import FlagType
 
 JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
-from governance.engine.flags import FlagSpec, Resolution, evaluate_flag, flag_spec_from_dict
+from governance.engine.flag_spec import FlagSpec, flag_spec_from_dict
+from governance.engine.flags import Resolution, evaluate_flag
 from governance.flags.models import Flag, FlagsVersion
 
 STALE_AFTER = timedelta(days=30)
@@ -60,7 +61,7 @@ def flags_snapshot_current() -> FlagsSnapshot:
 
 
 def flags_snapshot() -> list[dict]:
-    """All flags as spec dicts (see governance.engine.flags), from the in-process snapshot."""
+    """All flags as spec dicts (see governance.engine.flag_spec), from the in-process snapshot."""
     return [dict(d) for d in flags_snapshot_current().dicts]
 
 

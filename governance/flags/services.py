@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from governance.audit.services import actor_label_for, audit_record_and_notify
 from governance.core.errors import FieldError
-from governance.engine.flags import FlagSpecError, flag_spec_from_dict
+from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
 from governance.flags.models import Flag, FlagsVersion
 from governance.policies.services import policy_snapshot_rebuild
 

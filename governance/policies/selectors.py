@@ -15,14 +15,10 @@ from governance.budgets.selectors import budgets_visible, worst_state
 from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import model_tiers, price_book
-from governance.engine.policy import (
-    DEFAULT_POLICY,
-    SCHEMA,
-    CompiledPolicy,
-    Context,
-    Decision,
-    decision_id_origin,
-)
+from governance.engine.context import Context
+from governance.engine.default_policy import DEFAULT_POLICY
+from governance.engine.policy import CompiledPolicy, Decision, decision_id_origin
+from governance.engine.policy_document import SCHEMA
 from governance.flags.selectors import flags_snapshot
 from governance.policies.models import HealthState, ModelHealth, PolicyVersion, ReplayJob
 from governance.policies.snapshots import (

@@ -17,7 +17,8 @@ from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call, Status
 from governance.catalog.models import Model
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
-from governance.engine.policy import DEFAULT_POLICY, policy_models, policy_validate
+from governance.engine.default_policy import DEFAULT_POLICY
+from governance.engine.policy_document import policy_models, policy_validate
 from governance.policies.models import (
     HealthState,
     ModelHealth,

@@ -16,13 +16,15 @@ from django.views.generic import TemplateView
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin
 from governance.core.jobs import JobStatus
-from governance.engine.policy import (
-    DEFAULT_POLICY,
+from governance.engine.context import (
+    CONTEXT_FIELDS,
     ENVIRONMENTS,
     RISKS,
     Context,
-    policy_with_task_on_mini,
+    ContextInvalid,
+    context_parse,
 )
+from governance.engine.default_policy import DEFAULT_POLICY, policy_with_task_on_mini
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import (
     Replay,
@@ -155,23 +157,30 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
             job = replay_job_create(actor=request.user, document=document, days=days)
             return redirect("policies:replay", pk=job.pk)
         try:
-            attributes = json.loads(form["attributes"] or "{}")
-            if not isinstance(attributes, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            ctx["errors"] = ['attributes: must be a JSON object such as {"repo": "acme/payments"}']
+            context = _dry_run_context(form)
+        except ContextInvalid as exc:
+            ctx["errors"] = [
+                f"{field}: {' '.join(problems)}" for field, problems in exc.errors.items()
+            ]
             return self.render_to_response(ctx, status=400)
-        context = Context(
-            task_type=form["task_type"],
-            risk=form["risk"] if form["risk"] in RISKS else "medium",
-            environment=form["environment"] if form["environment"] in ENVIRONMENTS else "other",
-            team=form["team"] or None,
-            client=form["client"] or None,
-            attributes=attributes,
-        )
         ctx["decision"] = policy_dry_run(document=document, context=context).to_dict()
         ctx["valid"] = True
         return self.render_to_response(ctx)
+
+
+def _dry_run_context(form: dict[str, str]) -> Context:
+    """The dry run's context, read by the same parser as POST /api/v1/decide
+    (a field left empty on the form is a field not sent), plus the team and
+    client that the API takes from the key."""
+    try:
+        attributes = json.loads(form["attributes"] or "{}")
+    except ValueError:
+        raise ContextInvalid(
+            {"attributes": ['Must be a JSON object such as {"repo": "acme/payments"}.']}
+        ) from None
+    fields = {name: form[name] for name in CONTEXT_FIELDS if form.get(name)}
+    context = context_parse({**fields, "attributes": attributes})
+    return context._replace(team=form["team"] or None, client=form["client"] or None)
 
 
 class PolicyRollbackView(AdminRequiredMixin, View):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from governance.client.routing import GovernorClient
-from governance.engine.policy import MINI_MODEL, empty_snapshot
+from governance.engine.context import ContextInvalid
+from governance.engine.default_policy import MINI_MODEL, empty_snapshot
 from tests.client.fake_governor import FakeGovernor
 from tests.waiting import wait_for
 
@@ -137,6 +138,16 @@ def test_client__no_server_and_nothing_on_disk__built_in_default_policy(make_cli
 
     assert client.source == "default"
     assert decision.model == MINI_MODEL and decision.policy_version == 0
+
+
+def test_client__context_governor_would_refuse__raises_naming_each_field(make_client):
+    client = make_client("http://127.0.0.1:9", start=False)
+
+    with pytest.raises(ContextInvalid) as refused:
+        client.decide(risk="hgih", environment="moon", attributes={"files": [1, 2]})
+
+    assert set(refused.value.errors) == {"risk", "environment", "attributes"}
+    assert refused.value.errors["risk"] == ["Must be one of low, medium, high, critical."]
 
 
 def test_client__corrupt_file_on_disk__ignored_for_the_built_in_default(tmp_path, make_client):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from governance.catalog.models import Model
 from governance.catalog.services import model_upsert
-from governance.engine.policy import FULL_MODEL, MINI_MODEL
+from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.services import policy_default_publish
 from governance.policies.snapshots import memory_reset

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from governance.budgets.services import budgets_evaluate
-from governance.engine.policy import FULL_MODEL, MINI_MODEL, Context
+from governance.engine.context import Context
+from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.models import PolicySnapshot
 from governance.policies.selectors import decision_rule, policy_decide
 from governance.policies.services import policy_publish

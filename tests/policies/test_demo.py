@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.budgets.models import Budget
-from governance.engine.policy import FULL_MODEL, MINI_MODEL, Context
+from governance.engine.context import Context
+from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import policy_decide
 

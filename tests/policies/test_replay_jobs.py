@@ -14,7 +14,7 @@ from django.utils import timezone
 from governance.audit.models import AuditEvent
 from governance.calls.models import Call
 from governance.core.jobs import JobStatus
-from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
+from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
 from governance.policies import selectors, services, tasks
 from governance.policies.models import ReplayJob
 from governance.policies.selectors import Replay, policy_replay
