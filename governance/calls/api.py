@@ -13,7 +13,6 @@ from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
 from governance.accounts.selectors import team_scope
 from governance.calls.selectors import calls_list
 from governance.calls.serializers import (
-    BodyError,
     CallBatchDoc,
     CallListQuery,
     CallOutputSerializer,
@@ -26,6 +25,7 @@ from governance.calls.serializers import (
 )
 from governance.calls.services import calls_ingest
 from governance.core import metrics
+from governance.core.parsers import BodyError, body_read
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {
@@ -41,22 +41,6 @@ class CallCursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("-timestamp", "-id")
-
-
-def read_limited_body(request, *, limit: int) -> bytes:
-    """The request body, refusing (413) more than `limit` bytes before reading them."""
-    django_request = request._request
-    declared = django_request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(declared)
-    except ValueError:
-        raise BodyError(400, "Content-Length is not a number.") from None
-    if length > limit:
-        raise BodyError(413, f"Body is {length} bytes; at most {limit} are accepted.")
-    body = django_request.read(limit + 1)
-    if len(body) > limit:
-        raise BodyError(413, f"Body exceeds {limit} bytes.")
-    return body
 
 
 def media_type(request) -> str:
@@ -91,13 +75,8 @@ class CallsView(APIView):
                 415,
                 f"Content-Type must be application/json or application/x-ndjson, not {kind or 'missing'}.",
             )
-        encoding = request._request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            return _error(
-                415, f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed."
-            )
         try:
-            body = read_limited_body(request, limit=settings.GOVERNOR_MAX_BODY_BYTES)
+            body = body_read(request.META, request._request)
             raws = split_body(
                 body, ndjson=kind in NDJSON_TYPES, max_records=settings.GOVERNOR_MAX_BATCH
             )

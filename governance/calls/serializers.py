@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from governance.core.parsers import BodyError, json_problem
+
 MAX_TOKENS = 10**12
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_YEAR = 2000
@@ -95,15 +97,6 @@ class Rejection:
         return {"index": self.index, "call_id": self.call_id, "errors": self.errors}
 
 
-class BodyError(Exception):
-    """The body as a whole is unusable: `status` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
 _decode_record = msgspec.json.Decoder(CallRecord).decode
 _decode_any = msgspec.json.Decoder().decode
@@ -121,13 +114,8 @@ def split_body(body: bytes, *, ndjson: bool, max_records: int) -> list[bytes | m
             raws = list(_decode_envelope(body).calls)
         except msgspec.ValidationError as exc:
             raise BodyError(400, f'Body must be an object {{"calls": [...]}}: {exc}') from None
-        except msgspec.DecodeError as exc:
-            raise BodyError(400, f"Body is not valid JSON: {exc}") from None
-        except RecursionError:
-            # msgspec raises this for hostile nesting; it is the client's error.
-            raise BodyError(400, "Body is not valid JSON: nested too deeply.") from None
-        except UnicodeDecodeError as exc:
-            raise BodyError(400, f"Body is not valid UTF-8 (byte {exc.start}).") from None
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+            raise BodyError(400, json_problem(exc, body)) from None
     if not raws:
         raise BodyError(400, "calls: a batch must hold at least 1 record.")
     if len(raws) > max_records:
@@ -146,12 +134,8 @@ def validate_record(
         return Rejection(
             index=index, call_id=_best_effort_call_id(raw), errors=_errors_from_msgspec(exc)
         )
-    except RecursionError:
-        return Rejection(index=index, call_id=None, errors={"record": ["JSON nested too deeply."]})
-    except UnicodeDecodeError as exc:
-        return Rejection(
-            index=index, call_id=None, errors={"record": [f"Not valid UTF-8 (byte {exc.start})."]}
-        )
+    except (RecursionError, UnicodeDecodeError) as exc:
+        return Rejection(index=index, call_id=None, errors={"record": [json_problem(exc, raw)]})
     errors: dict[str, list[str]] = {}
 
     def fail(name: str, message: str) -> None:

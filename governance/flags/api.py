@@ -10,7 +10,6 @@ set as the context's "team" and "client" (a key cannot speak for another team).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 from governance.accounts.authentication import ApiKeyAuthentication
 from governance.accounts.permissions import HasPolicyReadScope
 from governance.accounts.throttling import ApiKeyRateThrottle
+from governance.core.parsers import BodyError, json_parse
 from governance.engine.flags import Resolution, evaluate_flag
 from governance.flags.selectors import flags_digest, flags_snapshot_current
 from governance.flags.services import flags_mark_evaluated
@@ -38,13 +38,10 @@ class _ContextError(Exception):
 
 def _request_context(request) -> dict[str, Any]:
     raw = request.body
-    if raw.strip():
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _ContextError("PARSE_ERROR", f"The body is not valid JSON: {exc}") from None
-    else:
-        document = {}
+    try:
+        document = json_parse(raw) if raw.strip() else {}
+    except BodyError as exc:
+        raise _ContextError("PARSE_ERROR", exc.message) from None
     if not isinstance(document, dict):
         raise _ContextError("INVALID_CONTEXT", 'The body must be a JSON object {"context": {...}}.')
     context = document.get("context", {})

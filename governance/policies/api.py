@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
+from governance.core.parsers import BodyError, json_parse
 from governance.engine.context import (
     ENVIRONMENTS,
     MAX_TASK_TYPE,
@@ -123,9 +124,9 @@ class DecideView(_DecisionAPIView):
     )
     def post(self, request):
         try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return _json({"non_field_errors": ["The body is not valid JSON."]}, status=400)
+            data = json_parse(request.body or b"{}")
+        except BodyError as exc:
+            return _json({"non_field_errors": [exc.message]}, status=400)
         try:
             context = context_parse(data)
         except ContextInvalid as exc:

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin
 from governance.core.jobs import JobStatus
+from governance.core.parsers import BodyError, json_parse
 from governance.engine.context import (
     CONTEXT_FIELDS,
     ENVIRONMENTS,
@@ -130,9 +131,9 @@ class PolicyEditorPage(AdminRequiredMixin, TemplateView):
         }
         ctx = self._base(document_text=text, form=form)
         try:
-            document = json.loads(text)
-        except ValueError as exc:
-            ctx["errors"] = [f"document: not valid JSON ({exc})"]
+            document = json_parse(text.encode())
+        except BodyError as exc:
+            ctx["errors"] = [f"document: {exc.message}"]
             return self.render_to_response(ctx, status=400)
         errors = policy_check(document=document)
         if errors:
@@ -173,10 +174,14 @@ def _dry_run_context(form: dict[str, str]) -> Context:
     (a field left empty on the form is a field not sent), plus the team and
     client that the API takes from the key."""
     try:
-        attributes = json.loads(form["attributes"] or "{}")
-    except ValueError:
+        attributes = json_parse((form["attributes"] or "{}").encode())
+    except BodyError as exc:
         raise ContextInvalid(
-            {"attributes": ['Must be a JSON object such as {"repo": "acme/payments"}.']}
+            {
+                "attributes": [
+                    f'Must be a JSON object such as {{"repo": "acme/payments"}}: {exc.message}'
+                ]
+            }
         ) from None
     fields = {name: form[name] for name in CONTEXT_FIELDS if form.get(name)}
     context = context_parse({**fields, "attributes": attributes})

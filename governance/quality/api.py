@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from governance.accounts.models import ApiKey
 from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
 from governance.accounts.selectors import team_scope
-from governance.core.parsers import StrictJSONParser
+from governance.core.parsers import BodyError, StrictJSONParser, body_read
 from governance.quality import selectors, stats
 from governance.quality.junit import JUnitReportError, junit_parse
 from governance.quality.models import Source
@@ -51,19 +51,16 @@ class JUnitXMLParser(BaseParser):
 
     # The view wants the report's bytes as request.data, not a mapping.
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:  # type: ignore[override]
-        limit = settings.GOVERNOR_JUNIT_MAX_BYTES
+        if stream is None:
+            return b""
         request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(
-                f"report: the JUnit report is larger than the limit of {limit} bytes"
-            )
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(
-                f"report: the JUnit report is larger than the limit of {limit} bytes"
-            )
-        return body
+        meta = request.META if request is not None else {}
+        try:
+            return body_read(meta, stream, limit=settings.GOVERNOR_JUNIT_MAX_BYTES)
+        except BodyError as exc:
+            if exc.status == 413:
+                raise PayloadTooLarge(f"report: {exc.message}") from None
+            raise exceptions.ParseError(exc.message) from None
 
 
 class SuiteRunIngestView(APIView):

@@ -138,7 +138,7 @@ def test_editor__replay_of_a_draft_that_is_not_json__400_naming_the_document_and
     response = admin_page.post("/policies/", {"document": "{rules: [", "action": "replay"})
 
     assert response.status_code == 400
-    assert "document: not valid JSON" in response.content.decode()
+    assert "document: This is not valid JSON" in response.content.decode()
     assert not ReplayJob.objects.exists()
 
 
