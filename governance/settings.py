@@ -284,7 +284,10 @@ for _name in ("GOVERNOR_API_KEY_RATE", "GOVERNOR_OFREP_RATE"):
         parse_rate(globals()[_name])
     except ValueError as exc:
         raise ConfigurationError(f"{_name}: {exc}") from None
-# How long a web process keeps an API key's lookup for the decision endpoints.
+# How long a web process reuses an API key's lookup on the decision endpoints
+# before reading the key again (which refreshes its "last used" time and its
+# client's team). Revocation and expiry do not wait for it: they apply on the
+# next request in every process.
 GOVERNOR_DECISION_KEY_CACHE_SECONDS = env_int("GOVERNOR_DECISION_KEY_CACHE_SECONDS", 5, minimum=0)
 # Retention: calls older than this many days are deleted (roll-ups stay), by
 # a beat task run this often (each run deletes in short batches).

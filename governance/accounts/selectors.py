@@ -1,11 +1,22 @@
-"""Reads for accounts: whose data a caller may read."""
+"""Reads for accounts: whose data a caller may read, and whether the keys a
+process remembers are still as it remembers them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.accounts.models import ApiKey, Team
+from governance.accounts.models import ApiKey, ApiKeysVersion, Team
 from governance.core.errors import FieldError
+from governance.core.freshness import Generation
+
+
+def api_keys_generation() -> int:
+    row = ApiKeysVersion.objects.filter(pk=1).values_list("generation", flat=True).first()
+    return row or 0
+
+
+# Moves on with every revocation (governance.core.freshness).
+API_KEYS_GENERATION = Generation("accounts:api-keys", read=api_keys_generation)
 
 
 class TeamUnknown(FieldError):

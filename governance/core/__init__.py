@@ -10,4 +10,5 @@ Every module here is imported by several apps and imports none of them:
   enqueue    enqueuing work so that a broker outage never fails a request
   jobs       long jobs that a person follows with a progress bar
   metrics    the Prometheus metrics, defined once
+  freshness  how an in-process cache knows it is stale, and the one ETag of a body
 """

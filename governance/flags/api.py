@@ -22,9 +22,10 @@ from rest_framework.views import APIView
 from governance.accounts.authentication import ApiKeyAuthentication
 from governance.accounts.permissions import HasPolicyReadScope
 from governance.accounts.throttling import ApiKeyRateThrottle
+from governance.core.freshness import canonical_json, etag_for, etag_matches
 from governance.core.parsers import BodyError, json_parse
 from governance.engine.flags import Resolution, evaluate_flag
-from governance.flags.selectors import flags_digest, flags_snapshot_current
+from governance.flags.selectors import flags_snapshot_current
 from governance.flags.services import flags_mark_evaluated
 from governance.flags.throttles import OfrepKeyThrottle
 
@@ -186,16 +187,10 @@ class EvaluateFlagsView(_OfrepView):
         body = {"flags": flags}
         # The ETag covers the evaluated values, not only the definitions: a
         # schedule can change a value while the definitions stay the same.
-        etag = flags_digest(body)
-        tags = _if_none_match(request)
-        if etag in tags or "*" in tags:
+        etag = etag_for(canonical_json(body))
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             response = Response(body)
         response["ETag"] = etag
         return response
-
-
-def _if_none_match(request) -> set[str]:
-    header = request.META.get("HTTP_IF_NONE_MATCH", "")
-    return {tag.strip() for tag in header.split(",") if tag.strip()}

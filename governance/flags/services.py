@@ -16,6 +16,7 @@ from governance.audit.services import actor_label_for, audit_record_and_notify
 from governance.core.errors import FieldError
 from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
 from governance.flags.models import Flag, FlagsVersion
+from governance.flags.selectors import FLAGS_GENERATION, flags_version
 from governance.policies.services import policy_snapshot_rebuild
 
 logger = logging.getLogger("governance.flags")
@@ -78,13 +79,15 @@ def _apply(flag: Flag, spec: dict, meta: dict[str, Any]) -> None:
 
 def _bump_version() -> None:
     now = timezone.now()
+    token = FlagsVersion.new_token()
     updated = FlagsVersion.objects.filter(pk=1).update(
-        version=F("version") + 1, token=FlagsVersion.new_token(), changed_at=now
+        version=F("version") + 1, token=token, changed_at=now
     )
     if not updated:
-        FlagsVersion.objects.get_or_create(
-            pk=1, defaults={"version": 1, "token": FlagsVersion.new_token()}
+        FlagsVersion.objects.update_or_create(
+            pk=1, defaults={"version": 1, "token": token, "changed_at": now}
         )
+    FLAGS_GENERATION.changed(flags_version())
 
 
 def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict | None) -> None:

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
+from governance.core.freshness import etag_matches
 from governance.core.parsers import BodyError, json_parse
 from governance.engine.context import (
     ENVIRONMENTS,
@@ -135,15 +136,6 @@ class DecideView(_DecisionAPIView):
         return _json(view.compiled.decide(context).to_dict())
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    candidates = (tag.strip().removeprefix("W/") for tag in header.split(","))
-    return etag in candidates
-
-
 class PolicySnapshotView(_DecisionAPIView):
     @extend_schema(
         parameters=[
@@ -159,7 +151,7 @@ class PolicySnapshotView(_DecisionAPIView):
     )
     def get(self, request):
         view = policy_view_ensure(client=request.user.client)
-        if _etag_matches(request.headers.get("If-None-Match", ""), view.etag):
+        if etag_matches(request.headers.get("If-None-Match", ""), view.etag):
             response = HttpResponse(status=304)
         else:
             response = HttpResponse(view.body, content_type="application/json")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call, Status
 from governance.catalog.models import Model
+from governance.core.freshness import canonical_json, etag_for, generation_new
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.engine.default_policy import DEFAULT_POLICY
 from governance.engine.policy_document import policy_models, policy_validate
@@ -31,12 +32,7 @@ from governance.policies.selectors import (
     policy_view_for,
     snapshot_body_build,
 )
-from governance.policies.snapshots import (
-    ClientView,
-    canonical_json,
-    etag_for,
-    generation_publish,
-)
+from governance.policies.snapshots import SNAPSHOT_GENERATION, ClientView
 
 logger = logging.getLogger("governance.policies")
 
@@ -171,12 +167,12 @@ def policy_snapshot_rebuild() -> PolicySnapshot:
     body = snapshot_body_build()
     etag = etag_for(canonical_json(body))
     if etag != row.etag:
-        row.generation += 1
+        row.generation = generation_new()
         row.etag = etag
         row.body = body
         row.built_at = timezone.now()
         row.save(update_fields=["generation", "etag", "body", "built_at"])
-        generation_publish(generation=row.generation)
+        SNAPSHOT_GENERATION.changed(row.generation)
         logger.info("policy_snapshot.rebuilt", extra={"generation": row.generation})
     return row
 

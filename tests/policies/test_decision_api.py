@@ -227,23 +227,6 @@ def test_decide__mini_flows_flag_switched_off__low_risk_volume_stays_on_full(
     assert policy_client.get("/api/v1/policy", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_decide__key_revoked__refused_once_the_short_key_cache_lapses(
-    api_client, issue_key, published, settings
-):
-    from governance.accounts.services import api_key_revoke
-    from governance.policies.authentication import CachedApiKeyAuthentication
-
-    settings.GOVERNOR_DECISION_KEY_CACHE_SECONDS = 0
-    raw, key = issue_key(scopes=("policy:read",))
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert decide(api_client, risk="low").status_code == 200
-
-    api_key_revoke(api_key=key, reason="leaked")
-
-    assert decide(api_client, risk="low").status_code == 401
-    CachedApiKeyAuthentication.forget_all()
-
-
 def test_decide__cached_key_expires__refused_at_once(api_client, issue_key, published):
     raw, key = issue_key(scopes=("policy:read",), expires_at=timezone.now() + timedelta(seconds=1))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
