@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from governance.accounts.models import ApiKey, ApiKeysVersion, Team
 from governance.core.errors import FieldError
-from governance.core.freshness import Generation
+from governance.core.freshness import HostGeneration
 
 
 def api_keys_generation() -> int:
@@ -15,8 +15,12 @@ def api_keys_generation() -> int:
     return row or 0
 
 
-# Moves on with every revocation (governance.core.freshness).
-API_KEYS_GENERATION = Generation("accounts:api-keys", read=api_keys_generation)
+# Moves on with every revocation (governance.core.freshness): checked on every
+# request to the decision endpoints, at once for a revocation made on the same
+# machine, and within `shared_every` seconds for one made on another.
+API_KEYS_GENERATION = HostGeneration(
+    "accounts:api-keys", read=api_keys_generation, shared_every=0.5
+)
 
 
 class TeamUnknown(FieldError):

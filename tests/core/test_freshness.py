@@ -4,18 +4,28 @@ process made is seen at once, and nothing is rebuilt or read that need not be.""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from governance.core.freshness import (
     Generation,
+    HostGeneration,
     Memo,
     canonical_json,
     etag_for,
     etag_matches,
     generation_new,
 )
+
+
+def _outside_transaction(read):
+    """`read()` as a request outside any transaction sees it (the test's own
+    transaction would make every read go to the row)."""
+    with mock.patch.object(connection, "in_atomic_block", False):
+        return read()
 
 
 class Row:
@@ -104,6 +114,26 @@ def test_generation__changed_in_a_transaction__mirrored_only_once_committed(
     for callback in pending:
         callback()
     assert shared_cache.get(generation.key) == 8
+
+
+@pytest.mark.django_db
+def test_host_generation__change_committed_here__next_read_of_every_process_sees_it(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.VAR_DIR = tmp_path
+    row = Row(7)
+    here = HostGeneration("t7", read=row.read, shared_every=3600)
+    # Another process of this machine: its own mapping of the same file.
+    other = HostGeneration("t7", read=row.read, shared_every=3600)
+    before = _outside_transaction(other.current)
+
+    row.value = 8
+    with django_capture_on_commit_callbacks(execute=True):
+        here.changed(8)
+
+    after = _outside_transaction(other.current)
+    assert after != before and after[0] == 8
+    assert row.reads == 1  # the other process read the installation's generation once
 
 
 def test_generation_new__random__never_zero_and_not_repeated():
