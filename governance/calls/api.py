@@ -13,10 +13,10 @@ from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
 from governance.accounts.selectors import team_scope
 from governance.calls.selectors import calls_list
 from governance.calls.serializers import (
-    CallBatchDoc,
+    CALL_BATCH,
+    CALL_RECORD,
     CallListQuery,
     CallOutputSerializer,
-    CallRecordDoc,
     IngestResultDoc,
     Rejection,
     ValidCall,
@@ -57,7 +57,7 @@ class CallsView(APIView):
 
     @extend_schema(
         operation_id="calls_ingest",
-        request={"application/json": CallBatchDoc, "application/x-ndjson": CallRecordDoc},
+        request={"application/json": CALL_BATCH, "application/x-ndjson": CALL_RECORD},
         responses={
             200: IngestResultDoc,
             207: OpenApiResponse(
