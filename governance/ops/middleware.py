@@ -125,10 +125,10 @@ class BodyLimitMiddleware:
 class LazyMessageMiddleware(MessageMiddleware):
     """Django's message storage, built only when a request uses it.
 
-    Django builds it for every request: a cookie signer and two storage
-    objects, an eighth of the server time of a 304 from the decision API,
-    which never shows a message. Left unbuilt, it has nothing to save: the
-    storage writes only what a request read or added.
+    Django builds it for every request (a cookie signer and two storage
+    objects), a real share of the work of the decision API, which never
+    shows a message. Left unbuilt, it has nothing to save: the storage
+    writes only what a request read or added.
     """
 
     def process_request(self, request: HttpRequest) -> None:

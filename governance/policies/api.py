@@ -68,12 +68,13 @@ DecisionOutput = inline_serializer(
 
 class _DecisionAPIView(APIView):
     """Both endpoints answer raw JSON bytes themselves, so DRF's content
-    negotiation (an eighth of a 304's server time) is skipped.
+    negotiation, a real share of such small requests' work, is skipped.
 
     A request with a valid key that has the scope takes a shorter way still:
     the key is checked on Django's request and the handler called directly,
-    without DRF's request wrapper, authenticator and permission loop (a
-    sixth of a 304's server time). Everything else (no key, a bad or revoked
+    without DRF's request wrapper, authenticator and permission loop. (How
+    much each shortcut saves is measured by benchmarks/policy.py and
+    recorded in benchmarks/RESULTS.md.) Everything else (no key, a bad or revoked
     key, a missing scope, another method) goes through DRF's dispatch and is
     answered exactly as on every other endpoint; an exception in a handler
     reaches RequestContextMiddleware, which answers a database outage with
