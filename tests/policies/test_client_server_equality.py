@@ -84,7 +84,8 @@ contexts = st.fixed_dictionaries(
 @pytest.fixture(
     params=["budget at 62 %, models healthy", "budget in its reserve, full model degraded"]
 )
-def organisation(request, policy_client, payments_client, catalog):
+def organisation(request, policy_client, payments_client, catalog, mid_month):
+    # mid_month: spend recorded "20 minutes ago" must count in this month's budget.
     dollar_model()
     make_budget(team=payments_client.team, limit="100")
     stressed = request.param.startswith("budget in its reserve")

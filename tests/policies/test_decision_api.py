@@ -17,7 +17,8 @@ from governance.policies.services import policy_publish
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.budgets.helpers import dollar_model, make_budget, spend
 
-pytestmark = pytest.mark.django_db
+# Spend recorded "30 minutes ago" must fall in the current monthly budget period.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mid_month")]
 
 
 def decide(client, **body):

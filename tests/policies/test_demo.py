@@ -15,7 +15,9 @@ from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.models import PolicyVersion
 from governance.policies.selectors import policy_decide
 
-pytestmark = pytest.mark.django_db
+# The demo sizes each budget from the spend of its current period: early on
+# the first of a month that period would hold almost none.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mid_month")]
 
 
 def load_demo() -> None:
