@@ -4,7 +4,7 @@ Every module here is imported by several apps and imports none of them:
   env        typed readers of environment variables (no Django)
   errors     the error a service or the engine raises about one input field (no Django)
   rates      rate strings such as "600/min" (no Django)
-  rest       the one error shape of every API answer
+  rest       the one error shape of every API answer; OpenAPI from msgspec types
   parsers    the one strict reader of request bodies (size, encoding, JSON)
   tasking    how every Celery task is declared
   enqueue    enqueuing work so that a broker outage never fails a request
