@@ -39,8 +39,15 @@ class Row:
         return self.value
 
 
+@pytest.fixture(autouse=True)
+def _process_cache(settings):
+    # Each test says which cache it runs with: this process's memory unless it
+    # asks for a shared one, whatever cache the suite is configured with.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 @pytest.fixture
-def shared_cache(settings, tmp_path):
+def shared_cache(settings, tmp_path, _process_cache):
     # A cache several processes could share (Redis in production).
     settings.CACHES = {
         "default": {
