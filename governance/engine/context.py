@@ -58,11 +58,12 @@ def context_parse(data: Any) -> Context:
     # The routing client parses every decision's context: a valid one, the
     # usual case, takes this short way; anything else the checks below.
     if type(data) is dict and _FIELDS.issuperset(data):
-        task_type = data.get("task_type", "")
-        targeting_key = data.get("targeting_key", "")
-        risk = data.get("risk", "medium")
-        environment = data.get("environment", "other")
-        attributes = data.get("attributes") or _NO_ATTRIBUTES
+        get = data.get
+        task_type = get("task_type", "")
+        targeting_key = get("targeting_key", "")
+        risk = get("risk", "medium")
+        environment = get("environment", "other")
+        attributes = get("attributes") or _NO_ATTRIBUTES
         if (
             type(task_type) is str
             and len(task_type) <= MAX_TASK_TYPE
@@ -72,10 +73,26 @@ def context_parse(data: Any) -> Context:
             and risk in _RISKS
             and type(environment) is str
             and environment in _ENVIRONMENTS
-            and (attributes is _NO_ATTRIBUTES or not _attribute_problems(attributes))
+            and (attributes is _NO_ATTRIBUTES or _attributes_plain(attributes))
         ):
             return Context(task_type, risk, environment, targeting_key, None, None, attributes)
     return _context_checked(data)
+
+
+_PLAIN = frozenset((int, float, bool, type(None)))
+
+
+def _attributes_plain(attributes: Any) -> bool:
+    """The short way's check of attributes: a dict of short text and plain values."""
+    if type(attributes) is not dict or len(attributes) > MAX_ATTRIBUTES:
+        return False
+    for value in attributes.values():
+        if type(value) is str:
+            if len(value) > MAX_TEXT:
+                return False
+        elif type(value) not in _PLAIN:
+            return False
+    return True
 
 
 def _context_checked(data: Any) -> Context:
