@@ -18,6 +18,7 @@ from governance.core.egress import networks_parse
 from governance.core.env import (
     ConfigurationError,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -256,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 401/403/429/413/415/503 documented once for every operation.
         "governance.ops.schema.add_standard_error_responses",
+        # Request bodies validated by msgspec types are documented by them.
+        "governance.core.rest.add_msgspec_components",
     ],
 }
 
@@ -344,14 +347,24 @@ CONTENT_SECURITY_POLICY = {
 # Health, metrics and limits (governance.ops).
 GOVERNOR_METRICS_TOKEN = env_str("GOVERNOR_METRICS_TOKEN")
 GOVERNOR_MAX_JSON_DEPTH = env_int("GOVERNOR_MAX_JSON_DEPTH", 32, minimum=2)
-# Requests per API key per window, shared by all web processes through the cache.
+# Requests per API key per window, shared by all web processes through the
+# cache, and the tighter OFREP evaluation rate (DRF rate syntax, e.g. "6000/min").
 GOVERNOR_API_KEY_RATE = env_str("GOVERNOR_API_KEY_RATE", "6000/min")
-try:
-    parse_rate(GOVERNOR_API_KEY_RATE)
-except ValueError as exc:
-    raise ConfigurationError(f"GOVERNOR_API_KEY_RATE: {exc}") from None
-# Retention: calls older than this many days are deleted (roll-ups stay).
+GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")
+for _name in ("GOVERNOR_API_KEY_RATE", "GOVERNOR_OFREP_RATE"):
+    try:
+        parse_rate(globals()[_name])
+    except ValueError as exc:
+        raise ConfigurationError(f"{_name}: {exc}") from None
+# How long a web process reuses an API key's lookup on the decision endpoints
+# before reading the key again (which refreshes its "last used" time and its
+# client's team). Revocation and expiry do not wait for it: they apply on the
+# next request in every process.
+GOVERNOR_DECISION_KEY_CACHE_SECONDS = env_int("GOVERNOR_DECISION_KEY_CACHE_SECONDS", 5, minimum=0)
+# Retention: calls older than this many days are deleted (roll-ups stay), by
+# a beat task run this often (each run deletes in short batches).
 GOVERNOR_CALL_RETENTION_DAYS = env_int("GOVERNOR_CALL_RETENTION_DAYS", 400, minimum=1)
+GOVERNOR_PURGE_INTERVAL_SECONDS = env_int("GOVERNOR_PURGE_INTERVAL_SECONDS", 3600, minimum=1)
 # Finished CSV exports and policy replays (and their files) are kept this long.
 GOVERNOR_JOB_RETENTION_DAYS = env_int("GOVERNOR_JOB_RETENTION_DAYS", 7, minimum=1)
 GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
@@ -371,5 +384,30 @@ try:
     )
 except ValueError as exc:
     raise ConfigurationError(f"GOVERNOR_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
-# OFREP evaluation rate per API key (DRF rate syntax, e.g. "6000/min").
-GOVERNOR_OFREP_RATE = env_str("GOVERNOR_OFREP_RATE", "6000/min")
+
+# Model health (policies): each model's calls over the last window; a circuit
+# opens past any threshold once the window holds enough calls, half-opens
+# after the cool-down, and closes again on the trial calls made since.
+GOVERNOR_HEALTH_WINDOW_MINUTES = env_int("GOVERNOR_HEALTH_WINDOW_MINUTES", 5, minimum=1)
+GOVERNOR_HEALTH_MIN_CALLS = env_int("GOVERNOR_HEALTH_MIN_CALLS", 20, minimum=1)
+GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS = env_int("GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS", 5, minimum=1)
+GOVERNOR_HEALTH_MAX_ERROR_RATE = env_float(
+    "GOVERNOR_HEALTH_MAX_ERROR_RATE", 0.25, minimum=0.0, maximum=1.0
+)
+GOVERNOR_HEALTH_MAX_TIMEOUT_RATE = env_float(
+    "GOVERNOR_HEALTH_MAX_TIMEOUT_RATE", 0.20, minimum=0.0, maximum=1.0
+)
+GOVERNOR_HEALTH_MAX_P99_MS = env_int("GOVERNOR_HEALTH_MAX_P99_MS", 60_000, minimum=1)
+GOVERNOR_HEALTH_COOLDOWN_SECONDS = env_int("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300, minimum=0)
+
+# Quality (test runs): the largest JUnit report accepted (checked before any
+# parsing), and the periodic regression check (see quality.conf.RegressionConfig).
+GOVERNOR_JUNIT_MAX_BYTES = env_int("GOVERNOR_JUNIT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+GOVERNOR_QUALITY_WINDOW_HOURS = env_int("GOVERNOR_QUALITY_WINDOW_HOURS", 7 * 24, minimum=1)
+GOVERNOR_QUALITY_BASELINE_HOURS = env_int("GOVERNOR_QUALITY_BASELINE_HOURS", 28 * 24, minimum=1)
+GOVERNOR_QUALITY_DROP_PP = env_float("GOVERNOR_QUALITY_DROP_PP", 5.0, minimum=0.0, maximum=100.0)
+GOVERNOR_QUALITY_ALPHA = env_float("GOVERNOR_QUALITY_ALPHA", 0.01, minimum=1e-9, maximum=0.5)
+GOVERNOR_QUALITY_MIN_TESTS = env_int("GOVERNOR_QUALITY_MIN_TESTS", 50, minimum=1)
+
+# `load_demo`: the demo users' password (a random one, printed, when unset).
+DEMO_PASSWORD = env_str("DEMO_PASSWORD")

@@ -20,7 +20,7 @@ urlpatterns = [
         name="api-docs",
     ),
     # First: the decision endpoints are the hottest paths, and resolving a URL
-    # tries every earlier include's patterns (a fifth of a 304's server time).
+    # tries every earlier include's patterns.
     path("", include("governance.policies.urls")),
     path("", include("governance.accounts.urls")),
     path("", include("governance.catalog.urls")),

@@ -66,6 +66,19 @@ class ApiKey(models.Model):
         return self.expires_at is None or self.expires_at > when
 
 
+class ApiKeysVersion(models.Model):
+    """One row whose generation changes with every revocation, in the same
+    transaction (see governance.core.freshness): the decision endpoints keep
+    keys in process memory and check it on every request, so a revoked key is
+    refused on its next request by every process."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    generation = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"api keys generation {self.generation}"
+
+
 class Membership(models.Model):
     """A person belongs to teams; roles are Django groups (see accounts.roles)."""
 

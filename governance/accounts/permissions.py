@@ -42,6 +42,16 @@ class IsReader(BasePermission):
         return roles.is_reader(request.user)
 
 
+class IsReaderOrApiKey(BasePermission):
+    """A signed-in manager or admin, or any valid API key. What a key then
+    reads is its own team's data only: see accounts.selectors.team_scope."""
+
+    message = "Sign in as a Governor manager or admin, or use an API key."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
+
+
 class IsAdmin(BasePermission):
     """A signed-in admin (session auth): for what only admins may even read."""
 

@@ -11,9 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from governance.accounts.models import ApiKey, Client, Scope, Team
+from governance.accounts.models import ApiKey, ApiKeysVersion, Client, Scope, Team
+from governance.accounts.selectors import API_KEYS_GENERATION
 from governance.audit.selectors import audit_event_recorded_since
 from governance.audit.services import audit_record
+from governance.core.freshness import generation_new
 
 KEY_PREFIX = "gov"
 
@@ -112,6 +114,7 @@ def api_key_revoke(*, api_key: ApiKey, actor=None, reason: str = "") -> ApiKey:
         if key.revoked_at is None:
             key.revoked_at = timezone.now()
             key.save(update_fields=["revoked_at"])
+            _api_keys_changed()
             audit_record(
                 action="api_key.revoke",
                 target=key,
@@ -122,6 +125,15 @@ def api_key_revoke(*, api_key: ApiKey, actor=None, reason: str = "") -> ApiKey:
                 team=key.client.team,
             )
     return key
+
+
+def _api_keys_changed() -> None:
+    """Tell every process that keys it remembers may have been revoked."""
+    generation = generation_new()
+    updated = ApiKeysVersion.objects.filter(pk=1).update(generation=generation)
+    if not updated:
+        ApiKeysVersion.objects.update_or_create(pk=1, defaults={"generation": generation})
+    API_KEYS_GENERATION.changed(generation)
 
 
 def api_key_lookup(*, raw_key: str) -> ApiKey | None:

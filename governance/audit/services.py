@@ -88,6 +88,19 @@ def audit_record(
     return event
 
 
+def audit_record_and_notify(*, event: str, payload: dict, **change: Any) -> AuditEvent:
+    """Record one change (`change` holds `audit_record`'s arguments) and
+    announce it as `event` with `payload` to every webhook subscribed to it.
+
+    Call it inside the transaction that makes the change: the audit event, the
+    deliveries and the change commit together, and a rolled-back change is
+    neither recorded nor sent.
+    """
+    recorded = audit_record(**change)
+    webhooks_dispatch(event=event, payload=payload)
+    return recorded
+
+
 # --------------------------------------------------------------------------- webhooks
 
 SIGNATURE_HEADER = "X-Governor-Signature"

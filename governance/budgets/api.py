@@ -2,27 +2,19 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts import roles
-from governance.accounts.models import ApiKey
+from governance.accounts.permissions import IsReaderOrApiKey
+from governance.accounts.selectors import team_scope
 from governance.budgets.selectors import budgets_status
 from governance.budgets.serializers import BudgetStatusOutput
 
 
-class CanReadBudgets(BasePermission):
-    """A key reads its own team's (and the organisation's) budgets; managers and admins read all."""
-
-    message = "Sign in as a manager or admin, or use an API key."
-
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
-
-
 class BudgetsView(APIView):
-    permission_classes = [CanReadBudgets]
+    """A key reads its own team's budgets and the organisation's; managers and admins read all."""
+
+    permission_classes = [IsReaderOrApiKey]
 
     @extend_schema(
         # The list is wrapped in {"budgets": [...]}; the schema says so.
@@ -30,6 +22,6 @@ class BudgetsView(APIView):
         summary="Budgets with spend, state and forecast",
     )
     def get(self, request):
-        team = request.user.team if isinstance(request.auth, ApiKey) else None
-        statuses = budgets_status(now=timezone.now(), team=team)
+        scope = team_scope(auth=request.auth, team_slug=None)
+        statuses = budgets_status(now=timezone.now(), team=scope.team)
         return Response({"budgets": BudgetStatusOutput(statuses, many=True).data})

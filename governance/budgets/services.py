@@ -12,10 +12,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.audit.services import audit_record
+from governance.audit.services import audit_record, audit_record_and_notify
 from governance.budgets.models import Budget, HardLimit, Period, Unit
 from governance.budgets.selectors import BudgetStatus, budgets_status
-from governance.policies.notify import webhook_send
+from governance.policies.services import policy_snapshot_rebuild
 
 logger = logging.getLogger("governance.budgets")
 
@@ -117,8 +117,6 @@ def budgets_evaluate(
     (and the organisation's; None: every budget). A state change writes an
     audit event and sends a webhook; any change the snapshot shows rebuilds it.
     Returns the budgets whose state changed."""
-    from governance.policies.services import policy_snapshot_rebuild
-
     now = now or timezone.now()
     changed: list[BudgetStatus] = []
     with transaction.atomic():
@@ -160,16 +158,8 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
         if status.forecast_exhausted_at
         else None,
     }
-    audit_record(
+    audit_record_and_notify(
         action="budget.state_change",
-        target=budget,
-        actor=EVALUATOR,
-        reason=f"budget {budget} at {status.percent} %: {before} -> {status.state}",
-        before={"state": before},
-        after=after,
-        team=budget.team,
-    )
-    webhook_send(
         event="budget.state_changed",
         payload={
             "budget_id": budget.pk,
@@ -179,6 +169,12 @@ def _state_changed(*, status: BudgetStatus, before: str) -> None:
             "to": status.state,
             **after,
         },
+        target=budget,
+        actor=EVALUATOR,
+        reason=f"budget {budget} at {status.percent} %: {before} -> {status.state}",
+        before={"state": before},
+        after=after,
+        team=budget.team,
     )
     logger.info(
         "budget.state_changed", extra={"budget_id": budget.pk, "from": before, "to": status.state}

@@ -6,20 +6,17 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts import roles
-from governance.accounts.models import ApiKey, Team
-from governance.accounts.permissions import HasIngestScope
+from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
+from governance.accounts.selectors import team_scope
 from governance.calls.selectors import calls_list
 from governance.calls.serializers import (
-    BodyError,
-    CallBatchDoc,
+    CALL_BATCH,
+    CALL_RECORD,
     CallListQuery,
     CallOutputSerializer,
-    CallRecordDoc,
     IngestResultDoc,
     Rejection,
     ValidCall,
@@ -28,6 +25,7 @@ from governance.calls.serializers import (
 )
 from governance.calls.services import calls_ingest
 from governance.core import metrics
+from governance.core.parsers import BodyError, body_read
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {
@@ -38,36 +36,11 @@ NDJSON_TYPES = {
 }
 
 
-class CanReadCalls(BasePermission):
-    """Any valid key reads its own team's calls; managers and admins read all."""
-
-    message = "Sign in as a manager or admin, or use an API key."
-
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
-
-
 class CallCursor(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("-timestamp", "-id")
-
-
-def read_limited_body(request, *, limit: int) -> bytes:
-    """The request body, refusing (413) more than `limit` bytes before reading them."""
-    django_request = request._request
-    declared = django_request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(declared)
-    except ValueError:
-        raise BodyError(400, "Content-Length is not a number.") from None
-    if length > limit:
-        raise BodyError(413, f"Body is {length} bytes; at most {limit} are accepted.")
-    body = django_request.read(limit + 1)
-    if len(body) > limit:
-        raise BodyError(413, f"Body exceeds {limit} bytes.")
-    return body
 
 
 def media_type(request) -> str:
@@ -127,12 +100,12 @@ class CallsView(APIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [HasIngestScope()]
-        return [CanReadCalls()]
+        return [IsReaderOrApiKey()]
 
     @extend_schema(
         operation_id="calls_ingest",
         examples=INGEST_EXAMPLES,
-        request={"application/json": CallBatchDoc, "application/x-ndjson": CallRecordDoc},
+        request={"application/json": CALL_BATCH, "application/x-ndjson": CALL_RECORD},
         responses={
             200: IngestResultDoc,
             207: OpenApiResponse(
@@ -150,13 +123,8 @@ class CallsView(APIView):
                 415,
                 f"Content-Type must be application/json or application/x-ndjson, not {kind or 'missing'}.",
             )
-        encoding = request._request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            return _error(
-                415, f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed."
-            )
         try:
-            body = read_limited_body(request, limit=settings.GOVERNOR_MAX_BODY_BYTES)
+            body = body_read(request.META, request._request)
             raws = split_body(
                 body, ndjson=kind in NDJSON_TYPES, max_records=settings.GOVERNOR_MAX_BATCH
             )
@@ -200,16 +168,10 @@ class CallsView(APIView):
         query = CallListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
-        team_slug = filters.pop("team", None)
-        if isinstance(request.auth, ApiKey):
-            team_ids = [request.user.team.pk]
-        elif team_slug:
-            team_ids = list(Team.objects.filter(slug=team_slug).values_list("pk", flat=True))
-        else:
-            team_ids = None
+        scope = team_scope(auth=request.auth, team_slug=filters.pop("team", None))
         paginator = CallCursor()
         page = paginator.paginate_queryset(
-            calls_list(team_ids=team_ids, **filters), request, view=self
+            calls_list(team_ids=scope.team_ids, **filters), request, view=self
         )
         return paginator.get_paginated_response(CallOutputSerializer(page, many=True).data)
 

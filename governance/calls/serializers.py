@@ -1,10 +1,13 @@
-"""Validation of ingested call records.
+"""Call records: the one description of an ingested record, its validation,
+and the serializers of the calls API.
 
 Ingestion takes batches of thousands of records, so records are decoded and
 type-checked by msgspec (in C) straight from the request bytes, one record at
 a time so that one bad record is rejected alone, with its field named. The
-rules msgspec cannot express (cross-field checks, the clock, sizes) follow in
-`validate_record`.
+same msgspec types describe the request body in the OpenAPI schema
+(governance.core.rest.openapi_refs): what is documented is what is
+validated. The rules msgspec cannot express (cross-field checks, the clock,
+sizes) follow in `validate_record`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.calls.models import Call, Status
+from governance.core.parsers import BodyError, json_problem
+from governance.core.rest import openapi_refs
 
 MAX_TOKENS = 10**12
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -29,31 +38,91 @@ Name = Annotated[str, msgspec.Meta(max_length=128)]
 
 
 class CallRecord(msgspec.Struct, omit_defaults=True):
-    call_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-    timestamp: datetime
+    """One model call, as a routing client reports it."""
+
+    call_id: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=128, description="Client-chosen id, unique per client."
+        ),
+    ]
+    timestamp: Annotated[
+        datetime,
+        msgspec.Meta(
+            description="RFC 3339 with a UTC offset; at most 5 minutes in the future.",
+            extra_json_schema={"format": "date-time"},
+        ),
+    ]
     model: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     provider: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     task_type: Slug | None = None
-    risk: Literal["low", "medium", "high", "critical"] | None = None
-    environment: Literal["ci", "ide", "cli", "api", "other"] | None = None
+    risk: (
+        Annotated[
+            Literal["low", "medium", "high", "critical"],
+            msgspec.Meta(description="Default medium."),
+        ]
+        | None
+    ) = None
+    environment: (
+        Annotated[
+            Literal["ci", "ide", "cli", "api", "other"], msgspec.Meta(description="Default other.")
+        ]
+        | None
+    ) = None
     input_tokens: Count | None = None
-    cached_input_tokens: Count | None = None
+    cached_input_tokens: (
+        Annotated[Count, msgspec.Meta(description="Part of input_tokens.")] | None
+    ) = None
     output_tokens: Count | None = None
-    reasoning_tokens: Count | None = None
+    reasoning_tokens: (
+        Annotated[Count, msgspec.Meta(description="Part of output_tokens.")] | None
+    ) = None
     latency_ms: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
-    status: Literal["ok", "error", "timeout", "rate_limited", "cancelled"] | None = None
+    status: (
+        Annotated[
+            Literal["ok", "error", "timeout", "rate_limited", "cancelled"],
+            msgspec.Meta(description="Default ok."),
+        ]
+        | None
+    ) = None
     error_type: Name | None = None
     retries: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
     fallback_from: Name | None = None
     decision_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    reported_cost_usd: Decimal | None = None
+    reported_cost_usd: (
+        Annotated[Decimal, msgspec.Meta(description=f"USD, from 0 to {MAX_REPORTED_COST}.")] | None
+    ) = None
     prompt: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)] | None = None
     response: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: (
+        Annotated[
+            dict[str, Any],
+            msgspec.Meta(
+                description="At most GOVERNOR_MAX_METADATA_BYTES (4 KiB by default) of JSON."
+            ),
+        ]
+        | None
+    ) = None
 
 
-class Envelope(msgspec.Struct):
-    calls: list[msgspec.Raw]
+[CALL_RECORD] = openapi_refs(CallRecord)
+
+
+class CallBatch(msgspec.Struct):
+    """A batch of call records. Each record is validated on its own: a bad one
+    is rejected, its fields named, and the others are stored."""
+
+    # Raw: each record is decoded later, alone (validate_record).
+    calls: Annotated[
+        list[Annotated[msgspec.Raw, msgspec.Meta(extra_json_schema=CALL_RECORD)]],
+        msgspec.Meta(
+            description="At most GOVERNOR_MAX_BATCH records (5,000 by default).",
+            extra_json_schema={"minItems": 1},
+        ),
+    ]
+
+
+[CALL_BATCH] = openapi_refs(CallBatch)
 
 
 @dataclass(frozen=True)
@@ -95,16 +164,7 @@ class Rejection:
         return {"index": self.index, "call_id": self.call_id, "errors": self.errors}
 
 
-class BodyError(Exception):
-    """The body as a whole is unusable: `status` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-_decode_envelope = msgspec.json.Decoder(Envelope).decode
+_decode_batch = msgspec.json.Decoder(CallBatch).decode
 _decode_record = msgspec.json.Decoder(CallRecord).decode
 _decode_any = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
@@ -118,16 +178,11 @@ def split_body(body: bytes, *, ndjson: bool, max_records: int) -> list[bytes | m
         raws: list[bytes | msgspec.Raw] = [line for line in body.split(b"\n") if line.strip()]
     else:
         try:
-            raws = list(_decode_envelope(body).calls)
+            raws = list(_decode_batch(body).calls)
         except msgspec.ValidationError as exc:
             raise BodyError(400, f'Body must be an object {{"calls": [...]}}: {exc}') from None
-        except msgspec.DecodeError as exc:
-            raise BodyError(400, f"Body is not valid JSON: {exc}") from None
-        except RecursionError:
-            # msgspec raises this for hostile nesting; it is the client's error.
-            raise BodyError(400, "Body is not valid JSON: nested too deeply.") from None
-        except UnicodeDecodeError as exc:
-            raise BodyError(400, f"Body is not valid UTF-8 (byte {exc.start}).") from None
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+            raise BodyError(400, json_problem(exc, body)) from None
     if not raws:
         raise BodyError(400, "calls: a batch must hold at least 1 record.")
     if len(raws) > max_records:
@@ -146,12 +201,8 @@ def validate_record(
         return Rejection(
             index=index, call_id=_best_effort_call_id(raw), errors=_errors_from_msgspec(exc)
         )
-    except RecursionError:
-        return Rejection(index=index, call_id=None, errors={"record": ["JSON nested too deeply."]})
-    except UnicodeDecodeError as exc:
-        return Rejection(
-            index=index, call_id=None, errors={"record": [f"Not valid UTF-8 (byte {exc.start})."]}
-        )
+    except (RecursionError, UnicodeDecodeError) as exc:
+        return Rejection(index=index, call_id=None, errors={"record": [json_problem(exc, raw)]})
     errors: dict[str, list[str]] = {}
 
     def fail(name: str, message: str) -> None:
@@ -278,82 +329,7 @@ def _best_effort_call_id(raw: bytes | msgspec.Raw) -> str | None:
     return call_id if isinstance(call_id, str) else None
 
 
-# --- DRF serializers: the read API's output and the OpenAPI description ----------------------
-
-from drf_spectacular.utils import extend_schema_field  # noqa: E402
-from rest_framework import serializers  # noqa: E402
-
-from governance.calls.models import Call, Environment, Risk, Status  # noqa: E402
-
-
-class CallRecordDoc(serializers.Serializer):
-    """The shape of one ingested record (validation itself is done by msgspec above)."""
-
-    call_id = serializers.CharField(
-        max_length=128, help_text="Client-chosen id, unique per client."
-    )
-    timestamp = serializers.DateTimeField(
-        help_text="RFC 3339 with offset; at most 5 minutes in the future."
-    )
-    model = serializers.CharField(max_length=128)
-    provider = serializers.CharField(max_length=64, required=False, allow_null=True)
-    task_type = serializers.RegexField(
-        r"^[a-z0-9][a-z0-9_\-]*$", max_length=64, required=False, allow_null=True
-    )
-    risk = serializers.ChoiceField(
-        Risk.choices, required=False, allow_null=True, help_text="Default medium."
-    )
-    environment = serializers.ChoiceField(Environment.choices, required=False, allow_null=True)
-    input_tokens = serializers.IntegerField(
-        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True
-    )
-    cached_input_tokens = serializers.IntegerField(
-        min_value=0,
-        max_value=MAX_TOKENS,
-        required=False,
-        allow_null=True,
-        help_text="Part of input_tokens.",
-    )
-    output_tokens = serializers.IntegerField(
-        min_value=0, max_value=MAX_TOKENS, required=False, allow_null=True
-    )
-    reasoning_tokens = serializers.IntegerField(
-        min_value=0,
-        max_value=MAX_TOKENS,
-        required=False,
-        allow_null=True,
-        help_text="Part of output_tokens.",
-    )
-    latency_ms = serializers.IntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
-    )
-    status = serializers.ChoiceField(Status.choices, required=False, allow_null=True)
-    error_type = serializers.CharField(max_length=128, required=False, allow_null=True)
-    retries = serializers.IntegerField(min_value=0, max_value=1000, required=False, allow_null=True)
-    fallback_from = serializers.CharField(max_length=128, required=False, allow_null=True)
-    decision_id = serializers.CharField(max_length=64, required=False, allow_null=True)
-    reported_cost_usd = serializers.DecimalField(
-        max_digits=20,
-        decimal_places=10,
-        min_value=0,
-        required=False,
-        allow_null=True,
-        coerce_to_string=True,
-    )
-    prompt = serializers.CharField(
-        max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True
-    )
-    response = serializers.CharField(
-        max_length=MAX_TEXT_CHARS, required=False, allow_null=True, allow_blank=True
-    )
-    metadata = serializers.DictField(
-        required=False, allow_null=True, help_text="At most 4 KiB of JSON."
-    )
-
-
-class CallBatchDoc(serializers.Serializer):
-    # A ListField, not many=True: drf-spectacular only emits minItems/maxItems for it.
-    calls = serializers.ListField(child=CallRecordDoc(), min_length=1, max_length=5000)
+# --- the calls API's answers (DRF: its output and the OpenAPI description) ------------
 
 
 class RejectionDoc(serializers.Serializer):

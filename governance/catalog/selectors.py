@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import threading
+from collections.abc import Hashable
 
 from governance.catalog.models import CatalogVersion, Model, ModelPrice
 from governance.catalog.pricing import CatalogEntry, PriceBook, UnitPrice
-
-_lock = threading.Lock()
-_cached: PriceBook | None = None
+from governance.core.freshness import Generation, Memo
 
 
 def catalog_version() -> int:
@@ -14,19 +12,21 @@ def catalog_version() -> int:
     return row or 0
 
 
+def _price_book_build(current: Hashable | None) -> tuple[Hashable | None, PriceBook]:
+    # Kept under the version read before the prices, which are never older than it.
+    version = current if isinstance(current, int) else catalog_version()
+    return version, _build_price_book(version)
+
+
+# The catalog version row is the generation (governance.core.freshness).
+CATALOG_GENERATION = Generation("catalog", read=catalog_version)
+_memory = Memo(CATALOG_GENERATION, _price_book_build)
+
+
 def price_book() -> PriceBook:
-    """The current price book: one primary-key read to check it is fresh, and a
-    rebuild (two queries) only after the catalog changed in any process."""
-    global _cached
-    version = catalog_version()
-    book = _cached
-    if book is not None and book.version == version:
-        return book
-    with _lock:
-        if _cached is not None and _cached.version == version:
-            return _cached
-        _cached = _build_price_book(version)
-        return _cached
+    """The current price book: one generation check, and a rebuild (two
+    queries) only after the catalog changed in any process."""
+    return _memory.get()
 
 
 def _build_price_book(version: int) -> PriceBook:

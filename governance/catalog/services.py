@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,19 +8,18 @@ from django.utils import timezone
 
 from governance.audit.services import audit_record
 from governance.catalog.models import CatalogVersion, Model, ModelPrice
+from governance.catalog.selectors import CATALOG_GENERATION
+from governance.core.freshness import generation_new
 
 
 def catalog_bump_version() -> None:
-    """Tell every process that its price book is stale. Call inside the change's transaction.
-
-    The version is a random number, not a counter: a counter goes back when
-    a change is rolled back, so the next change would reuse the number that a
-    process may already have cached a price book for, inside the rolled-back
-    transaction, with prices that never existed."""
-    version = secrets.randbits(62) + 1
+    """Tell every process that its price book is stale. Call inside the change's
+    transaction (the version is a generation: see governance.core.freshness)."""
+    version = generation_new()
     updated = CatalogVersion.objects.filter(pk=1).update(version=version)
     if not updated:
         CatalogVersion.objects.update_or_create(pk=1, defaults={"version": version})
+    CATALOG_GENERATION.changed(version)
 
 
 def model_upsert(

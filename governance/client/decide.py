@@ -18,8 +18,9 @@ from typing import Any
 
 from governance.client.http import GovernorError
 from governance.client.routing import GovernorClient
-from governance.engine.policy import ENVIRONMENTS, RISKS
+from governance.engine.context import ENVIRONMENTS, RISKS, ContextInvalid
 
+EXIT_USAGE = 2
 EXIT_BLOCKED = 3
 
 
@@ -65,13 +66,17 @@ def _cmd_decide(args: argparse.Namespace) -> int:
             warning = str(exc)
     else:
         warning = "no --url/--api-key given"
-    decision = client.decide(
-        task_type=args.task_type,
-        risk=args.risk,
-        environment=args.environment,
-        targeting_key=args.targeting_key,
-        attributes=dict(args.attr),
-    )
+    try:
+        decision = client.decide(
+            task_type=args.task_type,
+            risk=args.risk,
+            environment=args.environment,
+            targeting_key=args.targeting_key,
+            attributes=dict(args.attr),
+        )
+    except ContextInvalid as exc:
+        print(f"governor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     out = {**decision.to_dict(), "snapshot_source": client.source}
     json.dump(out, sys.stdout, indent=2 if args.pretty else None)
     sys.stdout.write("\n")

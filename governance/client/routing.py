@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from governance.client.http import GovernorError, Transport
-from governance.engine.policy import CompiledPolicy, Context, Decision, empty_snapshot
+from governance.engine.context import context_parse
+from governance.engine.default_policy import empty_snapshot
+from governance.engine.policy import CompiledPolicy, Decision
 
 logger = logging.getLogger("governance.client")
 
@@ -122,13 +124,21 @@ class GovernorClient:
         attributes: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> Decision:
-        """The decision for a job, from the snapshot in memory: no network call."""
-        context = Context(
-            task_type=task_type,
-            risk=risk,
-            environment=environment,
-            targeting_key=targeting_key,
-            attributes=attributes or {},
+        """The decision for a job, from the snapshot in memory: no network call.
+
+        The context is read as `POST /api/v1/decide` reads it: a value Governor
+        would refuse (a risk it does not know, an attribute that is not text,
+        a number, a boolean or null) raises ContextInvalid, a ValueError
+        naming each such field, rather than deciding on a context no rule
+        was written for."""
+        context = context_parse(
+            {
+                "task_type": task_type,
+                "risk": risk,
+                "environment": environment,
+                "targeting_key": targeting_key,
+                "attributes": attributes,
+            }
         )
         return self._compiled.decide(context, now=now)
 

@@ -4,8 +4,8 @@ Every module here is imported by several apps and imports none of them:
   env        typed readers of environment variables (no Django)
   errors     the error a service or the engine raises about one input field (no Django)
   rates      rate strings such as "600/min" (no Django)
-  rest       the one error shape of every API answer
-  parsers    the one strict JSON body reader of every API endpoint
+  rest       the one error shape of every API answer; OpenAPI from msgspec types
+  parsers    the one strict reader of request bodies (size, encoding, JSON)
   tasking    how every Celery task is declared
   enqueue    enqueuing work so that a broker outage never fails a request
   jobs       long jobs that a person follows with a progress bar
@@ -14,4 +14,5 @@ Every module here is imported by several apps and imports none of them:
   egress     outgoing HTTP that cannot reach loopback, private or metadata addresses
   money      money as people read it: two decimals and the currency (no Django)
   progress   how far a long command got, for the person watching it (no Django)
+  freshness  how an in-process cache knows it is stale, and the one ETag of a body
 """

@@ -6,14 +6,19 @@ all read their configuration through these helpers.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 
 class ConfigurationError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
+
+N = TypeVar("N", int, float)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -36,15 +41,38 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    return _env_number(name, default, int, "an integer", minimum=minimum, maximum=None)
+
+
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    return _env_number(name, default, float, "a finite number", minimum=minimum, maximum=maximum)
+
+
+def _env_number(
+    name: str,
+    default: N,
+    convert: Callable[[str], N],
+    kind: str,
+    *,
+    minimum: N | None,
+    maximum: N | None,
+) -> N:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = convert(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
+    # NaN compares false with every bound and infinity passes a minimum: refuse both.
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}")
     if minimum is not None and value < minimum:
         raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 

@@ -10,7 +10,6 @@ set as the context's "team" and "client" (a key cannot speak for another team).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
@@ -23,8 +22,10 @@ from rest_framework.views import APIView
 from governance.accounts.authentication import ApiKeyAuthentication
 from governance.accounts.permissions import HasPolicyReadScope
 from governance.accounts.throttling import ApiKeyRateThrottle
+from governance.core.freshness import canonical_json, etag_for, etag_matches
+from governance.core.parsers import BodyError, json_parse
 from governance.engine.flags import Resolution, evaluate_flag
-from governance.flags.selectors import flags_digest, flags_snapshot_current
+from governance.flags.selectors import flags_snapshot_current
 from governance.flags.services import flags_mark_evaluated
 from governance.flags.throttles import OfrepKeyThrottle
 
@@ -38,13 +39,10 @@ class _ContextError(Exception):
 
 def _request_context(request) -> dict[str, Any]:
     raw = request.body
-    if raw.strip():
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _ContextError("PARSE_ERROR", f"The body is not valid JSON: {exc}") from None
-    else:
-        document = {}
+    try:
+        document = json_parse(raw) if raw.strip() else {}
+    except BodyError as exc:
+        raise _ContextError("PARSE_ERROR", exc.message) from None
     if not isinstance(document, dict):
         raise _ContextError("INVALID_CONTEXT", 'The body must be a JSON object {"context": {...}}.')
     context = document.get("context", {})
@@ -239,16 +237,10 @@ class EvaluateFlagsView(_OfrepView):
         body = {"flags": flags}
         # The ETag covers the evaluated values, not only the definitions: a
         # schedule can change a value while the definitions stay the same.
-        etag = flags_digest(body)
-        tags = _if_none_match(request)
-        if etag in tags or "*" in tags:
+        etag = etag_for(canonical_json(body))
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             response = Response(body)
         response["ETag"] = etag
         return response
-
-
-def _if_none_match(request) -> set[str]:
-    header = request.META.get("HTTP_IF_NONE_MATCH", "")
-    return {tag.strip() for tag in header.split(",") if tag.strip()}

@@ -6,7 +6,8 @@ from typing import Any
 from django import forms
 
 from governance.core.errors import FieldError
-from governance.engine.flags import FlagType, Operator
+from governance.core.parsers import BodyError, json_parse
+from governance.engine.flag_spec import FlagType, Operator
 from governance.flags.readable import OPERATOR_LABELS
 
 JSON_FIELDS = ("variants", "rules", "rollout", "schedule")
@@ -34,9 +35,9 @@ class JsonField(forms.CharField):
         if not text.strip():
             return self.empty
         try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+            return json_parse(text.encode())
+        except BodyError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class FlagForm(forms.Form):

@@ -3,12 +3,12 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from governance.engine.flags import FlagType
+from governance.engine.flag_spec import FlagType
 
 
 class Flag(models.Model):
     """A feature flag. Its evaluable part (type, enabled, variants, rules, rollout,
-    schedule) is exactly a `governance.engine.flags.FlagSpec`; see `Flag.spec_dict`.
+    schedule) is exactly a `governance.engine.flag_spec.FlagSpec`; see `Flag.spec_dict`.
 
     Written only by the services in `governance.flags.services`.
     """

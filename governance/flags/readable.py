@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.engine.flags import Operator
+from governance.engine.flag_spec import Operator
 
 OPERATOR_LABELS = {
     Operator.IN: "is one of",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
-from governance.engine.flags import FlagSpec, Resolution, evaluate_flag, flag_spec_from_dict
+from governance.core.freshness import Generation, Memo
+from governance.engine.flag_spec import FlagSpec, flag_spec_from_dict
+from governance.engine.flags import Resolution, evaluate_flag
 from governance.flags.models import Flag, FlagsVersion
 
 STALE_AFTER = timedelta(days=30)
@@ -25,53 +25,38 @@ class FlagsSnapshot:
     specs: dict[str, FlagSpec]
     dicts: tuple[dict, ...]
 
-    @property
-    def etag(self) -> str:
-        """A strong ETag of the flag definitions (quoted, as sent in headers)."""
-        return f'"flags-{self.version}-{self.token}"'
 
-
-_lock = threading.Lock()
-_current: FlagsSnapshot | None = None
-
-
-def _version_row() -> tuple[int, str]:
+def flags_version() -> tuple[int, str]:
     row = FlagsVersion.objects.filter(pk=1).values_list("version", "token").first()
     return row if row is not None else (0, "initial")
 
 
-def flags_snapshot_current() -> FlagsSnapshot:
-    """The snapshot, rebuilt only when the version row says the flags changed.
+def _snapshot_build(current: Hashable | None) -> tuple[Hashable | None, FlagsSnapshot]:
+    # Kept under the version read before the flags, which are never older than it.
+    version, token = current if isinstance(current, tuple) else flags_version()
+    dicts = tuple(flag.spec_dict() for flag in Flag.objects.order_by("key"))
+    specs = {d["key"]: flag_spec_from_dict(d) for d in dicts}
+    return (version, token), FlagsSnapshot(version=version, token=token, specs=specs, dicts=dicts)
 
-    One primary-key read per call; call it once per request.
+
+# The flags version row (its number and token) is the generation
+# (governance.core.freshness).
+FLAGS_GENERATION = Generation("flags", read=flags_version)
+_memory = Memo(FLAGS_GENERATION, _snapshot_build)
+
+
+def flags_snapshot_current() -> FlagsSnapshot:
+    """The snapshot, rebuilt only when the flags changed in any process.
+
+    One generation check per call (see governance.core.freshness); call it
+    once per request.
     """
-    global _current
-    version, token = _version_row()
-    snapshot = _current
-    if snapshot is not None and snapshot.token == token and snapshot.version == version:
-        return snapshot
-    with _lock:
-        flags = list(Flag.objects.order_by("key"))
-        dicts = tuple(flag.spec_dict() for flag in flags)
-        specs = {d["key"]: flag_spec_from_dict(d) for d in dicts}
-        snapshot = FlagsSnapshot(version=version, token=token, specs=specs, dicts=dicts)
-        _current = snapshot
-    return snapshot
+    return _memory.get()
 
 
 def flags_snapshot() -> list[dict]:
-    """All flags as spec dicts (see governance.engine.flags), from the in-process snapshot."""
+    """All flags as spec dicts (see governance.engine.flag_spec), from the in-process snapshot."""
     return [dict(d) for d in flags_snapshot_current().dicts]
-
-
-def flags_snapshot_etag() -> str:
-    return flags_snapshot_current().etag
-
-
-def flags_digest(payload: object) -> str:
-    """A strong ETag for a JSON response body."""
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
 def flag_list() -> QuerySet[Flag]:

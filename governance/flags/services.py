@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance.audit.services import actor_label_for, audit_record, webhooks_dispatch
+from governance.audit.services import actor_label_for, audit_record_and_notify
 from governance.core.errors import FieldError
-from governance.engine.flags import FlagSpecError, flag_spec_from_dict
+from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
 from governance.flags.models import Flag, FlagsVersion
+from governance.flags.selectors import FLAGS_GENERATION, flags_version
+from governance.policies.services import policy_snapshot_rebuild
 
 logger = logging.getLogger("governance.flags")
 
@@ -77,20 +79,22 @@ def _apply(flag: Flag, spec: dict, meta: dict[str, Any]) -> None:
 
 def _bump_version() -> None:
     now = timezone.now()
+    token = FlagsVersion.new_token()
     updated = FlagsVersion.objects.filter(pk=1).update(
-        version=F("version") + 1, token=FlagsVersion.new_token(), changed_at=now
+        version=F("version") + 1, token=token, changed_at=now
     )
     if not updated:
-        FlagsVersion.objects.get_or_create(
-            pk=1, defaults={"version": 1, "token": FlagsVersion.new_token()}
+        FlagsVersion.objects.update_or_create(
+            pk=1, defaults={"version": 1, "token": token, "changed_at": now}
         )
+    FLAGS_GENERATION.changed(flags_version())
 
 
 def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict | None) -> None:
     after = _state(flag)
     _bump_version()
-    audit_record(action=action, target=flag, actor=actor, reason=reason, before=before, after=after)
-    webhooks_dispatch(
+    audit_record_and_notify(
+        action=action,
         event=action,
         payload={
             "key": flag.key,
@@ -99,11 +103,14 @@ def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict |
             "before": before,
             "after": after,
         },
+        target=flag,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=after,
     )
     logger.info(action, extra={"flag_key": flag.key, "flag_id": flag.pk})
     # Flags are inputs of routing decisions: the policy snapshot follows them.
-    from governance.policies.services import policy_snapshot_rebuild
-
     transaction.on_commit(policy_snapshot_rebuild)
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from governance.core import metrics
+from governance.core.parsers import body_refusal
 from governance.ops.requestid import new_request_id, reset_request_id, set_request_id
 
 logger = logging.getLogger("governance.http")
@@ -96,59 +97,43 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies the application will not read, before anything reads them.
+    """Refuses bodies the application will not read, before anything reads them
+    (governance.core.parsers.body_refusal with the global limit).
 
     DRF's parsers read the WSGI stream directly, bypassing Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE, so the size limit is enforced here from
-    Content-Length. Compressed request bodies are refused outright, except on
-    GOVERNOR_SELF_INFLATING_PATHS, whose views inflate them under a hard cap:
-    decompressing is how a small request becomes a memory bomb.
+    DATA_UPLOAD_MAX_MEMORY_SIZE, so the limit is enforced here, once, for
+    every endpoint and page. Compressed bodies are refused except on
+    GOVERNOR_SELF_INFLATING_PATHS, whose views inflate them under a hard cap.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        if (
-            encoding
-            and encoding != "identity"
-            and not request.path.startswith(settings.GOVERNOR_SELF_INFLATING_PATHS)
-        ):
-            return _refuse(
-                415,
-                f"Content-Encoding '{encoding[:32]}' is not accepted; send the body uncompressed.",
-                field="Content-Encoding",
-            )
-        raw_length = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(raw_length)
-        except ValueError:
-            return _refuse(400, "Content-Length must be an integer.", field="Content-Length")
-        if length < 0:
-            return _refuse(400, "Content-Length must not be negative.", field="Content-Length")
         limit = settings.GOVERNOR_MAX_BODY_BYTES
-        if length > limit:
-            response = _refuse(
-                413, f"The request body is {length} bytes; the limit is {limit}.", field="body"
-            )
+        refusal = body_refusal(
+            request.META,
+            limit=limit,
+            inflates_itself=request.path.startswith(settings.GOVERNOR_SELF_INFLATING_PATHS),
+        )
+        if refusal is None:
+            return self.get_response(request)
+        logger.info("http.refused", extra={"status": refusal.status, "field": refusal.field})
+        response = JsonResponse(
+            {"detail": refusal.message, "field": refusal.field}, status=refusal.status
+        )
+        if refusal.status == 413:
             response["X-Max-Body-Bytes"] = str(limit)
-            return response
-        return self.get_response(request)
-
-
-def _refuse(status: int, detail: str, *, field: str) -> JsonResponse:
-    logger.info("http.refused", extra={"status": status, "field": field})
-    return JsonResponse({"detail": detail, "field": field}, status=status)
+        return response
 
 
 class LazyMessageMiddleware(MessageMiddleware):
     """Django's message storage, built only when a request uses it.
 
-    Django builds it for every request: a cookie signer and two storage
-    objects, an eighth of the server time of a 304 from the decision API,
-    which never shows a message. Left unbuilt, it has nothing to save: the
-    storage writes only what a request read or added.
+    Django builds it for every request (a cookie signer and two storage
+    objects), a real share of the work of the decision API, which never
+    shows a message. Left unbuilt, it has nothing to save: the storage
+    writes only what a request read or added.
     """
 
     def process_request(self, request: HttpRequest) -> None:

@@ -1,10 +1,9 @@
-from governance.core.env import env_int
+from django.conf import settings
 
 SCHEDULE = {
     "calls-retention": {
         "task": "governance.ops.tasks.calls_purge_task",
-        # Hourly by default; each run deletes in short batches.
-        "schedule": float(env_int("GOVERNOR_PURGE_INTERVAL_SECONDS", 3600, minimum=1)),
+        "schedule": float(settings.GOVERNOR_PURGE_INTERVAL_SECONDS),
         "options": {"expires": 3000},
     },
     "jobs-reap": {

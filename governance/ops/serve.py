@@ -3,13 +3,10 @@
     python -m governance.ops.serve [module:application]
 
 Granian parses HTTP in Rust and hands each request to a Python thread in
-one of its worker processes. On two cores (benchmarks/policy.py, 32
-connections), gunicorn's gthread workers answered 2,300 to 2,600 decisions
-a second with a p99 of 30 to 60 ms, and 2,300 to 3,300 304s from
-`GET /api/v1/policy`; Granian with the defaults below answers about 5,200
-decisions (p99 14 ms)
-and 6,200 304s (benchmarks/RESULTS.md): for requests this small, gunicorn's
-Python HTTP handling cost more than Governor's own work.
+one of its worker processes: for requests as small as a decision, a server
+that parses HTTP in Python (gunicorn's gthread workers) spends more on that
+than Governor spends on the decision. The comparison is in
+benchmarks/RESULTS.md ("Web server and threads").
 
 Everything is read from the environment, checked like the settings are:
 
@@ -18,11 +15,9 @@ Everything is read from the environment, checked like the settings are:
     WEB_THREADS           Python threads per worker (default 2). A request waits
                           for a free thread in the worker its connection is on,
                           so with one thread a decision queues behind an
-                          ingested batch or a page; with two, on 2 cores under
-                          mixed load (benchmarks/load.py), decisions went from
-                          100 to 980 a second with a p99 of 10 ms instead of
-                          50, while alone they stay as fast (p99 ~7-14 ms).
-                          More threads mostly wait for the GIL.
+                          ingested batch or a page; a second thread lets it
+                          through (benchmarks/load.py), while more threads
+                          mostly wait for the GIL.
     WEB_BACKPRESSURE      requests a worker takes at once before new ones wait
                           in the listen backlog (default: 4 x WEB_THREADS)
     WEB_WORKER_LIFETIME   seconds before a worker is replaced (0 = never, default

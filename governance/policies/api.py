@@ -23,24 +23,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasPolicyReadScope, IsAdmin, key_has_scope
-from governance.engine.policy import (
-    DEFAULT_CIRCUIT_BREAKER,
-    DEFAULT_RETRY,
+from governance.core.freshness import etag_matches
+from governance.core.parsers import BodyError, json_parse
+from governance.engine.context import (
     ENVIRONMENTS,
+    MAX_TASK_TYPE,
+    MAX_TEXT,
     RISKS,
-    Context,
+    ContextInvalid,
+    context_parse,
 )
+from governance.engine.policy_document import DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY
 from governance.policies.authentication import CachedApiKeyAuthentication
-from governance.policies.selectors import policy_view_for, replay_job_get
-
-MAX_ATTRIBUTES = 64
-MAX_TEXT = 256
+from governance.policies.selectors import replay_job_get
+from governance.policies.services import policy_view_ensure
 
 
 class DecideInput(serializers.Serializer):
     """For the schema only: the view validates by hand, on the hot path."""
 
-    task_type = serializers.CharField(max_length=64, required=False)
+    task_type = serializers.CharField(max_length=MAX_TASK_TYPE, required=False)
     risk = serializers.ChoiceField(choices=RISKS, required=False, default="medium")
     environment = serializers.ChoiceField(choices=ENVIRONMENTS, required=False, default="other")
     targeting_key = serializers.CharField(max_length=MAX_TEXT, required=False)
@@ -67,12 +69,13 @@ DecisionOutput = inline_serializer(
 
 class _DecisionAPIView(APIView):
     """Both endpoints answer raw JSON bytes themselves, so DRF's content
-    negotiation (an eighth of a 304's server time) is skipped.
+    negotiation, a real share of such small requests' work, is skipped.
 
     A request with a valid key that has the scope takes a shorter way still:
     the key is checked on Django's request and the handler called directly,
-    without DRF's request wrapper, authenticator and permission loop (a
-    sixth of a 304's server time). Everything else (no key, a bad or revoked
+    without DRF's request wrapper, authenticator and permission loop. (How
+    much each shortcut saves is measured by benchmarks/policy.py and
+    recorded in benchmarks/RESULTS.md.) Everything else (no key, a bad or revoked
     key, a missing scope, another method) goes through DRF's dispatch and is
     answered exactly as on every other endpoint; an exception in a handler
     reaches RequestContextMiddleware, which answers a database outage with
@@ -104,60 +107,6 @@ class _DecisionAPIView(APIView):
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(data), status=status, content_type="application/json")
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def decide_context_parse(data: Any) -> tuple[Context | None, dict[str, list[str]]]:
-    """A Context from a request body, or the errors, each naming its field."""
-    if not isinstance(data, dict):
-        return None, {"non_field_errors": ["The body must be a JSON object."]}
-    errors: dict[str, list[str]] = {}
-    allowed = {"task_type", "risk", "environment", "targeting_key", "attributes"}
-    for key in data:
-        if key not in allowed:
-            errors[key] = [f"Unknown field; expected one of {', '.join(sorted(allowed))}."]
-    texts = {}
-    for name, limit in (("task_type", 64), ("targeting_key", MAX_TEXT)):
-        value = data.get(name, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str) or len(value) > limit:
-            errors[name] = [f"Must be text of at most {limit} characters."]
-        texts[name] = value
-    risk = data.get("risk", "medium")
-    if risk not in RISKS:
-        errors["risk"] = [f"Must be one of {', '.join(RISKS)}."]
-    environment = data.get("environment", "other")
-    if environment not in ENVIRONMENTS:
-        errors["environment"] = [f"Must be one of {', '.join(ENVIRONMENTS)}."]
-    attributes = data.get("attributes") or {}
-    if not isinstance(attributes, dict):
-        errors["attributes"] = ["Must be an object of names to text, numbers, booleans or null."]
-    elif len(attributes) > MAX_ATTRIBUTES:
-        errors["attributes"] = [f"At most {MAX_ATTRIBUTES} attributes."]
-    else:
-        bad = sorted(
-            k
-            for k, v in attributes.items()
-            if not _is_scalar(v) or (isinstance(v, str) and len(v) > MAX_TEXT)
-        )
-        if bad:
-            errors["attributes"] = [
-                f"Attribute '{k}' must be text (at most {MAX_TEXT}), a number, a boolean or null."
-                for k in bad
-            ]
-    if errors:
-        return None, errors
-    return Context(
-        task_type=texts["task_type"],
-        risk=risk,
-        environment=environment,
-        targeting_key=texts["targeting_key"],
-        attributes=attributes,
-    ), {}
 
 
 class DecideView(_DecisionAPIView):
@@ -203,23 +152,15 @@ class DecideView(_DecisionAPIView):
     )
     def post(self, request):
         try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return _json({"non_field_errors": ["The body is not valid JSON."]}, status=400)
-        context, errors = decide_context_parse(data)
-        if context is None:
-            return _json(errors, status=400)
-        view = policy_view_for(client=request.user.client)
+            data = json_parse(request.body or b"{}")
+        except BodyError as exc:
+            return _json({"non_field_errors": [exc.message]}, status=400)
+        try:
+            context = context_parse(data)
+        except ContextInvalid as exc:
+            return _json(exc.errors, status=400)
+        view = policy_view_ensure(client=request.user.client)
         return _json(view.compiled.decide(context).to_dict())
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    candidates = (tag.strip().removeprefix("W/") for tag in header.split(","))
-    return etag in candidates
 
 
 class PolicySnapshotView(_DecisionAPIView):
@@ -236,8 +177,8 @@ class PolicySnapshotView(_DecisionAPIView):
         summary="The published policy snapshot, for deciding locally",
     )
     def get(self, request):
-        view = policy_view_for(client=request.user.client)
-        if _etag_matches(request.headers.get("If-None-Match", ""), view.etag):
+        view = policy_view_ensure(client=request.user.client)
+        if etag_matches(request.headers.get("If-None-Match", ""), view.etag):
             response = HttpResponse(status=304)
         else:
             response = HttpResponse(view.body, content_type="application/json")

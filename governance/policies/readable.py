@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.engine.policy import CONDITION_KINDS, OPERATORS, RETRY_OUTCOMES
+from governance.engine.policy_document import CONDITION_KINDS, OPERATORS, RETRY_OUTCOMES
 
 OPERATOR_WORDS = {
     "eq": "is",

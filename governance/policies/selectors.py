@@ -6,16 +6,21 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db.models import Sum
 
+from governance.budgets.selectors import budgets_visible, worst_state
 from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
-from governance.catalog.selectors import price_book
-from governance.engine.policy import DEFAULT_POLICY, CompiledPolicy, Context, Decision
-from governance.policies.models import ModelHealth, PolicyVersion, ReplayJob
+from governance.catalog.selectors import model_tiers, price_book
+from governance.engine.context import Context
+from governance.engine.default_policy import DEFAULT_POLICY
+from governance.engine.policy import CompiledPolicy, Decision, decision_id_origin
+from governance.engine.policy_document import SCHEMA
+from governance.flags.selectors import flags_snapshot
+from governance.policies.models import HealthState, ModelHealth, PolicyVersion, ReplayJob
 from governance.policies.snapshots import (
     ClientView,
     snapshot_for_client,
@@ -24,28 +29,82 @@ from governance.policies.snapshots import (
 )
 
 
-def policy_view_for(*, client) -> ClientView:
-    """The snapshot as this client sees it (built on first use after a fresh install)."""
-    view = snapshot_for_client(client_id=client.pk, team=client.team.slug, client=client.name)
-    if view is None:
-        from governance.policies.services import policy_snapshot_rebuild
+def _flag_specs() -> dict[str, Any]:
+    return {spec["key"]: spec for spec in flags_snapshot()}
 
-        policy_snapshot_rebuild()
-        view = snapshot_for_client(client_id=client.pk, team=client.team.slug, client=client.name)
-        assert view is not None  # noqa: S101 - just rebuilt
-    return view
+
+def _budget_entries() -> dict[str, Any]:
+    """Per team slug (and "*" for the organisation): the budget that limits it
+    most (worst state, then highest percentage), as last evaluated."""
+    budgets = list(budgets_visible())
+    org = [b for b in budgets if b.team_id is None]
+    by_team: dict[str, list] = {}
+    for b in budgets:
+        if b.team is not None:
+            by_team.setdefault(b.team.slug, []).append(b)
+    entries: dict[str, Any] = {}
+    for key, group in [*by_team.items(), ("*", [])]:
+        candidates = group + org
+        if not candidates:
+            continue
+        state = worst_state([b.state for b in candidates])
+        limiting = max((b for b in candidates if b.state == state), key=lambda b: b.percent)
+        entries[key] = {
+            "budget": str(limiting),
+            "state": state,
+            # Tenths, rounded down: a finer figure would change the snapshot (and
+            # send every client a new copy) on nearly every ingested batch.
+            "percent": str(limiting.percent.quantize(Decimal("0.1"), rounding=ROUND_DOWN)),
+            "threshold": str(limiting.fallback_threshold_pct.normalize()),
+            "reserve_percent": str(limiting.reserve_pct.normalize()),
+            "hard_limit": limiting.hard_limit,
+        }
+    return entries
+
+
+def _model_entries() -> dict[str, Any]:
+    health = dict(ModelHealth.objects.values_list("model", "state"))
+    models = {
+        name: {"tier": tier, "health": health.pop(name, HealthState.HEALTHY)}
+        for name, tier in model_tiers().items()
+    }
+    models.update({name: {"tier": "", "health": state} for name, state in health.items()})
+    return models
+
+
+def snapshot_body_build() -> dict[str, Any]:
+    """The snapshot's content as of now: the policy in force, the flags, the
+    budgets as last evaluated and every model's tier and health."""
+    version = PolicyVersion.objects.order_by("-number").first()
+    return {
+        "schema": SCHEMA,
+        "policy_version": version.number if version else 0,
+        "policy": version.document if version else DEFAULT_POLICY,
+        "flags": _flag_specs(),
+        "budgets": _budget_entries(),
+        "models": _model_entries(),
+    }
+
+
+def policy_view_for(*, client) -> ClientView | None:
+    """The stored snapshot as this client sees it; None before the first one
+    is built (see policies.services.policy_view_ensure)."""
+    return snapshot_for_client(client_id=client.pk, team=client.team.slug, client=client.name)
 
 
 def policy_decide(*, client, context: Context, now: datetime | None = None) -> Decision:
-    """The decision for one request: pure evaluation of the client's snapshot view."""
-    return policy_view_for(client=client).compiled.decide(context, now=now)
+    """The decision for one request: pure evaluation of the client's snapshot
+    view (of one built in memory, not stored, when none is stored yet)."""
+    view = policy_view_for(client=client)
+    if view is not None:
+        return view.compiled.decide(context, now=now)
+    snapshot = view_build(body=snapshot_body_build(), team=client.team.slug, client=client.name)
+    return CompiledPolicy(snapshot).decide(context, now=now)
 
 
 def _draft_compiled(
     *, document: dict[str, Any], team: str | None, client: str | None
 ) -> CompiledPolicy:
-    from governance.policies.services import snapshot_body_build
-
     body = snapshot_global() or snapshot_body_build()
     view = view_build(body={**body, "policy": document}, team=team, client=client)
     if team is None:
@@ -270,8 +329,6 @@ def model_health_list() -> list[ModelHealth]:
 def decision_rule(*, decision_id: str) -> tuple[int, str | None] | None:
     """(policy version, name of the rule that decided; None for the default)
     for a decision id sent back with a call log; None if it names no version."""
-    from governance.engine.policy import decision_id_origin
-
     origin = decision_id_origin(decision_id)
     if origin is None:
         return None

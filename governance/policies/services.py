@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,11 +13,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from governance.audit.services import audit_record
+from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call, Status
 from governance.catalog.models import Model
+from governance.core.freshness import canonical_json, etag_for, generation_new
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
-from governance.engine.policy import DEFAULT_POLICY, SCHEMA, policy_models, policy_validate
+from governance.engine.default_policy import DEFAULT_POLICY
+from governance.engine.policy_document import policy_models, policy_validate
 from governance.policies.models import (
     HealthState,
     ModelHealth,
@@ -26,8 +27,12 @@ from governance.policies.models import (
     PolicyVersion,
     ReplayJob,
 )
-from governance.policies.notify import webhook_send
-from governance.policies.snapshots import canonical_json, etag_for, generation_publish
+from governance.policies.selectors import (
+    policy_replay,
+    policy_view_for,
+    snapshot_body_build,
+)
+from governance.policies.snapshots import SNAPSHOT_GENERATION, ClientView
 
 logger = logging.getLogger("governance.policies")
 
@@ -123,8 +128,6 @@ def replay_job_run(*, job_id: str) -> ReplayJob:
     """Replay the job's draft, moving `done` a day at a time, and store the
     result. Safe to run again: only a pending job is claimed, so a
     redelivered task does not replay twice."""
-    from governance.policies.selectors import policy_replay
-
     job, claimed = job_claim(model=ReplayJob, job_id=job_id)
     if not claimed:
         return job
@@ -156,66 +159,6 @@ def _snapshot_row_locked() -> PolicySnapshot:
     return PolicySnapshot.objects.select_for_update().get(pk=1)
 
 
-def _flag_specs() -> dict[str, Any]:
-    from governance.flags.selectors import flags_snapshot
-
-    return {spec["key"]: spec for spec in flags_snapshot()}
-
-
-def _budget_entries() -> dict[str, Any]:
-    """Per team slug (and "*" for the organisation): the budget that limits it
-    most (worst state, then highest percentage), as last evaluated."""
-    from governance.budgets.models import Budget
-    from governance.budgets.selectors import worst_state
-
-    budgets = list(Budget.objects.select_related("team"))
-    org = [b for b in budgets if b.team_id is None]
-    by_team: dict[str, list] = {}
-    for b in budgets:
-        if b.team is not None:
-            by_team.setdefault(b.team.slug, []).append(b)
-    entries: dict[str, Any] = {}
-    for key, group in [*by_team.items(), ("*", [])]:
-        candidates = group + org
-        if not candidates:
-            continue
-        state = worst_state([b.state for b in candidates])
-        limiting = max((b for b in candidates if b.state == state), key=lambda b: b.percent)
-        entries[key] = {
-            "budget": str(limiting),
-            "state": state,
-            # Tenths, rounded down: a finer figure would change the snapshot (and
-            # send every client a new copy) on nearly every ingested batch.
-            "percent": str(limiting.percent.quantize(Decimal("0.1"), rounding=ROUND_DOWN)),
-            "threshold": str(limiting.fallback_threshold_pct.normalize()),
-            "reserve_percent": str(limiting.reserve_pct.normalize()),
-            "hard_limit": limiting.hard_limit,
-        }
-    return entries
-
-
-def _model_entries() -> dict[str, Any]:
-    health = dict(ModelHealth.objects.values_list("model", "state"))
-    models = {
-        m.name: {"tier": m.tier, "health": health.pop(m.name, HealthState.HEALTHY)}
-        for m in Model.objects.all()
-    }
-    models.update({name: {"tier": "", "health": state} for name, state in health.items()})
-    return models
-
-
-def snapshot_body_build() -> dict[str, Any]:
-    version = PolicyVersion.objects.order_by("-number").first()
-    return {
-        "schema": SCHEMA,
-        "policy_version": version.number if version else 0,
-        "policy": version.document if version else DEFAULT_POLICY,
-        "flags": _flag_specs(),
-        "budgets": _budget_entries(),
-        "models": _model_entries(),
-    }
-
-
 @transaction.atomic
 def policy_snapshot_rebuild() -> PolicySnapshot:
     """Rebuild the snapshot from its inputs; a new generation only when the
@@ -224,14 +167,26 @@ def policy_snapshot_rebuild() -> PolicySnapshot:
     body = snapshot_body_build()
     etag = etag_for(canonical_json(body))
     if etag != row.etag:
-        row.generation += 1
+        row.generation = generation_new()
         row.etag = etag
         row.body = body
         row.built_at = timezone.now()
         row.save(update_fields=["generation", "etag", "body", "built_at"])
-        generation_publish(generation=row.generation)
+        SNAPSHOT_GENERATION.changed(row.generation)
         logger.info("policy_snapshot.rebuilt", extra={"generation": row.generation})
     return row
+
+
+def policy_view_ensure(*, client) -> ClientView:
+    """The snapshot as this client sees it, building (and storing) the
+    snapshot first when there is none yet: on a fresh install, before the
+    first publish or the periodic refresh."""
+    view = policy_view_for(client=client)
+    if view is None:
+        policy_snapshot_rebuild()
+        view = policy_view_for(client=client)
+        assert view is not None  # noqa: S101 - just rebuilt
+    return view
 
 
 # --- model health -------------------------------------------------------------
@@ -245,10 +200,6 @@ class HealthStats:
     p50: int | None
     p95: int | None
     p99: int | None
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 def _percentile(values: list[int], q: float) -> int | None:
@@ -297,18 +248,18 @@ def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
     if stats is None or stats.calls < min_calls:
         return None
     return (
-        stats.error_rate >= _setting("GOVERNOR_HEALTH_MAX_ERROR_RATE", 0.25)
-        or stats.timeout_rate >= _setting("GOVERNOR_HEALTH_MAX_TIMEOUT_RATE", 0.20)
-        or (stats.p99 is not None and stats.p99 >= _setting("GOVERNOR_HEALTH_MAX_P99_MS", 60_000))
+        stats.error_rate >= settings.GOVERNOR_HEALTH_MAX_ERROR_RATE
+        or stats.timeout_rate >= settings.GOVERNOR_HEALTH_MAX_TIMEOUT_RATE
+        or (stats.p99 is not None and stats.p99 >= settings.GOVERNOR_HEALTH_MAX_P99_MS)
     )
 
 
 def _next_state(
     row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime
 ) -> str:
-    cooldown = timedelta(seconds=_setting("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300))
+    cooldown = timedelta(seconds=settings.GOVERNOR_HEALTH_COOLDOWN_SECONDS)
     if row.state == HealthState.HEALTHY:
-        bad = health_is_bad(window, min_calls=_setting("GOVERNOR_HEALTH_MIN_CALLS", 20))
+        bad = health_is_bad(window, min_calls=settings.GOVERNOR_HEALTH_MIN_CALLS)
         return HealthState.DEGRADED if bad else HealthState.HEALTHY
     if row.state == HealthState.DEGRADED:
         return (
@@ -317,7 +268,7 @@ def _next_state(
             else HealthState.DEGRADED
         )
     # Half-open: judged only on the calls made since the circuit half-opened.
-    bad = health_is_bad(trial, min_calls=_setting("GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS", 5))
+    bad = health_is_bad(trial, min_calls=settings.GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS)
     if bad is None:
         return HealthState.HALF_OPEN
     return HealthState.DEGRADED if bad else HealthState.HEALTHY
@@ -328,7 +279,7 @@ def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
     minutes of calls; move each circuit healthy -> degraded -> (cool-down) ->
     half-open -> healthy or degraded. Returns the models that changed state."""
     now = now or timezone.now()
-    window = timedelta(minutes=_setting("GOVERNOR_HEALTH_WINDOW_MINUTES", 5))
+    window = timedelta(minutes=settings.GOVERNOR_HEALTH_WINDOW_MINUTES)
     stats = _window_stats(since=now - window, until=now)
     names = set(stats) | set(Model.objects.values_list("name", flat=True))
     changed: list[ModelHealth] = []
@@ -371,16 +322,14 @@ def _health_changed(*, row: ModelHealth, before: str, stats: HealthStats | None)
         "timeout_rate": round(row.timeout_rate, 4),
         "latency_p99_ms": row.latency_p99_ms,
     }
-    audit_record(
+    audit_record_and_notify(
         action="model_health.change",
+        event="model.health_changed",
+        payload={"model": row.model, "from": before, "to": row.state, **figures},
         target=row,
         actor=HEALTH_ACTOR,
         reason=f"{row.model}: {before} -> {row.state}",
         before={"state": before},
         after={"state": row.state, **figures},
-    )
-    webhook_send(
-        event="model.health_changed",
-        payload={"model": row.model, "from": before, "to": row.state, **figures},
     )
     logger.info("model_health.changed", extra={"model": row.model, "from": before, "to": row.state})

@@ -2,42 +2,25 @@
 held in each process's memory, and a per-client view of it derived on first
 use (the client's own team and budget only, since a key sees only its team).
 
-Freshness: each process checks the current generation number at most every
-`CHECK_INTERVAL` seconds (so a request usually touches neither cache nor
-database), reading it from the cache (one GET), falling back to one
-primary-key read every `GENERATION_TTL` seconds. A rebuild is seen at once by
-the process that made it; by the others within `CHECK_INTERVAL` with a shared
-cache (Redis), within `CHECK_INTERVAL + GENERATION_TTL` with the per-process
-local-memory cache of the embedded default.
+Freshness (governance.core.freshness): each process checks the snapshot's
+generation at most every `CHECK_INTERVAL` seconds, so a request usually
+touches neither the cache nor the database. A rebuild is seen at once by the
+process that made it, and by the others at their next check.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-
+from governance.core.freshness import Generation, Memo, canonical_json, etag_for
 from governance.engine.policy import CompiledPolicy
 from governance.policies.models import PolicySnapshot
 
-GENERATION_KEY = "policies:snapshot:generation"
-GENERATION_TTL = 2
 CHECK_INTERVAL = 1.0
 MAX_VIEWS = 10_000
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
 
 
 @dataclass
@@ -54,59 +37,35 @@ class ClientView:
         return self._compiled
 
 
-class _Memory:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.generation: int | None = None
-        self.checked_at = float("-inf")
-        self.body: dict[str, Any] | None = None
-        self.views: dict[tuple[int, str | None, str | None], ClientView] = {}
+@dataclass
+class _Stored:
+    """The stored body (None before the first rebuild) and the views derived from it."""
+
+    body: dict[str, Any] | None
+    views: dict[tuple[int, str | None, str | None], ClientView] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_memory = _Memory()
+def _row_generation() -> int | None:
+    return PolicySnapshot.objects.filter(pk=1).values_list("generation", flat=True).first()
 
 
-def generation_publish(*, generation: int) -> None:
-    """Tell every process a new snapshot exists, once the rebuild is committed
-    (and this process at its next request)."""
-
-    def publish() -> None:
-        cache.set(GENERATION_KEY, generation, GENERATION_TTL)
-        _memory.checked_at = float("-inf")
-
-    transaction.on_commit(publish)
+def _stored(current: Hashable | None) -> tuple[Hashable | None, _Stored]:
+    # The generation read with the body, so a body is never kept under a
+    # generation it is older than.
+    row = PolicySnapshot.objects.filter(pk=1).values_list("generation", "body").first()
+    if row is None:
+        return None, _Stored(body=None)
+    return row[0], _Stored(body=row[1])
 
 
-def _current_generation() -> int | None:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = (
-            PolicySnapshot.objects.filter(pk=1).values_list("generation", flat=True).first()
-        )
-        if generation is not None:
-            cache.set(GENERATION_KEY, generation, GENERATION_TTL)
-    return generation
+SNAPSHOT_GENERATION = Generation("policies:snapshot", read=_row_generation)
+_memory = Memo(SNAPSHOT_GENERATION, _stored, check_every=CHECK_INTERVAL)
 
 
 def snapshot_global() -> dict[str, Any] | None:
     """The current global snapshot body, from memory when it is current."""
-    now = time.monotonic()
-    if _memory.body is not None and now - _memory.checked_at < CHECK_INTERVAL:
-        return _memory.body
-    generation = _current_generation()
-    _memory.checked_at = now
-    if generation is None:
-        return None
-    if generation != _memory.generation:
-        row = PolicySnapshot.objects.filter(pk=1).values_list("generation", "body").first()
-        if row is None:
-            return None
-        with _memory.lock:
-            # The generation is the row's own, so a half-published rebuild can
-            # never be cached under the new number.
-            _memory.generation, _memory.body = row
-            _memory.views = {}
-    return _memory.body
+    return _memory.get().body
 
 
 def view_build(*, body: dict[str, Any], team: str | None, client: str | None) -> dict[str, Any]:
@@ -124,25 +83,23 @@ def view_build(*, body: dict[str, Any], team: str | None, client: str | None) ->
 
 
 def snapshot_for_client(*, client_id: int, team: str, client: str) -> ClientView | None:
-    body = snapshot_global()
-    if body is None:
+    stored = _memory.get()
+    if stored.body is None:
         return None
     # Keyed by name and team too: a renamed or moved client gets a fresh view.
     memo_key = (client_id, team, client)
-    view = _memory.views.get(memo_key)
+    view = stored.views.get(memo_key)
     if view is None:
-        data = view_build(body=body, team=team, client=client)
+        data = view_build(body=stored.body, team=team, client=client)
         raw = canonical_json(data)
         view = ClientView(etag=etag_for(raw), body=raw, snapshot=data)
-        with _memory.lock:
-            if len(_memory.views) >= MAX_VIEWS:
-                _memory.views = {}
-            _memory.views[memo_key] = view
+        with stored.lock:
+            if len(stored.views) >= MAX_VIEWS:
+                stored.views.clear()
+            stored.views[memo_key] = view
     return view
 
 
 def memory_reset() -> None:
     """Forget the in-process copy (tests; a process after a fork)."""
-    with _memory.lock:
-        _memory.generation, _memory.body, _memory.views = None, None, {}
-        _memory.checked_at = float("-inf")
+    _memory.reset()

@@ -20,13 +20,16 @@ from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin, ReadOrAdminMixin
 from governance.catalog.selectors import model_tiers
 from governance.core.jobs import JobStatus
-from governance.engine.policy import (
-    DEFAULT_POLICY,
+from governance.core.parsers import BodyError, json_parse
+from governance.engine.context import (
+    CONTEXT_FIELDS,
     ENVIRONMENTS,
     RISKS,
     Context,
-    policy_with_task_on_mini,
+    ContextInvalid,
+    context_parse,
 )
+from governance.engine.default_policy import DEFAULT_POLICY, policy_with_task_on_mini
 from governance.policies.models import PolicyVersion
 from governance.policies.readable import editor_choices, policy_diff, policy_readable
 from governance.policies.selectors import (
@@ -142,9 +145,9 @@ class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
         }
         ctx = self._base(document_text=text, form=form)
         try:
-            document = json.loads(text)
-        except ValueError as exc:
-            ctx["errors"] = [f"document: not valid JSON ({exc})"]
+            document = json_parse(text.encode())
+        except BodyError as exc:
+            ctx["errors"] = [f"document: {exc.message}"]
             return self.render_to_response(ctx, status=400)
         errors = policy_check(document=document)
         if errors:
@@ -169,20 +172,12 @@ class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
             job = replay_job_create(actor=request.user, document=document, days=days)
             return redirect("policies:replay", pk=job.pk)
         try:
-            attributes = json.loads(form["attributes"] or "{}")
-            if not isinstance(attributes, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            ctx["errors"] = ['attributes: must be a JSON object such as {"repo": "acme/payments"}']
+            context = _dry_run_context(form)
+        except ContextInvalid as exc:
+            ctx["errors"] = [
+                f"{field}: {' '.join(problems)}" for field, problems in exc.errors.items()
+            ]
             return self.render_to_response(ctx, status=400)
-        context = Context(
-            task_type=form["task_type"],
-            risk=form["risk"] if form["risk"] in RISKS else "medium",
-            environment=form["environment"] if form["environment"] in ENVIRONMENTS else "other",
-            team=form["team"] or None,
-            client=form["client"] or None,
-            attributes=attributes,
-        )
         ctx["decision"] = policy_dry_run(document=document, context=context).to_dict()
         ctx["valid"] = True
         return self.render_to_response(ctx)
@@ -211,6 +206,25 @@ def _comparison(versions: list[PolicyVersion], query) -> dict:
         diff=policy_diff(older.document, newer.document),
     )
     return chosen
+
+
+def _dry_run_context(form: dict[str, str]) -> Context:
+    """The dry run's context, read by the same parser as POST /api/v1/decide
+    (a field left empty on the form is a field not sent), plus the team and
+    client that the API takes from the key."""
+    try:
+        attributes = json_parse((form["attributes"] or "{}").encode())
+    except BodyError as exc:
+        raise ContextInvalid(
+            {
+                "attributes": [
+                    f'Must be a JSON object such as {{"repo": "acme/payments"}}: {exc.message}'
+                ]
+            }
+        ) from None
+    fields = {name: form[name] for name in CONTEXT_FIELDS if form.get(name)}
+    context = context_parse({**fields, "attributes": attributes})
+    return context._replace(team=form["team"] or None, client=form["client"] or None)
 
 
 class PolicyRollbackView(AdminRequiredMixin, View):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, time
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -17,17 +18,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accounts import roles
-from governance.accounts.models import ApiKey, Team
-from governance.accounts.permissions import HasIngestScope
-from governance.core.parsers import StrictJSONParser
+from governance.accounts.models import ApiKey
+from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
+from governance.accounts.selectors import team_scope
+from governance.core.parsers import BodyError, StrictJSONParser, body_read
 from governance.quality import selectors, stats
-from governance.quality.conf import junit_max_bytes
 from governance.quality.junit import JUnitReportError, junit_parse
 from governance.quality.models import Source
 from governance.quality.serializers import (
@@ -53,19 +52,16 @@ class JUnitXMLParser(BaseParser):
 
     # The view wants the report's bytes as request.data, not a mapping.
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:  # type: ignore[override]
-        limit = junit_max_bytes()
+        if stream is None:
+            return b""
         request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(
-                f"report: the JUnit report is larger than the limit of {limit} bytes"
-            )
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(
-                f"report: the JUnit report is larger than the limit of {limit} bytes"
-            )
-        return body
+        meta = request.META if request is not None else {}
+        try:
+            return body_read(meta, stream, limit=settings.GOVERNOR_JUNIT_MAX_BYTES)
+        except BodyError as exc:
+            if exc.status == 413:
+                raise PayloadTooLarge(f"report: {exc.message}") from None
+            raise exceptions.ParseError(exc.message) from None
 
 
 TEST_RUN_EXAMPLES = [
@@ -187,7 +183,7 @@ class SuiteRunIngestView(APIView):
         serializer = JUnitQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         try:
-            counts = junit_parse(body, max_bytes=junit_max_bytes())
+            counts = junit_parse(body, max_bytes=settings.GOVERNOR_JUNIT_MAX_BYTES)
         except JUnitReportError as exc:
             if exc.code == "too_large":
                 raise PayloadTooLarge(f"report: {exc}") from None
@@ -207,32 +203,12 @@ def _run_input(values: dict, *, source: str) -> SuiteRunInput:
 # --- read API ----------------------------------------------------------------
 
 
-class IsReaderOrApiKey(BasePermission):
-    """Any valid API key (its own team's data only) or a signed-in manager/admin."""
-
-    message = "Use an API key, or sign in as a Governor manager or admin."
-
-    def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) or roles.is_reader(request.user)
-
-
 class _QualityReadView(APIView):
     permission_classes = [IsReaderOrApiKey]
 
     def team_id(self, request: Request) -> int | None:
-        """The team whose data may be read: an API key's own, or the reader's `team` choice."""
-        slug = _param(request, "team") or ""
-        if isinstance(request.auth, ApiKey):
-            own = request.auth.client.team
-            if slug and slug != own.slug:
-                raise exceptions.PermissionDenied("team: an API key reads only its own team's data")
-            return own.pk
-        if not slug:
-            return None
-        team_id = Team.objects.filter(slug=slug).values_list("pk", flat=True).first()
-        if team_id is None:
-            raise exceptions.ValidationError({"team": [f"no team {slug!r}"]})
-        return team_id
+        """The one team read (None: every team): see accounts.selectors.team_scope."""
+        return team_scope(auth=request.auth, team_slug=_param(request, "team")).team_id
 
     def period(self, request: Request) -> tuple[datetime, datetime]:
         start, end = selectors.period_default(
@@ -280,7 +256,7 @@ PERIOD_PARAMETERS = [
     OpenApiParameter(
         "team",
         str,
-        description="team slug; an API key may only name its own team (the default for keys)",
+        description="team slug, for managers and admins; an API key always reads its own team",
     ),
 ]
 
@@ -288,7 +264,7 @@ PERIOD_PARAMETERS = [
 READ_ERRORS = {
     400: OpenApiResponse(description="A query parameter (named in the body) is invalid."),
     401: OpenApiResponse(description="No valid API key or session."),
-    403: OpenApiResponse(description="Not a manager/admin, or an API key naming another team."),
+    403: OpenApiResponse(description="Signed in, but not as a manager or admin."),
 }
 
 
@@ -327,12 +303,13 @@ class PassRatesView(_QualityReadView):
             g.strip() for g in (_param(request, "group_by") or "model").split(",") if g.strip()
         ]
         start, end = self.period(request)
+        team_id = self.team_id(request)
         try:
             rows = selectors.pass_rates(
                 group_by=group_by,
                 start=start,
                 end=end,
-                team_id=self.team_id(request),
+                team_id=team_id,
                 model=_param(request, "model") or None,
                 task_type=_param(request, "task_type"),
             )
@@ -377,10 +354,9 @@ class AlertsView(_QualityReadView):
         },
     )
     def get(self, request: Request) -> Response:
+        team_id = self.team_id(request)
         try:
-            rows = selectors.quality_alerts(
-                team_id=self.team_id(request), state=_param(request, "state")
-            )
+            rows = selectors.quality_alerts(team_id=team_id, state=_param(request, "state"))
         except ValueError as exc:
             raise exceptions.ValidationError({"state": [str(exc)]}) from None
         return Response({"results": AlertSerializer(rows, many=True).data})

@@ -1,29 +1,12 @@
-"""Quality settings, read from the environment (see governance.core.env)."""
+"""How quality compares pass rates: the regression check's configuration
+(from settings) and the thresholds of comparisons."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from governance.core.env import ConfigurationError, env_int, env_str
-
-
-def _env_float(name: str, default: float, *, low: float, high: float) -> float:
-    raw = env_str(name).strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def junit_max_bytes() -> int:
-    """Largest JUnit report accepted; checked before any parsing."""
-    return env_int("GOVERNOR_JUNIT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -45,15 +28,13 @@ class RegressionConfig:
     min_tests: int = 50
 
     @classmethod
-    def from_env(cls) -> RegressionConfig:
+    def from_settings(cls) -> RegressionConfig:
         return cls(
-            window=timedelta(hours=env_int("GOVERNOR_QUALITY_WINDOW_HOURS", 7 * 24, minimum=1)),
-            baseline=timedelta(
-                hours=env_int("GOVERNOR_QUALITY_BASELINE_HOURS", 28 * 24, minimum=1)
-            ),
-            threshold_pp=_env_float("GOVERNOR_QUALITY_DROP_PP", 5.0, low=0.0, high=100.0),
-            alpha=_env_float("GOVERNOR_QUALITY_ALPHA", 0.01, low=1e-9, high=0.5),
-            min_tests=env_int("GOVERNOR_QUALITY_MIN_TESTS", 50, minimum=1),
+            window=timedelta(hours=settings.GOVERNOR_QUALITY_WINDOW_HOURS),
+            baseline=timedelta(hours=settings.GOVERNOR_QUALITY_BASELINE_HOURS),
+            threshold_pp=settings.GOVERNOR_QUALITY_DROP_PP,
+            alpha=settings.GOVERNOR_QUALITY_ALPHA,
+            min_tests=settings.GOVERNOR_QUALITY_MIN_TESTS,
         )
 
 

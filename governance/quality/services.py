@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from governance.accounts.models import Client
-from governance.audit.services import audit_record, webhooks_dispatch
+from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call
 from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
@@ -457,7 +457,7 @@ def quality_regressions_check(
     with its own history; raise an alert on a significant drop beyond the
     threshold, clear an open alert once the rate has recovered."""
     now = now or timezone.now()
-    config = config or RegressionConfig.from_env()
+    config = config or RegressionConfig.from_settings()
     window_start = now - config.window
     baseline_start = window_start - config.baseline
     recent, history = Q(timestamp__gte=window_start), Q(timestamp__lt=window_start)
@@ -599,8 +599,10 @@ def _alert_announce(
     """Audit an alert's change and queue it for the webhooks, in the caller's
     transaction: the alert and its deliveries commit (or roll back) together."""
     payload = _alert_payload(alert, team_slug)
-    audit_record(
+    audit_record_and_notify(
         action="quality_" + event.removeprefix("quality."),
+        event=event,
+        payload=payload,
         target=alert,
         actor=REGRESSION_ACTOR,
         reason=reason,
@@ -608,4 +610,3 @@ def _alert_announce(
         after=payload,
         team=alert.team,
     )
-    webhooks_dispatch(event=event, payload=payload)

@@ -16,7 +16,9 @@ SETUP = "import django; django.setup(); from django.conf import settings; print(
 
 def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
-    base.update({"DJANGO_SETTINGS_MODULE": "governance.settings", "GOVERNOR_VAR_DIR": str(tmp_path)})
+    base.update(
+        {"DJANGO_SETTINGS_MODULE": "governance.settings", "GOVERNOR_VAR_DIR": str(tmp_path)}
+    )
     base.update(env)
     return subprocess.run(
         [sys.executable, "-c", SETUP],

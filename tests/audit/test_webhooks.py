@@ -6,10 +6,12 @@ import json
 import socket
 
 import pytest
+from django.db import transaction
 
 from governance.audit.models import AuditEvent, WebhookDelivery
 from governance.audit.services import (
     WebhookError,
+    audit_record_and_notify,
     webhook_backoff_seconds,
     webhook_endpoint_create,
     webhooks_dispatch,
@@ -54,6 +56,45 @@ def test_flag_change__endpoint_subscribed__receives_json_signed_with_hmac(
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
     assert delivery.delivered_at is not None
+
+
+def test_audit_record_and_notify__change_rolled_back__neither_recorded_nor_sent():
+    endpoint("https://hooks.example.com/a", events=["budget.*"])
+    events_before = AuditEvent.objects.count()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record_and_notify(
+            action="budget.state_change",
+            event="budget.state_changed",
+            payload={"budget": "payments monthly", "to": "fallback"},
+            actor="system:tests",
+        )
+        raise RuntimeError("the change failed after its announcement was queued")
+
+    assert AuditEvent.objects.count() == events_before
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_audit_record_and_notify__committed__one_audit_event_and_one_delivery_per_subscriber():
+    endpoint("https://hooks.example.com/a", events=["budget.*"])
+    endpoint("https://hooks.example.com/b", events=["flag.*"])
+
+    audit_record_and_notify(
+        action="budget.state_change",
+        event="budget.state_changed",
+        payload={"budget": "payments monthly", "to": "fallback"},
+        actor="system:tests",
+        reason="at 91 %",
+    )
+
+    event = AuditEvent.objects.get(action="budget.state_change")
+    assert (event.actor_label, event.reason) == ("system:tests", "at 91 %")
+    [delivery] = WebhookDelivery.objects.all()
+    assert (delivery.endpoint.url, delivery.event) == (
+        "https://hooks.example.com/a",
+        "budget.state_changed",
+    )
+    assert delivery.payload == {"budget": "payments monthly", "to": "fallback"}
 
 
 def test_dispatch__patterns__only_matching_endpoints_get_a_delivery(

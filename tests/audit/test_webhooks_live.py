@@ -4,7 +4,6 @@ message scheduled with its backoff countdown, not an in-process loop."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -13,6 +12,7 @@ from governance.audit.models import WebhookDelivery
 from governance.audit.services import webhook_endpoint_create, webhooks_dispatch
 from governance.celery import app as celery_app
 from tests.audit.webhook_receiver import Receiver
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -44,20 +44,14 @@ def _forget_broker_pools():
     celery_app.amqp._producer_pool = None
 
 
-def wait_until(predicate, *, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_webhook__receiver_down_once__worker_retries_after_backoff_and_delivers(worker):
     with Receiver([503, 200]) as receiver:
         webhook_endpoint_create(url=receiver.url, events=["flag.*"], actor="system:tests")
         webhooks_dispatch(event="flag.toggled", payload={"key": "mini-model-flows"})
-        assert wait_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(status="delivered").exists(),
+            what="the worker to deliver the webhook",
+        )
     delivery = WebhookDelivery.objects.get()
     assert (delivery.attempts, delivery.last_status_code) == (2, 200)
     assert len(receiver.requests) == 2

@@ -87,5 +87,14 @@ def test_calls_list__manager_session__sees_every_team_and_can_narrow_to_one(
     assert [c["call_id"] for c in one_team] == ["search-1"]
 
 
+def test_calls_list__manager_names_no_such_team__400_naming_team(api_client, manager_user):
+    api_client.force_authenticate(manager_user)
+
+    response = api_client.get("/api/v1/calls", {"team": "nobody"})
+
+    assert response.status_code == 400
+    assert response.json() == {"team": ["no team 'nobody'"]}
+
+
 def test_calls_list__anonymous__401(api_client):
     assert api_client.get("/api/v1/calls").status_code == 401

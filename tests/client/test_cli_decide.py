@@ -8,7 +8,7 @@ import pytest
 
 from governance.client.cli import main
 from governance.client.decide import EXIT_BLOCKED
-from governance.engine.policy import MINI_MODEL, empty_snapshot
+from governance.engine.default_policy import MINI_MODEL, empty_snapshot
 from tests.client.fake_governor import FakeGovernor
 
 
@@ -100,3 +100,12 @@ def test_cli_decide__bad_attribute__usage_error(capsys):
 
     assert exc.value.code == 2
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_cli_decide__attribute_governor_would_refuse__exit_2_naming_it(capsys, tmp_path):
+    code = main(
+        ["decide", "--url", "", "--cache-dir", str(tmp_path), "--attr", f"repo={'x' * 300}"]
+    )
+
+    assert code == 2
+    assert "attributes: Attribute 'repo' must be text (at most 256)" in capsys.readouterr().err

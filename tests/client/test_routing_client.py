@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 
 from governance.client.routing import GovernorClient
-from governance.engine.policy import MINI_MODEL, empty_snapshot
+from governance.engine.context import ContextInvalid
+from governance.engine.default_policy import MINI_MODEL, empty_snapshot
 from tests.client.fake_governor import FakeGovernor
+from tests.waiting import wait_for
 
 KEY = "gov_test_key"
 
@@ -30,15 +29,6 @@ def snapshot(model: str, version: int) -> dict:
     )
     data.update(team="payments", client="ci-runner")
     return data
-
-
-def eventually(condition: Callable[[], bool], *, within: float = 10.0) -> None:
-    """Wait for background work; the limit only stops a broken test from hanging."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -74,7 +64,7 @@ def make_client(tmp_path):
 def test_client__server_up__decides_locally_from_the_fetched_snapshot(governor, make_client):
     client = make_client(governor.url)
 
-    eventually(lambda: client.policy_version == 7)
+    wait_for(lambda: client.policy_version == 7)
 
     assert client.source == "server"
     assert client.decide(risk="low").model == "model-a"
@@ -83,11 +73,11 @@ def test_client__server_up__decides_locally_from_the_fetched_snapshot(governor, 
 
 def test_client__policy_changes__picked_up_by_etag_polling(governor, make_client):
     client = make_client(governor.url)
-    eventually(lambda: client.policy_version == 7)
+    wait_for(lambda: client.policy_version == 7)
 
     governor.snapshot = snapshot("model-b", 8)
 
-    eventually(lambda: client.policy_version == 8)
+    wait_for(lambda: client.policy_version == 8)
     assert client.decide().model == "model-b"
 
 
@@ -95,7 +85,7 @@ def test_client__server_stopped__decisions_continue_and_logs_arrive_once_after_i
     governor, make_client
 ):
     client = make_client(governor.url)
-    eventually(lambda: client.policy_version == 7)
+    wait_for(lambda: client.policy_version == 7)
     governor.stop()
 
     decisions = [client.decide(risk="low", task_type="completion") for _ in range(100)]
@@ -103,13 +93,13 @@ def test_client__server_stopped__decisions_continue_and_logs_arrive_once_after_i
         client.log_call({"model": d.model, "decision_id": d.decision_id, "risk": "low"})
         for d in decisions[:10]
     ]
-    eventually(lambda: client._ship_failures >= 2)  # it tried, and is backing off
+    wait_for(lambda: client._ship_failures >= 2)  # it tried, and is backing off
 
     assert {d.model for d in decisions} == {"model-a"}
     assert client.logs_pending == 10
     governor.start()  # same port
 
-    eventually(lambda: client.logs_pending == 0)
+    wait_for(lambda: client.logs_pending == 0)
     assert sorted(governor.stored) == sorted(ids)
     assert governor.posted_records == 10  # nothing sent twice
     assert client.logs_sent == 10
@@ -121,7 +111,7 @@ def test_client__answer_lost_after_storing__batch_resent_and_stored_once(governo
 
     ids = [client.log_call({"model": "m"}) for _ in range(5)]
 
-    eventually(lambda: client.logs_pending == 0)
+    wait_for(lambda: client.logs_pending == 0)
     assert governor.posted_records == 10  # the batch went twice...
     assert sorted(governor.stored) == sorted(ids)  # ...and Governor kept each call once
 
@@ -130,7 +120,7 @@ def test_client__restarted_while_governor_is_down__decides_from_the_snapshot_on_
     governor, make_client
 ):
     first = make_client(governor.url)
-    eventually(lambda: first.policy_version == 7)
+    wait_for(lambda: first.policy_version == 7)
     first.close()
     governor.stop()
 
@@ -148,6 +138,16 @@ def test_client__no_server_and_nothing_on_disk__built_in_default_policy(make_cli
 
     assert client.source == "default"
     assert decision.model == MINI_MODEL and decision.policy_version == 0
+
+
+def test_client__context_governor_would_refuse__raises_naming_each_field(make_client):
+    client = make_client("http://127.0.0.1:9", start=False)
+
+    with pytest.raises(ContextInvalid) as refused:
+        client.decide(risk="hgih", environment="moon", attributes={"files": [1, 2]})
+
+    assert set(refused.value.errors) == {"risk", "environment", "attributes"}
+    assert refused.value.errors["risk"] == ["Must be one of low, medium, high, critical."]
 
 
 def test_client__corrupt_file_on_disk__ignored_for_the_built_in_default(tmp_path, make_client):

@@ -15,7 +15,7 @@ from django.conf import settings
 from governance.audit.services import webhook_endpoint_create
 from governance.dashboard.models import ExportJob
 from governance.dashboard.services import export_job_create
-from governance.engine.policy import DEFAULT_POLICY
+from governance.engine.default_policy import DEFAULT_POLICY
 from governance.policies.services import policy_default_publish, policy_publish, replay_job_run
 from tests.accounts.factories import UserFactory
 from tests.browser import sign_in

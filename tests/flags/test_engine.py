@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.engine.flags import (
-    ErrorCode,
-    FlagSpecError,
-    Reason,
-    bucket_of,
-    evaluate_flag,
-    flag_spec_from_dict,
-)
+from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
+from governance.engine.flags import ErrorCode, Reason, bucket_of, evaluate_flag
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 

@@ -18,8 +18,8 @@ from tests.ops.live import (
     batch,
     live_database,
     new_workdir,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.live
 
@@ -28,6 +28,11 @@ from decimal import Decimal
 from governance.accounts.models import Team
 from governance.budgets.services import budget_save
 budget_save(team=Team.objects.get(slug="payments"), actor="system:e2e", name="payments e2e", limit=Decimal("0.01"))
+"""
+REVOKE_SCRIPT = """
+from governance.accounts.models import ApiKey
+from governance.accounts.services import api_key_revoke
+api_key_revoke(api_key=ApiKey.objects.get(prefix="{prefix}"), reason="leaked")
 """
 AFTER_INGEST = "governance.calls.tasks.calls_after_ingest"
 PURGE = "governance.ops.tasks.calls_purge_task"
@@ -50,6 +55,8 @@ def stack():
             extra_env={
                 "GOVERNOR_PURGE_INTERVAL_SECONDS": "2",
                 "GOVERNOR_CALL_RETENTION_DAYS": "30",
+                # Longer than the whole run: only revocation can make a key go.
+                "GOVERNOR_DECISION_KEY_CACHE_SECONDS": "3600",
             },
         )
         with stack.running():
@@ -106,6 +113,27 @@ def test_production_stack__calls_ingested_over_http__stored_once_rolled_up_and_b
         >= 1
     )
     assert stack.metric("governor_budgets", state="exhausted") == 1
+
+
+def test_production_stack__key_revoked_by_another_process__refused_by_every_web_worker_at_once(
+    stack,
+):
+    key = stack.issue_key(team="revocation", name="router", scopes="policy:read")
+    client = RecordingTransport(stack.base_url, key, max_attempts=1)
+    answered = frozenset({200, 401})
+
+    def decide_many(times: int) -> list[int | None]:
+        # A new connection each time, spread over both web workers.
+        client.statuses.clear()
+        for _ in range(times):
+            client.request("POST", "/api/v1/decide", body=b'{"risk": "low"}', ok_statuses=answered)
+            client.request("GET", "/api/v1/policy", ok_statuses=answered)
+        return list(client.statuses)
+
+    assert set(decide_many(10)) == {200}  # every worker now remembers the key
+    stack.manage("shell", "-c", REVOKE_SCRIPT.format(prefix=key.split("_")[1]))
+
+    assert set(decide_many(10)) == {401}
 
 
 def test_production_stack__static_files__served_by_the_app_with_debug_off(stack):

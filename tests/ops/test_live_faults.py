@@ -20,8 +20,8 @@ from tests.ops.live import (
     Stack,
     batch,
     new_workdir,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.live
 

@@ -1,19 +1,31 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from governance.catalog.models import Model
 from governance.catalog.services import model_upsert
-from governance.engine.policy import FULL_MODEL, MINI_MODEL
+from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.authentication import CachedApiKeyAuthentication
 from governance.policies.services import policy_default_publish
 from governance.policies.snapshots import memory_reset
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.budgets.helpers import ingest
 from tests.calls.factories import call_record
+
+# Mid-month, mid-day: see `mid_month`.
+MID_MONTH = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def mid_month(time_machine):
+    """The clock at mid-month, mid-day (and moving on from there), so that
+    spend recorded minutes ago falls inside the current daily and monthly
+    budget periods whatever day the suite runs on."""
+    time_machine.move_to(MID_MONTH, tick=True)
+    return MID_MONTH
 
 
 @pytest.fixture(autouse=True)

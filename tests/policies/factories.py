@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from governance.engine.policy import DEFAULT_POLICY
+from governance.engine.default_policy import DEFAULT_POLICY
 from governance.policies.models import ReplayJob
 
 

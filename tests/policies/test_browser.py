@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from governance.engine.policy import DEFAULT_POLICY
+from governance.engine.default_policy import DEFAULT_POLICY
 from governance.policies.models import PolicyVersion
 from governance.policies.services import policy_default_publish, replay_job_run
 from tests.accounts.factories import TeamFactory, UserFactory

@@ -12,14 +12,9 @@ from hypothesis import strategies as st
 
 from governance.budgets.services import budgets_evaluate
 from governance.client.routing import GovernorClient
-from governance.engine.policy import (
-    DEFAULT_POLICY,
-    ENVIRONMENTS,
-    FULL_MODEL,
-    MINI_MODEL,
-    CompiledPolicy,
-    Context,
-)
+from governance.engine.context import ENVIRONMENTS, Context
+from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
+from governance.engine.policy import CompiledPolicy
 from governance.policies.services import model_health_evaluate, policy_publish
 from tests.budgets.helpers import dollar_model, ingest, make_budget, spend
 from tests.calls.factories import call_record
@@ -89,7 +84,8 @@ contexts = st.fixed_dictionaries(
 @pytest.fixture(
     params=["budget at 62 %, models healthy", "budget in its reserve, full model degraded"]
 )
-def organisation(request, policy_client, payments_client, catalog):
+def organisation(request, policy_client, payments_client, catalog, mid_month):
+    # mid_month: spend recorded "20 minutes ago" must count in this month's budget.
     dollar_model()
     make_budget(team=payments_client.team, limit="100")
     stressed = request.param.startswith("budget in its reserve")

@@ -12,7 +12,7 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from governance.core.jobs import JobStatus
-from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
+from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
 from governance.policies.models import PolicyVersion, ReplayJob
 from governance.policies.selectors import policy_replay
 from tests.policies.factories import ReplayJobFactory
@@ -126,6 +126,28 @@ def test_editor__dry_run__shows_the_decision_and_the_rule(admin_page, published)
     assert MINI_MODEL in text
 
 
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"risk": "extreme"}, "risk: Must be one of low, medium, high, critical."),
+        ({"environment": "moon"}, "environment: Must be one of ci, ide, cli, api, other."),
+        ({"attributes": '{"nested": {"a": 1}}'}, "attributes: Attribute &#x27;nested&#x27;"),
+        ({"attributes": "[1, 2]"}, "attributes: Must be an object"),
+        ({"attributes": "{nope"}, "attributes: Must be a JSON object"),
+    ],
+)
+def test_editor__dry_run_with_a_bad_context_field__400_naming_it_as_the_api_does(
+    admin_page, published, fields, named
+):
+    form = {"task_type": "refactor", "risk": "low", "environment": "ci", **fields}
+
+    response = post(admin_page, DEFAULT_POLICY, action="dry_run", **form)
+
+    assert response.status_code == 400
+    assert named in response.content.decode()
+    assert "decision" not in response.context
+
+
 def test_editor__replay__job_queued_audited_and_its_page_opened(
     admin_page, admin_user, published, django_capture_on_commit_callbacks
 ):
@@ -160,7 +182,7 @@ def test_editor__replay_of_a_draft_that_is_not_json__400_naming_the_document_and
     response = admin_page.post("/policies/", {"document": "{rules: [", "action": "replay"})
 
     assert response.status_code == 400
-    assert "document: not valid JSON" in response.content.decode()
+    assert "document: This is not valid JSON" in response.content.decode()
     assert not ReplayJob.objects.exists()
 
 

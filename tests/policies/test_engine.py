@@ -7,16 +7,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from governance.engine.policy import (
+from governance.engine.context import Context
+from governance.engine.default_policy import (
     DEFAULT_POLICY,
     FULL_MODEL,
     MINI_MODEL,
-    CompiledPolicy,
-    Context,
     empty_snapshot,
-    policy_validate,
     policy_with_task_on_mini,
 )
+from governance.engine.policy import CompiledPolicy
+from governance.engine.policy_document import policy_validate
 
 NOW = datetime(2026, 3, 18, 12, tzinfo=UTC)
 THEN = {"model": "m-then"}

@@ -8,7 +8,8 @@ import pytest
 import time_machine
 
 from governance.audit.models import AuditEvent
-from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL, Context
+from governance.engine.context import Context
+from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
 from governance.policies.models import ModelHealth, PolicyVersion
 from governance.policies.selectors import policy_decide
 from governance.policies.services import (

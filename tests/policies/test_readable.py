@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance.engine.policy import DEFAULT_POLICY
+from governance.engine.default_policy import DEFAULT_POLICY
 from governance.policies.readable import condition_text, policy_diff, policy_readable
 
 

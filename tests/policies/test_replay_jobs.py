@@ -14,8 +14,8 @@ from django.utils import timezone
 from governance.audit.models import AuditEvent
 from governance.calls.models import Call
 from governance.core.jobs import JobStatus
-from governance.engine.policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
-from governance.policies import selectors, tasks
+from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
+from governance.policies import selectors, services, tasks
 from governance.policies.models import ReplayJob
 from governance.policies.selectors import Replay, policy_replay
 from governance.policies.services import replay_job_create, replay_job_run
@@ -87,7 +87,7 @@ def test_replay_job_run__progress__moves_a_day_at_a_time_and_ends_with_done_equa
 
         return real_replay(**{**kwargs, "on_progress": on_progress})
 
-    monkeypatch.setattr(selectors, "policy_replay", watching)
+    monkeypatch.setattr(services, "policy_replay", watching)
 
     job = replay_job_run(job_id=str(job.pk))
 
@@ -101,7 +101,7 @@ def test_replay_job_run__task_delivered_twice__replays_once(admin_user, recent_c
     runs = []
     real_replay = selectors.policy_replay
     monkeypatch.setattr(
-        selectors, "policy_replay", lambda **kwargs: runs.append(1) or real_replay(**kwargs)
+        services, "policy_replay", lambda **kwargs: runs.append(1) or real_replay(**kwargs)
     )
 
     first = tasks.replay_job_run_task.delay(str(job.pk)).get()
@@ -121,7 +121,7 @@ def test_replay_job_run__replay_raises__job_failed_with_the_message(
     def broken(**kwargs):
         raise ValueError("rule 'x' names no model")
 
-    monkeypatch.setattr(selectors, "policy_replay", broken)
+    monkeypatch.setattr(services, "policy_replay", broken)
 
     job = replay_job_run(job_id=str(job.pk))
 
@@ -135,7 +135,7 @@ def test_replay_job_task__database_drops_during_the_replay__the_retry_claims_it_
 ):
     job = ReplayJobFactory(requested_by=admin_user, days=7)
     replay = DropsOnce(selectors.policy_replay)
-    monkeypatch.setattr(selectors, "policy_replay", replay)
+    monkeypatch.setattr(services, "policy_replay", replay)
 
     with pytest.raises(Retry) as retry:
         tasks.replay_job_run_task.delay(str(job.pk))

@@ -143,11 +143,17 @@ def test_pass_rates_api__api_key__sees_only_its_own_team(api_client, issue_key):
     assert (row["passed"], row["pass_rate"], row["cost_usd"]) == (9, 0.9, "0.000000")
 
 
-def test_pass_rates_api__api_key_asks_for_another_team__403(api_client, issue_key):
-    raw, _ = issue_key()
-    TeamFactory(slug="search")
+def test_pass_rates_api__api_key_names_another_team__reads_its_own_team_only(api_client, issue_key):
+    raw, key = issue_key(team=TeamFactory(slug="payments"))
+    record_run(client=key.client, passed=1)
+    record_run(client=ClientFactory(team=TeamFactory(slug="search")), passed=2)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert api_client.get(URL, {"team": "search"}).status_code == 403
+    params = {"group_by": "team", "start": "2026-11-01T00:00:00Z", "end": "2026-11-30T00:00:00Z"}
+
+    response = api_client.get(URL, {**params, "team": "search"})
+
+    assert response.status_code == 200
+    assert [(r["team"], r["passed"]) for r in response.json()["results"]] == [("payments", 1)]
 
 
 def test_pass_rates_api__manager__sees_every_team_or_filters_one(manager_client):

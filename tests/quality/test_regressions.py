@@ -208,11 +208,11 @@ def test_regressions_check__still_low__alert_stays_open_with_the_latest_rate(web
     assert alert.last_checked_at == later
 
 
-def test_quality_check_regressions_task__runs_the_check_with_env_settings(
-    webhooks, monkeypatch, time_machine
+def test_quality_check_regressions_task__runs_the_check_with_the_settings(
+    webhooks, settings, time_machine
 ):
     time_machine.move_to(NOW, tick=False)
-    monkeypatch.setenv("GOVERNOR_QUALITY_DROP_PP", "5")
+    settings.GOVERNOR_QUALITY_DROP_PP = 5.0
     client = ClientFactory()
     rng = random.Random(8)
     plant_drop(client, rng=rng)

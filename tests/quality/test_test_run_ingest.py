@@ -169,8 +169,8 @@ def test_test_run_post__malicious_xml__400_and_nothing_stored(key_client, fixtur
     assert not SuiteRun.objects.exists()
 
 
-def test_test_run_post__report_over_the_size_cap__413(key_client, monkeypatch):
-    monkeypatch.setenv("GOVERNOR_JUNIT_MAX_BYTES", "1024")
+def test_test_run_post__report_over_the_size_cap__413(key_client, settings):
+    settings.GOVERNOR_JUNIT_MAX_BYTES = 1024
     response = post_junit(key_client, "surefire.xml")
     assert response.status_code == 413
     assert "report" in response.json()["detail"]

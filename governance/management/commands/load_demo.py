@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import random
 import secrets
 import time
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -66,7 +66,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _users(self) -> None:
-        password = os.environ.get("DEMO_PASSWORD")
+        password = settings.DEMO_PASSWORD
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)

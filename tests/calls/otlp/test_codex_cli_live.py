@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.ops.live import Database, wait_for
+from tests.ops.live import Database
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.live
 
