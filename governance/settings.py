@@ -399,6 +399,10 @@ GOVERNOR_HEALTH_MAX_TIMEOUT_RATE = env_float(
 )
 GOVERNOR_HEALTH_MAX_P99_MS = env_int("GOVERNOR_HEALTH_MAX_P99_MS", 60_000, minimum=1)
 GOVERNOR_HEALTH_COOLDOWN_SECONDS = env_int("GOVERNOR_HEALTH_COOLDOWN_SECONDS", 300, minimum=0)
+# The organisation's circuit for a model opens only when this many teams each
+# fail past a threshold on their own calls; below it, only the failing teams'
+# circuits open (their decisions change, nobody else's).
+GOVERNOR_HEALTH_QUORUM_TEAMS = env_int("GOVERNOR_HEALTH_QUORUM_TEAMS", 2, minimum=1)
 
 # Quality (test runs): the largest JUnit report accepted (checked before any
 # parsing), and the periodic regression check (see quality.conf.RegressionConfig).

@@ -33,10 +33,19 @@ class HealthState(models.TextChoices):
 
 
 class ModelHealth(models.Model):
-    """The circuit state of one model, from the last minutes of its calls.
-    Written only by `model_health_evaluate`."""
+    """The circuit state of one catalogued model, from the last minutes of its
+    calls: for the whole organisation (no team), or for one team's own calls.
+    Written only by `model_health_evaluate`.
 
-    model = models.CharField(max_length=128, unique=True)
+    The organisation's circuit opens only when a quorum of teams fail on their
+    own; a team whose calls alone fail opens its own circuit, which changes
+    that team's decisions and nobody else's (so one key cannot move every
+    team's routing by what it reports)."""
+
+    model = models.CharField(max_length=128)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     state = models.CharField(
         max_length=16, choices=HealthState.choices, default=HealthState.HEALTHY
     )
@@ -50,10 +59,21 @@ class ModelHealth(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["model"]
+        ordering = ["model", "team_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model"], condition=models.Q(team=None), name="model_health_org_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["model", "team"],
+                condition=models.Q(team__isnull=False),
+                name="model_health_team_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.model}: {self.state}"
+        scope = f" for team {self.team_id}" if self.team_id else ""
+        return f"{self.model}{scope}: {self.state}"
 
 
 class PolicySnapshot(models.Model):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from governance.budgets.selectors import budgets_visible, worst_state
 from governance.calls.models import CallRollup, Granularity
@@ -63,13 +63,27 @@ def _budget_entries() -> dict[str, Any]:
 
 
 def _model_entries() -> dict[str, Any]:
-    health = dict(ModelHealth.objects.values_list("model", "state"))
-    models = {
-        name: {"tier": tier, "health": health.pop(name, HealthState.HEALTHY)}
+    """Every catalogued model's tier and organisation-wide health (and nothing
+    for names the catalog does not hold)."""
+    health = dict(ModelHealth.objects.filter(team=None).values_list("model", "state"))
+    return {
+        name: {"tier": tier, "health": health.get(name, HealthState.HEALTHY)}
         for name, tier in model_tiers().items()
     }
-    models.update({name: {"tier": "", "health": state} for name, state in health.items()})
-    return models
+
+
+def _team_health_entries() -> dict[str, dict[str, str]]:
+    """Per team slug, the models whose circuit is open or half-open for that
+    team alone; each client's view takes only its own team's."""
+    entries: dict[str, dict[str, str]] = {}
+    rows = (
+        ModelHealth.objects.exclude(team=None)
+        .exclude(state=HealthState.HEALTHY)
+        .values_list("team__slug", "model", "state")
+    )
+    for team, model, state in rows:
+        entries.setdefault(team, {})[model] = state
+    return entries
 
 
 def snapshot_body_build() -> dict[str, Any]:
@@ -83,6 +97,7 @@ def snapshot_body_build() -> dict[str, Any]:
         "flags": _flag_specs(),
         "budgets": _budget_entries(),
         "models": _model_entries(),
+        "team_health": _team_health_entries(),
     }
 
 
@@ -323,7 +338,12 @@ def policy_current() -> PolicyVersion | None:
 
 
 def model_health_list() -> list[ModelHealth]:
-    return list(ModelHealth.objects.order_by("model"))
+    """The organisation's circuits, then each team's that is not healthy."""
+    return list(
+        ModelHealth.objects.filter(Q(team=None) | ~Q(state=HealthState.HEALTHY))
+        .select_related("team")
+        .order_by("model", "team__slug")
+    )
 
 
 def decision_rule(*, decision_id: str) -> tuple[int, str | None] | None:

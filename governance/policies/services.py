@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call, Status
-from governance.catalog.models import Model
+from governance.catalog.selectors import model_tiers
 from governance.core.freshness import canonical_json, etag_for, generation_new
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.engine.default_policy import DEFAULT_POLICY
@@ -50,7 +50,7 @@ def policy_check(*, document: Any) -> list[str]:
     errors = policy_validate(document)
     if errors:
         return errors
-    known = set(Model.objects.values_list("name", flat=True))
+    known = set(model_tiers())
     return [
         f"model '{name}' is not in the catalog" for name in sorted(policy_models(document) - known)
     ]
@@ -210,37 +210,57 @@ def _percentile(values: list[int], q: float) -> int | None:
     return values[int(rank) - 1]
 
 
-def _window_stats(
-    *, since: datetime, until: datetime, models: list[str] | None = None
-) -> dict[str, HealthStats]:
-    calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until)
-    if models is not None:
-        calls = calls.filter(model__in=models)
-    counts = calls.values("model").annotate(
+def _stats_of(*, counts: tuple[int, int, int], latencies: list[int]) -> HealthStats:
+    n, errors, timeouts = counts
+    latencies.sort()
+    return HealthStats(
+        calls=n,
+        error_rate=errors / n,
+        timeout_rate=timeouts / n,
+        p50=_percentile(latencies, 0.50),
+        p95=_percentile(latencies, 0.95),
+        p99=_percentile(latencies, 0.99),
+    )
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """A window's figures per model for the organisation, and per model and team."""
+
+    org: dict[str, HealthStats]
+    teams: dict[tuple[str, int], HealthStats]
+
+
+def _window_stats(*, since: datetime, until: datetime, models: list[str]) -> WindowStats:
+    calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until, model__in=models)
+    rows = calls.values("model", "team_id").annotate(
         n=Count("id"),
         errors=Count("id", filter=Q(status=Status.ERROR)),
         timeouts=Count("id", filter=Q(status=Status.TIMEOUT)),
     )
-    latencies: dict[str, list[int]] = {}
-    for model, latency in (
-        calls.filter(latency_ms__isnull=False)
-        .order_by("model", "latency_ms")
-        .values_list("model", "latency_ms")
+    latencies: dict[tuple[str, int], list[int]] = {}
+    for model, team_id, latency in calls.filter(latency_ms__isnull=False).values_list(
+        "model", "team_id", "latency_ms"
     ):
         if latency is not None:  # filtered out above; for the type checker
-            latencies.setdefault(model, []).append(latency)
-    stats = {}
-    for row in counts:
-        lat = latencies.get(row["model"], [])
-        stats[row["model"]] = HealthStats(
-            calls=row["n"],
-            error_rate=row["errors"] / row["n"],
-            timeout_rate=row["timeouts"] / row["n"],
-            p50=_percentile(lat, 0.50),
-            p95=_percentile(lat, 0.95),
-            p99=_percentile(lat, 0.99),
-        )
-    return stats
+            latencies.setdefault((model, team_id), []).append(latency)
+    org_counts: dict[str, list[int]] = {}
+    org_latencies: dict[str, list[int]] = {}
+    teams: dict[tuple[str, int], HealthStats] = {}
+    for row in rows:
+        key = (row["model"], row["team_id"])
+        counts = (row["n"], row["errors"], row["timeouts"])
+        team_latencies = latencies.get(key, [])
+        total = org_counts.setdefault(row["model"], [0, 0, 0])
+        for i, value in enumerate(counts):
+            total[i] += value
+        org_latencies.setdefault(row["model"], []).extend(team_latencies)
+        teams[key] = _stats_of(counts=counts, latencies=list(team_latencies))
+    org = {
+        model: _stats_of(counts=(c[0], c[1], c[2]), latencies=org_latencies[model])
+        for model, c in org_counts.items()
+    }
+    return WindowStats(org=org, teams=teams)
 
 
 def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
@@ -254,13 +274,33 @@ def health_is_bad(stats: HealthStats | None, *, min_calls: int) -> bool | None:
     )
 
 
+def _failing_teams(window: WindowStats, model: str) -> int:
+    """How many teams' own calls of `model` are past a threshold."""
+    return sum(
+        1
+        for (name, _), stats in window.teams.items()
+        if name == model and health_is_bad(stats, min_calls=settings.GOVERNOR_HEALTH_MIN_CALLS)
+    )
+
+
+def _org_is_bad(window: WindowStats | None, model: str, *, min_calls: int) -> bool | None:
+    """The organisation's verdict: bad only when the failures come from a
+    quorum of teams, each failing on its own calls; one team's failures are
+    that team's business (its own circuit), not everyone's."""
+    if window is None:
+        return None
+    bad = health_is_bad(window.org.get(model), min_calls=min_calls)
+    if not bad:
+        return bad
+    return _failing_teams(window, model) >= settings.GOVERNOR_HEALTH_QUORUM_TEAMS
+
+
 def _next_state(
-    row: ModelHealth, *, window: HealthStats | None, trial: HealthStats | None, now: datetime
+    row: ModelHealth, *, bad_now: bool | None, bad_in_trial: bool | None, now: datetime
 ) -> str:
     cooldown = timedelta(seconds=settings.GOVERNOR_HEALTH_COOLDOWN_SECONDS)
     if row.state == HealthState.HEALTHY:
-        bad = health_is_bad(window, min_calls=settings.GOVERNOR_HEALTH_MIN_CALLS)
-        return HealthState.DEGRADED if bad else HealthState.HEALTHY
+        return HealthState.DEGRADED if bad_now else HealthState.HEALTHY
     if row.state == HealthState.DEGRADED:
         return (
             HealthState.HALF_OPEN
@@ -268,34 +308,61 @@ def _next_state(
             else HealthState.DEGRADED
         )
     # Half-open: judged only on the calls made since the circuit half-opened.
-    bad = health_is_bad(trial, min_calls=settings.GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS)
-    if bad is None:
+    if bad_in_trial is None:
         return HealthState.HALF_OPEN
-    return HealthState.DEGRADED if bad else HealthState.HEALTHY
+    return HealthState.DEGRADED if bad_in_trial else HealthState.HEALTHY
 
 
 def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
-    """Error and timeout rates and latency percentiles per model over the last
-    minutes of calls; move each circuit healthy -> degraded -> (cool-down) ->
-    half-open -> healthy or degraded. Returns the models that changed state."""
+    """Error and timeout rates and latency percentiles per catalogued model
+    over the last minutes of calls, for the organisation and for each team;
+    move each circuit healthy -> degraded -> (cool-down) -> half-open ->
+    healthy or degraded. Names not in the catalog get no circuit: a client
+    cannot add entries to every client's snapshot by inventing models.
+    Returns the circuits that changed state."""
     now = now or timezone.now()
-    window = timedelta(minutes=settings.GOVERNOR_HEALTH_WINDOW_MINUTES)
-    stats = _window_stats(since=now - window, until=now)
-    names = set(stats) | set(Model.objects.values_list("name", flat=True))
+    names = sorted(model_tiers())
+    window = _window_stats(
+        since=now - timedelta(minutes=settings.GOVERNOR_HEALTH_WINDOW_MINUTES),
+        until=now,
+        models=names,
+    )
+    min_calls = settings.GOVERNOR_HEALTH_MIN_CALLS
+    trial_min = settings.GOVERNOR_HEALTH_HALF_OPEN_MIN_CALLS
     changed: list[ModelHealth] = []
     with transaction.atomic():
-        rows = {r.model: r for r in ModelHealth.objects.select_for_update().filter(model__in=names)}
-        half_open = [r for r in rows.values() if r.state == HealthState.HALF_OPEN]
-        trials = {
-            r.model: _window_stats(since=r.state_changed_at, until=now, models=[r.model]).get(
-                r.model
-            )
-            for r in half_open
+        rows = {
+            (r.model, r.team_id): r
+            for r in ModelHealth.objects.select_for_update()
+            .select_related("team")
+            .filter(model__in=names)
         }
-        for name in sorted(names):
-            row = rows.get(name) or ModelHealth.objects.create(model=name, state_changed_at=now)
-            current = stats.get(name)
-            new_state = _next_state(row, window=current, trial=trials.get(name), now=now)
+        # A team gets a row once its own calls of a model are seen; the rows
+        # of teams gone quiet stay and heal through the same states.
+        keys = {(name, None) for name in names} | set(window.teams) | set(rows)
+        trials = {
+            key: _window_stats(since=r.state_changed_at, until=now, models=[key[0]])
+            for key, r in rows.items()
+            if r.state == HealthState.HALF_OPEN
+        }
+        for model, team_id in sorted(keys, key=lambda k: (k[0], k[1] or 0)):
+            row = rows.get((model, team_id)) or ModelHealth.objects.create(
+                model=model, team_id=team_id, state_changed_at=now
+            )
+            trial = trials.get((model, team_id))
+            if team_id is None:
+                current = window.org.get(model)
+                bad_now = _org_is_bad(window, model, min_calls=min_calls)
+                bad_in_trial = _org_is_bad(trial, model, min_calls=trial_min)
+            else:
+                current = window.teams.get((model, team_id))
+                bad_now = health_is_bad(current, min_calls=min_calls)
+                bad_in_trial = (
+                    health_is_bad(trial.teams.get((model, team_id)), min_calls=trial_min)
+                    if trial is not None
+                    else None
+                )
+            new_state = _next_state(row, bad_now=bad_now, bad_in_trial=bad_in_trial, now=now)
             before = row.state
             row.calls = current.calls if current else 0
             row.error_rate = current.error_rate if current else 0
@@ -316,6 +383,7 @@ def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
 
 
 def _health_changed(*, row: ModelHealth, before: str, stats: HealthStats | None) -> None:
+    team = row.team.slug if row.team is not None else None
     figures = {
         "calls": row.calls,
         "error_rate": round(row.error_rate, 4),
@@ -325,11 +393,14 @@ def _health_changed(*, row: ModelHealth, before: str, stats: HealthStats | None)
     audit_record_and_notify(
         action="model_health.change",
         event="model.health_changed",
-        payload={"model": row.model, "from": before, "to": row.state, **figures},
+        payload={"model": row.model, "team": team, "from": before, "to": row.state, **figures},
         target=row,
         actor=HEALTH_ACTOR,
-        reason=f"{row.model}: {before} -> {row.state}",
+        reason=f"{row.model}{f' for team {team}' if team else ''}: {before} -> {row.state}",
         before={"state": before},
-        after={"state": row.state, **figures},
+        after={"state": row.state, "team": team, **figures},
     )
-    logger.info("model_health.changed", extra={"model": row.model, "from": before, "to": row.state})
+    logger.info(
+        "model_health.changed",
+        extra={"model": row.model, "team": team, "from": before, "to": row.state},
+    )

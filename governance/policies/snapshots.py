@@ -68,7 +68,25 @@ def snapshot_global() -> dict[str, Any] | None:
     return _memory.get().body
 
 
+# Worse states win when a team's own circuit and the organisation's disagree.
+_HEALTH_RANK = {"healthy": 0, "half_open": 1, "degraded": 2}
+
+
+def _models_for(body: dict[str, Any], team: str | None) -> dict[str, Any]:
+    models = body.get("models") or {}
+    own = (body.get("team_health") or {}).get(team or "") or {}
+    if not own:
+        return models
+    merged = dict(models)
+    for name, state in own.items():
+        entry = merged.get(name)
+        if entry is not None and _HEALTH_RANK.get(state, 0) > _HEALTH_RANK.get(entry["health"], 0):
+            merged[name] = {**entry, "health": state}
+    return merged
+
+
 def view_build(*, body: dict[str, Any], team: str | None, client: str | None) -> dict[str, Any]:
+    """A client's snapshot: its own team's budgets and model health only."""
     budgets = body.get("budgets") or {}
     return {
         "schema": body["schema"],
@@ -76,7 +94,7 @@ def view_build(*, body: dict[str, Any], team: str | None, client: str | None) ->
         "policy": body["policy"],
         "flags": body.get("flags") or {},
         "budgets": {k: budgets[k] for k in (team, "*") if k is not None and k in budgets},
-        "models": body.get("models") or {},
+        "models": _models_for(body, team),
         "team": team,
         "client": client,
     }
