@@ -7,7 +7,8 @@ Two steps, each written once:
   a memory bomb), and so is a Content-Length that is not a number or is over
   the limit. BodyLimitMiddleware applies it to every request with the global
   limit (GOVERNOR_MAX_BODY_BYTES); `body_read` applies it again only where an
-  endpoint takes less (a JUnit report).
+  endpoint takes less (a JUnit report), and inflates gzip under a hard cap
+  for the endpoints that take it (OTLP).
 - `json_parse` decodes JSON strictly: UTF-8 only, no NaN or Infinity and no
   number out of range (msgspec refuses what `json` would turn into a float
   infinity), and at most GOVERNOR_MAX_JSON_DEPTH levels of nesting, with
@@ -22,6 +23,7 @@ the problem; each endpoint answers it in its own error shape.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -73,10 +75,28 @@ def body_refusal(
     return None
 
 
-def body_read(meta: Mapping[str, Any], stream: _Readable, *, limit: int | None = None) -> bytes:
+def body_read(
+    meta: Mapping[str, Any],
+    stream: _Readable,
+    *,
+    limit: int | None = None,
+    inflate: bool = False,
+) -> bytes:
     """The body's bytes. Without `limit`, the global limit BodyLimitMiddleware
     already applied holds; with one, a tighter limit for this endpoint, checked
-    on the headers and again on what is read (a Content-Length can lie)."""
+    on the headers and again on what is read (a Content-Length can lie).
+
+    With `inflate` (OTLP exporters compress), a gzip body is inflated a chunk
+    at a time and never past `limit`: a bomb costs the limit and no more."""
+    encoding = str(meta.get("HTTP_CONTENT_ENCODING", "")).strip().lower()
+    if inflate and encoding not in ("", "identity"):
+        if encoding not in ("gzip", "x-gzip"):
+            raise BodyError(
+                415,
+                f"Content-Encoding '{encoding[:32]}' is not accepted; use gzip or none.",
+                field="Content-Encoding",
+            )
+        return _inflate(stream, limit or settings.GOVERNOR_MAX_BODY_BYTES)
     if limit is None:
         return stream.read()
     refusal = body_refusal(meta, limit=limit)
@@ -86,6 +106,38 @@ def body_read(meta: Mapping[str, Any], stream: _Readable, *, limit: int | None =
     if len(body) > limit:
         raise BodyError(413, f"The request body exceeds the limit of {limit} bytes.")
     return body
+
+
+READ_CHUNK = 64 * 1024
+
+
+def _inflate(stream: _Readable, limit: int) -> bytes:
+    out = bytearray()
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    fed = 0
+    while chunk := stream.read(READ_CHUNK):
+        fed += len(chunk)
+        if fed > limit:
+            raise BodyError(413, f"The compressed body exceeds {limit} bytes.")
+        data = chunk
+        while data:
+            try:
+                # Never more than one byte past the cap: a bomb is stopped there.
+                out += inflater.decompress(data, limit + 1 - len(out))
+            except zlib.error as exc:
+                raise BodyError(400, f"The gzip body is corrupt: {exc}.") from None
+            if len(out) > limit:
+                raise BodyError(413, f"The body inflates past {limit} bytes; send smaller batches.")
+            if inflater.eof:
+                # Concatenated gzip members are one body (RFC 1952).
+                data = inflater.unused_data
+                if data:
+                    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            else:
+                data = inflater.unconsumed_tail
+    if not inflater.eof:
+        raise BodyError(400, "The gzip body is empty or truncated.")
+    return bytes(out)
 
 
 def json_depth_exceeds(value: object, limit: int) -> bool:

@@ -31,9 +31,10 @@ from governance.accounts.permissions import HasIngestScope
 from governance.calls.otlp import wire
 from governance.calls.otlp.decoding import decode
 from governance.calls.otlp.mapping import Intake, calls_from_records
-from governance.calls.otlp.wire import JSON, LOGS, PROTOBUF, TRACES, ExportError
+from governance.calls.otlp.wire import JSON, LOGS, PROTOBUF, TRACES
 from governance.calls.services import calls_ingest
 from governance.core import metrics
+from governance.core.parsers import BodyError, body_read
 
 logger = logging.getLogger("governance.calls.otlp")
 
@@ -133,15 +134,16 @@ class OtlpReceiver(APIView):
         what = "log records" if self.signal == LOGS else "spans"
         try:
             if media is None:
-                raise ExportError(
+                raise BodyError(
                     415,
                     f"Content-Type must be {PROTOBUF} or {JSON}, "
                     f"not {(request.content_type or 'missing')[:64]}.",
                 )
-            body = wire.read_body(
+            body = body_read(
+                request.META,
                 request._request,
-                encoding=request.META.get("HTTP_CONTENT_ENCODING", ""),
                 limit=settings.GOVERNOR_OTLP_MAX_BODY_BYTES,
+                inflate=True,
             )
             records = decode(
                 body,
@@ -149,7 +151,7 @@ class OtlpReceiver(APIView):
                 media=media,
                 max_records=settings.GOVERNOR_OTLP_MAX_RECORDS,
             )
-        except ExportError as exc:
+        except BodyError as exc:
             metrics.INGEST_REQUESTS_REJECTED.labels(status=str(exc.status)).inc()
             logger.info("otlp.refused", extra={"signal": self.signal, "status": exc.status})
             return _refusal(exc.status, exc.message, media or JSON)

@@ -26,7 +26,8 @@ from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from governance.calls.otlp import wire
-from governance.calls.otlp.wire import LOGS, PROTOBUF, ExportError
+from governance.calls.otlp.wire import LOGS, PROTOBUF
+from governance.core.parsers import BodyError
 
 Scalar = str | int | float | bool
 # OpenTelemetry SDKs keep 128 attributes per record by default; far more is
@@ -63,7 +64,7 @@ class Record:
 
 
 def decode(body: bytes, *, signal: str, media: str, max_records: int) -> list[Record]:
-    """The records of an export request; ExportError (400/413) for a body that is
+    """The records of an export request; BodyError (400/413) for a body that is
     not one, or holds more than `max_records` records."""
     what = "log records" if signal == LOGS else "spans"
     if media == PROTOBUF:
@@ -100,7 +101,7 @@ def _from_protobuf(body: bytes, *, signal: str) -> list[Record]:
         request.ParseFromString(body)
     except DecodeError as exc:
         name = type(request).__name__
-        raise ExportError(400, f"The body is not a protobuf {name}: {exc}.") from None
+        raise BodyError(400, f"The body is not a protobuf {name}: {exc}.") from None
     records: list[Record] = []
     if signal == LOGS:
         for r, resource_logs in enumerate(request.resource_logs):
@@ -172,7 +173,7 @@ def _pb_id(raw: bytes, size: int, where: str) -> str:
     if not raw:
         return ""
     if len(raw) != size:
-        raise ExportError(400, f"{where}: must be {size} bytes, not {len(raw)}.")
+        raise BodyError(400, f"{where}: must be {size} bytes, not {len(raw)}.")
     return raw.hex()
 
 
@@ -265,18 +266,18 @@ def _from_json(
     # decoding, so that the work stays bounded by the record limit.
     objects = body.count(b"{")
     if objects > max_objects:
-        raise ExportError(
+        raise BodyError(
             413, f"The body holds {objects} JSON objects; at most {max_objects} are read."
         )
     try:
         request: Any = (_decode_logs if signal == LOGS else _decode_traces)(body)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         kind = "ExportLogsServiceRequest" if signal == LOGS else "ExportTraceServiceRequest"
-        raise ExportError(400, f"The body is not an OTLP/JSON {kind}: {exc}.") from None
+        raise BodyError(400, f"The body is not an OTLP/JSON {kind}: {exc}.") from None
     except RecursionError:
-        raise ExportError(400, "The body is not valid JSON: nested too deeply.") from None
+        raise BodyError(400, "The body is not valid JSON: nested too deeply.") from None
     except UnicodeDecodeError as exc:
-        raise ExportError(400, f"The body is not valid UTF-8 (byte {exc.start}).") from None
+        raise BodyError(400, f"The body is not valid UTF-8 (byte {exc.start}).") from None
     if signal == LOGS:
         count = sum(
             len(scope.log_records or ())
@@ -290,7 +291,7 @@ def _from_json(
             for scope in resource.scope_spans or ()
         )
     if count > max_records:
-        raise ExportError(
+        raise BodyError(
             413, f"The export holds more than {max_records} {what}; send smaller batches."
         )
     records: list[Record] = []
@@ -374,14 +375,14 @@ def _json_attributes(owner: Any, where: str) -> tuple[dict[str, Scalar], str]:
 def _u64(value: int | str | None, where: str) -> int:
     number = _integer(value, where)
     if not 0 <= number < 2**64:
-        raise ExportError(400, f"{where}: must be an unsigned 64-bit integer.")
+        raise BodyError(400, f"{where}: must be an unsigned 64-bit integer.")
     return number
 
 
 def _i64(value: int | str, where: str) -> int:
     number = _integer(value, where)
     if not -(2**63) <= number < 2**63:
-        raise ExportError(400, f"{where}: must be a signed 64-bit integer.")
+        raise BodyError(400, f"{where}: must be a signed 64-bit integer.")
     return number
 
 
@@ -392,7 +393,7 @@ def _integer(value: int | str | None, where: str) -> int:
         return value
     # 64-bit integers travel as decimal strings in OTLP/JSON.
     if not _INTEGER.match(value):
-        raise ExportError(400, f"{where}: {value[:32]!r} is not an integer.")
+        raise BodyError(400, f"{where}: {value[:32]!r} is not an integer.")
     return int(value)
 
 
@@ -402,18 +403,18 @@ def _double(value: float | str, where: str) -> float:
     special = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
     if value in special:
         return special[value]
-    raise ExportError(400, f"{where}.doubleValue: {value[:32]!r} is not a number.")
+    raise BodyError(400, f"{where}.doubleValue: {value[:32]!r} is not a number.")
 
 
 def _hex_id(value: str | None, size: int, where: str) -> str:
     if not value:
         return ""
     if len(value) != 2 * size:
-        raise ExportError(400, f"{where}: must be {2 * size} hex digits, not {len(value)}.")
+        raise BodyError(400, f"{where}: must be {2 * size} hex digits, not {len(value)}.")
     try:
         bytes.fromhex(value)
     except ValueError:
-        raise ExportError(400, f"{where}: must be hex digits.") from None
+        raise BodyError(400, f"{where}: must be hex digits.") from None
     return value.lower()
 
 
@@ -425,4 +426,4 @@ def _status_code(value: int | str | None, where: str) -> int:
     # Enums are integers in OTLP/JSON; protobuf's names are accepted too.
     if value in STATUS_CODES:
         return STATUS_CODES[value]
-    raise ExportError(400, f"{where}: {value[:32]!r} is not a status code.")
+    raise BodyError(400, f"{where}: {value[:32]!r} is not a status code.")

@@ -1,8 +1,8 @@
 """The OTLP/HTTP wire: the request body in, the answers out.
 
-A body arrives as is or gzip-compressed (OTLP exporters compress by default).
-It is inflated incrementally and never past a hard cap, so a gzip bomb costs
-the cap and no more. A protobuf body's records are counted from the wire
+A body arrives as is or gzip-compressed (OTLP exporters compress by default);
+the one body reader (governance.core.parsers.body_read) inflates it under a
+hard cap, so a gzip bomb costs the cap and no more. A protobuf body's records are counted from the wire
 format before the official messages are built, so a body of a million empty
 records is refused for what it is before it is turned into a million objects.
 
@@ -14,7 +14,6 @@ like the request (protobuf or JSON).
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Protocol
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -26,23 +25,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from governance.core.parsers import BodyError
+
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 MEDIA_TYPES = {PROTOBUF: PROTOBUF, "application/protobuf": PROTOBUF, JSON: JSON}
 LOGS = "logs"
 TRACES = "traces"
-READ_CHUNK = 64 * 1024
 # google.rpc.Code for each HTTP status an OTLP receiver answers with.
 _RPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14}
-
-
-class ExportError(Exception):
-    """The export as a whole is refused: `status` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class Readable(Protocol):
@@ -52,52 +43,6 @@ class Readable(Protocol):
 def media_type(content_type: str | None) -> str | None:
     """PROTOBUF or JSON for a Content-Type OTLP allows, None for any other."""
     return MEDIA_TYPES.get((content_type or "").split(";")[0].strip().lower())
-
-
-def read_body(stream: Readable, *, encoding: str, limit: int) -> bytes:
-    """The body, inflated if gzip; 413 past `limit` bytes, compressed or not."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        body = stream.read(limit + 1)
-        if len(body) > limit:
-            raise ExportError(413, f"The body exceeds {limit} bytes; send smaller batches.")
-        return body
-    if encoding not in ("gzip", "x-gzip"):
-        raise ExportError(
-            415, f"Content-Encoding '{encoding[:32]}' is not accepted; use gzip or none."
-        )
-    return _inflate(stream, limit)
-
-
-def _inflate(stream: Readable, limit: int) -> bytes:
-    out = bytearray()
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    fed = 0
-    while chunk := stream.read(READ_CHUNK):
-        fed += len(chunk)
-        if fed > limit:
-            raise ExportError(413, f"The compressed body exceeds {limit} bytes.")
-        data = chunk
-        while data:
-            try:
-                # Never more than one byte past the cap: a bomb is stopped there.
-                out += inflater.decompress(data, limit + 1 - len(out))
-            except zlib.error as exc:
-                raise ExportError(400, f"The gzip body is corrupt: {exc}.") from None
-            if len(out) > limit:
-                raise ExportError(
-                    413, f"The body inflates past {limit} bytes; send smaller batches."
-                )
-            if inflater.eof:
-                # Concatenated gzip members are one body (RFC 1952).
-                data = inflater.unused_data
-                if data:
-                    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            else:
-                data = inflater.unconsumed_tail
-    if not inflater.eof:
-        raise ExportError(400, "The gzip body is empty or truncated.")
-    return bytes(out)
 
 
 # --- counting records on the wire ------------------------------------------------------------
@@ -128,7 +73,7 @@ def count_records(body: bytes, *, limit: int, what: str) -> int:
                 if number3 == SCOPE_RECORDS_FIELD:
                     count += 1
                     if count > limit:
-                        raise ExportError(
+                        raise BodyError(
                             413,
                             f"The export holds more than {limit} {what}; send smaller batches.",
                         )
@@ -141,7 +86,7 @@ def _fields(buf: bytes, pos: int, end: int):
         key, pos = _varint(buf, pos, end)
         number, wire_type = key >> 3, key & 7
         if number == 0:
-            raise ExportError(400, "The body is not valid protobuf (field number 0).")
+            raise BodyError(400, "The body is not valid protobuf (field number 0).")
         if wire_type == 0:
             _, pos = _varint(buf, pos, end)
         elif wire_type == 1:
@@ -149,22 +94,22 @@ def _fields(buf: bytes, pos: int, end: int):
         elif wire_type == _LEN:
             length, pos = _varint(buf, pos, end)
             if pos + length > end:
-                raise ExportError(400, "The body is not valid protobuf: it is truncated.")
+                raise BodyError(400, "The body is not valid protobuf: it is truncated.")
             yield number, pos, pos + length
             pos += length
         elif wire_type == 5:
             pos += 4
         else:
-            raise ExportError(400, f"The body is not valid protobuf (wire type {wire_type}).")
+            raise BodyError(400, f"The body is not valid protobuf (wire type {wire_type}).")
         if pos > end:
-            raise ExportError(400, "The body is not valid protobuf: it is truncated.")
+            raise BodyError(400, "The body is not valid protobuf: it is truncated.")
 
 
 def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= end:
-            raise ExportError(400, "The body is not valid protobuf: it is truncated.")
+            raise BodyError(400, "The body is not valid protobuf: it is truncated.")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -172,7 +117,7 @@ def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift >= 70:
-            raise ExportError(400, "The body is not valid protobuf (a varint is too long).")
+            raise BodyError(400, "The body is not valid protobuf (a varint is too long).")
 
 
 # --- answers ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.calls.otlp.decoding import decode
-from governance.calls.otlp.wire import JSON, LOGS, PROTOBUF, TRACES, ExportError, count_records
+from governance.calls.otlp.wire import JSON, LOGS, PROTOBUF, TRACES, count_records
+from governance.core.parsers import BodyError
 from tests.calls.otlp.builders import (
     codex_completion,
     genai_chat,
@@ -94,7 +95,7 @@ def test_otlp_json__span_status_as_integer_or_enum_name():
     ],
 )
 def test_otlp_json__malformed_field__400_naming_where(field, value, message):
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(BodyError) as refused:
         decode(_logs_json({field: value}), signal=LOGS, media=JSON, max_records=10)
 
     assert refused.value.status == 400
@@ -111,7 +112,7 @@ def test_protobuf__id_of_the_wrong_length__400_naming_where(size, name):
         bad.span_id = b"\x01" * size
     body = logs_request([log_record(codex_completion()), bad]).SerializeToString()
 
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(BodyError) as refused:
         decode(body, signal=LOGS, media=PROTOBUF, max_records=10)
 
     assert refused.value.status == 400

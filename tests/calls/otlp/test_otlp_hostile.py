@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from governance.calls.models import Call
-from governance.calls.otlp.wire import ExportError, read_body
+from governance.core.parsers import BodyError, body_read
 from tests.calls.otlp.builders import (
     JSON,
     PROTOBUF,
@@ -108,8 +108,10 @@ def test_inflate__gzip_bomb__stops_at_the_cap_without_inflating_the_rest():
     bomb = _gzip_bomb(64 * 1024 * 1024)
     tracemalloc.start()
     try:
-        with pytest.raises(ExportError) as refused:
-            read_body(io.BytesIO(bomb), encoding="gzip", limit=limit)
+        with pytest.raises(BodyError) as refused:
+            body_read(
+                {"HTTP_CONTENT_ENCODING": "gzip"}, io.BytesIO(bomb), limit=limit, inflate=True
+            )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
