@@ -333,7 +333,9 @@ def model_health_evaluate(*, now: datetime | None = None) -> list[ModelHealth]:
     with transaction.atomic():
         rows = {
             (r.model, r.team_id): r
-            for r in ModelHealth.objects.select_for_update()
+            # Lock the health rows only: the team is on the nullable side of
+            # an outer join, which PostgreSQL refuses to lock.
+            for r in ModelHealth.objects.select_for_update(of=("self",))
             .select_related("team")
             .filter(model__in=names)
         }
