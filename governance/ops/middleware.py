@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from governance.core import metrics
 from governance.core.parsers import body_refusal
 from governance.ops.requestid import new_request_id, reset_request_id, set_request_id
+from governance.ops.views import API_PREFIXES
 
 logger = logging.getLogger("governance.http")
 
@@ -144,3 +146,29 @@ class LazyMessageMiddleware(MessageMiddleware):
         if isinstance(storage, SimpleLazyObject) and storage._wrapped is empty:
             return response
         return super().process_response(request, response)
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page where Django answers 405 with an empty body: someone who opens
+    the address a form posts to (a bookmark, a reload after a redirect) gets
+    the site's layout and a way back instead of a blank page. API paths keep
+    their own answers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not isinstance(response, HttpResponseNotAllowed) or response.content:
+            return response
+        from_api = request.path.startswith(API_PREFIXES)
+        if from_api or request.method not in ("GET", "HEAD"):
+            return response
+        page = TemplateResponse(
+            request,
+            "405.html",
+            {"request_path": request.path, "allowed": response["Allow"]},
+            status=405,
+        )
+        page["Allow"] = response["Allow"]
+        return page.render()

@@ -67,7 +67,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 # Paths whose clients read JSON: an error there must be JSON too, not the HTML page.
-API_PREFIXES = ("/api/", "/ofrep/")
+API_PREFIXES = ("/api/", "/ofrep/", "/otlp/")
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

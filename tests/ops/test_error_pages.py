@@ -129,3 +129,17 @@ def test_403_csrf__expired_form__site_layout_says_nothing_changed(admin_user):
     text = response.content.decode()
     assert 'id="error-403-csrf"' in text and 'class="topbar"' in text
     assert "Nothing was changed" in text
+
+
+def test_405__address_a_form_posts_to__page_with_a_way_back(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.get("/audit/webhooks/1/active/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    text = response.content.decode()
+    assert 'class="topbar"' in text and 'id="error-405"' in text
+    assert "/audit/webhooks/1/active/" in text
+    assert '<a href="/">Back to the overview</a>' in text
+
