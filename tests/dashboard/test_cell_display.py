@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from governance.dashboard.templatetags.dashboard import cell_display
+from governance.dashboard.templatetags.dashboard import cell_display, metric_display
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,15 @@ from governance.dashboard.templatetags.dashboard import cell_display
 )
 def test_cell_display__value__shown_as_a_reader_expects(value, shown):
     assert cell_display(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("0.01234567"), "$0.0123"),
+        (Decimal("1.23456789"), "$1.23"),
+        (Decimal("1234.5"), "$1,234.50"),
+    ],
+)
+def test_metric_display__cost_per_call__four_places_under_a_dollar_cents_above(value, shown):
+    assert metric_display(value, "usd_small") == shown

@@ -20,7 +20,10 @@ def metric_display(value, kind: str) -> str:
     if kind == "usd":
         return f"${Decimal(value):,.2f}"
     if kind == "usd_small":
-        return f"${Decimal(value):,.4f}"
+        # Cents hide the difference between two models' cost per call; past a
+        # dollar they are all a reader needs.
+        amount = Decimal(value)
+        return f"${amount:,.2f}" if abs(amount) >= 1 else f"${amount:,.4f}"
     if kind == "pct":
         return f"{Decimal(value):.1f} %"
     if kind == "pct_change":
