@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,36 +15,80 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChangeControl',
+            name="ChangeControl",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('four_eyes', models.BooleanField(default=False)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("four_eyes", models.BooleanField(default=False)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ChangeRequest',
+            name="ChangeRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('policy.publish', 'Publish a policy'), ('policy.rollback', 'Roll a policy back'), ('flag.update', 'Change a flag'), ('flag.toggle', 'Turn a flag on or off'), ('flag.archive', 'Archive a flag'), ('budget.update', 'Change a budget'), ('config.apply', 'Apply a configuration document')], max_length=32)),
-                ('target', models.CharField(max_length=200)),
-                ('payload', models.JSONField()),
-                ('base_version', models.CharField(max_length=64)),
-                ('diff', models.JSONField(default=list)),
-                ('reason', models.TextField()),
-                ('author_label', models.CharField(max_length=150)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a second admin'), ('applied', 'Applied'), ('rejected', 'Rejected'), ('stale', 'Stale (its target changed since)')], db_index=True, default='pending', max_length=16)),
-                ('emergency', models.BooleanField(default=False)),
-                ('decided_by_label', models.CharField(blank=True, max_length=150)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_by_label', models.CharField(blank=True, max_length=150)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("policy.publish", "Publish a policy"),
+                            ("policy.rollback", "Roll a policy back"),
+                            ("flag.update", "Change a flag"),
+                            ("flag.toggle", "Turn a flag on or off"),
+                            ("flag.archive", "Archive a flag"),
+                            ("budget.update", "Change a budget"),
+                            ("config.apply", "Apply a configuration document"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("target", models.CharField(max_length=200)),
+                ("payload", models.JSONField()),
+                ("base_version", models.CharField(max_length=64)),
+                ("diff", models.JSONField(default=list)),
+                ("reason", models.TextField()),
+                ("author_label", models.CharField(max_length=150)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a second admin"),
+                            ("applied", "Applied"),
+                            ("rejected", "Rejected"),
+                            ("stale", "Stale (its target changed since)"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("emergency", models.BooleanField(default=False)),
+                ("decided_by_label", models.CharField(blank=True, max_length=150)),
+                ("decision_reason", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("reviewed_by_label", models.CharField(blank=True, max_length=150)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

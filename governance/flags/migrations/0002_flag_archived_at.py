@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('flags', '0001_initial'),
+        ("flags", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='flag',
-            name='archived_at',
+            model_name="flag",
+            name="archived_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
