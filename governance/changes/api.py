@@ -36,6 +36,7 @@ from governance.changes import selectors as sel
 from governance.changes.models import ChangeKind, ChangeRequest
 from governance.changes.services import (
     BUDGET_GATED_FIELDS,
+    FLAG_META,
     ChangeRefused,
     Outcome,
     VersionConflict,
@@ -72,7 +73,6 @@ WAITING = OpenApiResponse(
     description="Four-eyes is on: the change request that waits for approval."
 )
 STALE = OpenApiResponse(description="If-Match named a version that is no longer current.")
-FLAG_META = ("description", "owner", "expires_at")
 MAX_REPLAY_DAYS = 90
 
 

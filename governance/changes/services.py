@@ -147,11 +147,14 @@ def flag_changes(values: Any, *, prefix: str = "") -> dict[str, Any]:
 
 
 def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
+    """Decimals and datetimes as documents spell them, at any depth of a dict."""
     return {
         k: decimal_text(v)
         if isinstance(v, Decimal)
         else v.isoformat()
         if isinstance(v, datetime)
+        else _json_safe(v)
+        if isinstance(v, dict)
         else v
         for k, v in values.items()
     }
@@ -411,6 +414,8 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
+# Words about a flag, not its targeting or state: no second admin needed.
+FLAG_META = frozenset({"description", "owner", "expires_at"})
 # A budget change waits for a second admin only when it moves money: its
 # limit or its thresholds. A flag change always does (targeting or state).
 BUDGET_GATED_FIELDS = frozenset({"limit", "fallback_threshold_pct", "reserve_pct", "hard_limit"})
@@ -653,3 +658,39 @@ def four_eyes_set(*, on: bool, actor: Any, reason: str) -> ChangeControl:
             after={"four_eyes": on},
         )
     return control
+
+
+def change_from_page(
+    *,
+    kind: str,
+    payload: dict,
+    actor: Any,
+    reason: str,
+    emergency: bool = False,
+    needs_approval: bool = True,
+) -> ChangeRequest | None:
+    """For the flag, budget and policy pages while four-eyes is on: the change
+    goes through change control like the admin API's. Returns the request
+    that waits for approval, or None when the change took effect."""
+    payload = _json_safe(payload)
+    if kind == ChangeKind.FLAG_UPDATE:
+        # A page sends every field: only those it changes count.
+        state = flag_state(_flag(payload))
+        changed = {k for k, v in payload["changes"].items() if state.get(k) != v}
+        needs_approval = bool(changed - FLAG_META)
+    outcome = change_make(
+        kind=kind,
+        payload=payload,
+        actor=actor,
+        reason=reason,
+        emergency=emergency,
+        needs_approval=needs_approval,
+    )
+    return outcome.request if outcome.waiting else None
+
+
+def waiting_message(change: ChangeRequest) -> str:
+    return (
+        f"Four-eyes approval is on: change request #{change.pk} waits for another admin "
+        "(see Changes)."
+    )

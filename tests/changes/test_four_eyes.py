@@ -4,6 +4,8 @@ stale; the kill switch and rollbacks act at once and raise an alert."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -176,3 +178,26 @@ def test_four_eyes_switch__audited_and_off_by_default(alice):
         "SOC 2",
         {"four_eyes": True},
     )
+
+
+def test_four_eyes__pages_too__publishing_in_the_editor_waits_and_the_kill_switch_does_not(
+    client, admin_user, published, four_eyes
+):
+    client.force_login(admin_user)
+    make_flag(key="mini-flows", enabled=True)
+    draft = {"rules": [], "defaults": published.document["defaults"]}
+
+    published_page = client.post(
+        "/policies/",
+        {"action": "publish", "document": json.dumps(draft), "note": "no rules"},
+        follow=True,
+    )
+    killed = client.post(
+        "/flags/mini-flows/toggle/", {"enabled": "false", "reason": "failing"}, follow=True
+    )
+
+    assert "waits for another admin" in published_page.content.decode()
+    assert PolicyVersion.objects.count() == 1
+    assert ChangeRequest.objects.get(status=ChangeStatus.PENDING).kind == "policy.publish"
+    assert killed.status_code == 200 and Flag.objects.get(key="mini-flows").enabled is False
+    assert ChangeRequest.objects.get(emergency=True).kind == "flag.toggle"
