@@ -3,7 +3,11 @@ answered with the new state and its version; a stale If-Match is 412."""
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from django.core.management import call_command
 
 from governance.audit.models import AuditEvent
 from governance.flags.models import Flag
@@ -199,3 +203,20 @@ def test_admin_api__ingest_key_and_manager__refused(issue_key, api_client, manag
     assert by_key.status_code == 403
     assert by_manager.status_code == 403
     assert not Flag.objects.exists()
+
+
+def test_create_client__admin_scope__key_shown_once_audited_and_opens_the_admin_api(api_client):
+    out = io.StringIO()
+    call_command(
+        "create_client", "--team", "platform", "--name", "config-ci", "--scopes", "admin",
+        stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    raw = out.getvalue().strip().splitlines()[-1]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = api_client.get("/api/v1/admin/config")
+
+    assert response.status_code == 200 and response["ETag"]
+    issued = AuditEvent.objects.get(action="api_key.issue")
+    assert issued.after["scopes"] == ["admin"]
+    assert raw not in json.dumps(issued.after)
