@@ -38,6 +38,8 @@ class Client(models.Model):
 class Scope(models.TextChoices):
     INGEST = "ingest", "Ingest calls and test runs"
     POLICY_READ = "policy:read", "Read policy, flags and decisions"
+    # The admin API (/api/v1/admin/): configuration as code from CI.
+    ADMIN = "admin", "Change flags, budgets, policies and webhooks (admin API)"
 
 
 class ApiKey(models.Model):

@@ -33,6 +33,17 @@ class HasPolicyReadScope(_ScopePermission):
     scope = Scope.POLICY_READ.value
 
 
+class IsAdminOrAdminKey(BasePermission):
+    """The admin API: a key with the `admin` scope, or a signed-in admin."""
+
+    message = "Use an API key with the 'admin' scope, or sign in as a Governor admin."
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            return key_has_scope(request.auth, Scope.ADMIN.value)
+        return roles.is_admin(request.user)
+
+
 class IsReader(BasePermission):
     """A signed-in manager or admin (session auth)."""
 

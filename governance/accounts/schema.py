@@ -12,5 +12,5 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API key issued to a routing client: `Authorization: Bearer <key>` "
-            "(or `X-API-Key: <key>`). Scopes: ingest, policy:read.",
+            "(or `X-API-Key: <key>`). Scopes: ingest, policy:read, admin.",
         }

@@ -22,7 +22,7 @@ class WebhookEndpointForm(forms.Form):
     events = forms.CharField(
         max_length=500,
         initial="flag.*",
-        help_text="Comma-separated patterns: flag.*, budget.*, quality.alert.*, or *",
+        help_text="Comma-separated patterns: flag.*, budget.*, quality.alert.*, change.*, or *",
     )
     description = forms.CharField(required=False, max_length=255)
     reason = forms.CharField(max_length=500)

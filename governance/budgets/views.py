@@ -12,6 +12,10 @@ from governance.budgets.forms import BudgetForm
 from governance.budgets.models import Budget
 from governance.budgets.selectors import budgets_status
 from governance.budgets.services import EDITABLE_FIELDS, budget_save
+from governance.changes.models import ChangeKind
+from governance.changes.selectors import four_eyes_on
+from governance.changes.services import BUDGET_GATED_FIELDS, change_from_page, waiting_message
+from governance.core.errors import FieldError
 
 
 class BudgetListPage(ReaderRequiredMixin, TemplateView):
@@ -54,6 +58,25 @@ class BudgetEditPage(AdminRequiredMixin, FormView):
 
     def form_valid(self, form):
         values = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS}
+        if self.budget is not None and four_eyes_on():
+            try:
+                waiting = change_from_page(
+                    kind=ChangeKind.BUDGET_UPDATE,
+                    payload={"id": self.budget.pk, "values": values},
+                    actor=self.request.user,
+                    reason=form.cleaned_data["reason"] or "changed on the budget page",
+                    needs_approval=any(
+                        values[f] != getattr(self.budget, f) for f in BUDGET_GATED_FIELDS
+                    ),
+                )
+            except FieldError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                return self.form_invalid(form)
+            if waiting is not None:
+                messages.info(self.request, waiting_message(waiting))
+            else:
+                messages.success(self.request, f"Saved budget {self.budget}.")
+            return redirect("budgets:list")
         try:
             budget = budget_save(
                 team=form.cleaned_data["team"] if self.budget is None else None,

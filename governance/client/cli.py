@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from governance.client import decide, upload
+from governance.client import config, decide, upload
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     upload.register(sub)
     decide.register(sub)
+    config.register(sub)
     return parser
 
 

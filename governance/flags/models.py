@@ -29,6 +29,9 @@ class Flag(models.Model):
     rollout = models.JSONField(default=list, blank=True)
     schedule = models.JSONField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # An archived flag is kept for its history but no longer evaluated or listed
+    # in snapshots; only `flag_archive` sets it.
+    archived_at = models.DateTimeField(null=True, blank=True)
     # Updated at most once an hour per flag (see flags_mark_evaluated), for staleness only.
     last_evaluated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -34,7 +34,9 @@ def flags_version() -> tuple[int, str]:
 def _snapshot_build(current: Hashable | None) -> tuple[Hashable | None, FlagsSnapshot]:
     # Kept under the version read before the flags, which are never older than it.
     version, token = current if isinstance(current, tuple) else flags_version()
-    dicts = tuple(flag.spec_dict() for flag in Flag.objects.order_by("key"))
+    dicts = tuple(
+        flag.spec_dict() for flag in Flag.objects.filter(archived_at__isnull=True).order_by("key")
+    )
     specs = {d["key"]: flag_spec_from_dict(d) for d in dicts}
     return (version, token), FlagsSnapshot(version=version, token=token, specs=specs, dicts=dicts)
 
@@ -60,7 +62,7 @@ def flags_snapshot() -> list[dict]:
 
 
 def flag_list() -> QuerySet[Flag]:
-    return Flag.objects.order_by("key")
+    return Flag.objects.filter(archived_at__isnull=True).order_by("key")
 
 
 def flag_get(*, key: str) -> Flag | None:

@@ -40,12 +40,14 @@ class FlagError(FieldError):
     """A change that cannot be made; `field` names the offending input."""
 
 
-def _state(flag: Flag) -> dict:
+def flag_state(flag: Flag) -> dict:
+    """A flag as its audit events, the admin API and configuration documents show it."""
     return {
         **flag.spec_dict(),
         "description": flag.description,
         "owner": flag.owner,
         "expires_at": flag.expires_at.isoformat() if flag.expires_at else None,
+        "archived": flag.archived_at is not None,
     }
 
 
@@ -91,7 +93,7 @@ def _bump_version() -> None:
 
 
 def _changed(*, flag: Flag, action: str, actor: Any, reason: str, before: dict | None) -> None:
-    after = _state(flag)
+    after = flag_state(flag)
     _bump_version()
     audit_record_and_notify(
         action=action,
@@ -168,12 +170,12 @@ def flag_update(*, flag: Flag, actor: Any, reason: str, **changes: Any) -> Flag:
         raise FlagError(sorted(unknown)[0], "cannot be changed")
     with transaction.atomic():
         flag = Flag.objects.select_for_update().get(pk=flag.pk)
-        before = _state(flag)
+        before = flag_state(flag)
         spec = _validated(
             {**flag.spec_dict(), **{k: v for k, v in changes.items() if k in SPEC_FIELDS}}
         )
         _apply(flag, spec, {k: v for k, v in changes.items() if k in META_FIELDS})
-        if _state(flag) == before:
+        if flag_state(flag) == before:
             return flag
         flag.updated_at = timezone.now()
         flag.save()
@@ -188,11 +190,27 @@ def flag_toggle(*, flag: Flag, enabled: bool, actor: Any, reason: str) -> Flag:
         flag = Flag.objects.select_for_update().get(pk=flag.pk)
         if flag.enabled == enabled:
             return flag
-        before = _state(flag)
+        before = flag_state(flag)
         flag.enabled = enabled
         flag.updated_at = timezone.now()
         flag.save(update_fields=["enabled", "updated_at"])
         _changed(flag=flag, action="flag.toggled", actor=actor, reason=reason, before=before)
+    return flag
+
+
+def flag_archive(*, flag: Flag, actor: Any, reason: str) -> Flag:
+    """Retire a flag: turned off, out of every snapshot, kept with its history.
+    Its key stays taken, so a client asking for it meets FLAG_NOT_FOUND."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        flag = Flag.objects.select_for_update().get(pk=flag.pk)
+        if flag.archived_at is not None:
+            return flag
+        before = flag_state(flag)
+        flag.enabled = False
+        flag.archived_at = flag.updated_at = timezone.now()
+        flag.save(update_fields=["enabled", "archived_at", "updated_at"])
+        _changed(flag=flag, action="flag.archived", actor=actor, reason=reason, before=before)
     return flag
 
 

@@ -12,6 +12,10 @@ from django.views import View
 from governance.accounts import roles
 from governance.accounts.permissions import AdminRequiredMixin, ReaderRequiredMixin
 from governance.audit.selectors import audit_events_for
+from governance.changes.models import ChangeKind
+from governance.changes.selectors import four_eyes_on
+from governance.changes.services import change_from_page, waiting_message
+from governance.core.errors import FieldError
 from governance.flags.forms import FlagForm, FlagToggleForm
 from governance.flags.readable import flag_rules_readable, schedule_text, split_text
 from governance.flags.selectors import flag_get, flag_is_stale, flag_list, flags_snapshot_current
@@ -136,26 +140,44 @@ class FlagDetailView(LoginRequiredMixin, ReaderRequiredMixin, View):
         form.initial["key"] = flag.key
         if form.is_valid():
             data = form.cleaned_data
+            changes = {
+                "variants": data["variants"],
+                "default_variant": data["default_variant"],
+                "off_variant": data["off_variant"] or None,
+                "rules": data["rules"],
+                "rollout": data["rollout"],
+                "schedule": data["schedule"],
+                "description": data["description"],
+                "owner": data["owner"],
+                "expires_at": data["expires_at"],
+            }
             try:
-                flag_update(
-                    flag=flag,
-                    actor=request.user,
-                    reason=data["reason"],
-                    flag_type=data["flag_type"],
-                    variants=data["variants"],
-                    default_variant=data["default_variant"],
-                    off_variant=data["off_variant"] or None,
-                    rules=data["rules"],
-                    rollout=data["rollout"],
-                    schedule=data["schedule"],
-                    description=data["description"],
-                    owner=data["owner"],
-                    expires_at=data["expires_at"],
-                )
-            except FlagError as exc:
+                waiting = None
+                if four_eyes_on():
+                    waiting = change_from_page(
+                        kind=ChangeKind.FLAG_UPDATE,
+                        payload={
+                            "key": flag.key,
+                            "changes": {**changes, "type": data["flag_type"]},
+                        },
+                        actor=request.user,
+                        reason=data["reason"],
+                    )
+                else:
+                    flag_update(
+                        flag=flag,
+                        actor=request.user,
+                        reason=data["reason"],
+                        flag_type=data["flag_type"],
+                        **changes,
+                    )
+            except FieldError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(request, f"Flag {flag.key} saved.")
+                if waiting is not None:
+                    messages.info(request, waiting_message(waiting))
+                else:
+                    messages.success(request, f"Flag {flag.key} saved.")
                 return HttpResponseRedirect(reverse("flags:detail", args=[flag.key]))
         return self._page(request, flag, form=form, status=400)
 
@@ -174,17 +196,30 @@ class FlagToggleView(LoginRequiredMixin, AdminRequiredMixin, View):
             else reverse("flags:detail", args=[key])
         )
         error = ""
+        waiting = None
         if not form.is_valid():
             error = "Say why you turn the flag on or off: the reason is required."
         else:
+            enabled = form.cleaned_data["enabled"]
             try:
-                flag = flag_toggle(
-                    flag=flag,
-                    enabled=form.cleaned_data["enabled"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-            except FlagError as exc:
+                if four_eyes_on():
+                    # Turning off is the kill switch: at once, reviewed afterwards.
+                    waiting = change_from_page(
+                        kind=ChangeKind.FLAG_TOGGLE,
+                        payload={"key": flag.key, "enabled": enabled},
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        emergency=not enabled,
+                    )
+                    flag = _flag_or_404(key)
+                else:
+                    flag = flag_toggle(
+                        flag=flag,
+                        enabled=enabled,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+            except FieldError as exc:
                 error = exc.message
         if wants_json:
             if error:
@@ -193,11 +228,15 @@ class FlagToggleView(LoginRequiredMixin, AdminRequiredMixin, View):
                 {
                     "key": flag.key,
                     "enabled": flag.enabled,
-                    "message": f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.",
+                    "message": waiting_message(waiting)
+                    if waiting is not None
+                    else f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.",
                 }
             )
         if error:
             messages.error(request, error)
+        elif waiting is not None:
+            messages.info(request, waiting_message(waiting))
         else:
             messages.success(request, f"Flag {flag.key} is now {'on' if flag.enabled else 'off'}.")
         return HttpResponseRedirect(back)

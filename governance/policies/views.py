@@ -19,6 +19,9 @@ from governance.accounts import roles
 from governance.accounts.models import Team
 from governance.accounts.permissions import AdminRequiredMixin, ReadOrAdminMixin
 from governance.catalog.selectors import model_tiers
+from governance.changes.models import ChangeKind
+from governance.changes.selectors import four_eyes_on
+from governance.changes.services import change_from_page, waiting_message
 from governance.core.jobs import JobStatus
 from governance.core.parsers import BodyError, json_parse
 from governance.engine.context import (
@@ -154,11 +157,25 @@ class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
             ctx["errors"] = errors
             return self.render_to_response(ctx, status=400)
         if action == "publish":
-            try:
-                version = policy_publish(document=document, actor=request.user, note=form["note"])
-            except PolicyInvalid as exc:
-                ctx["errors"] = exc.errors
-                return self.render_to_response(ctx, status=400)
+            if four_eyes_on():
+                waiting = change_from_page(
+                    kind=ChangeKind.POLICY_PUBLISH,
+                    payload={"document": document, "note": form["note"]},
+                    actor=request.user,
+                    reason=form["note"] or "published from the policy editor",
+                )
+                if waiting is not None:
+                    messages.info(request, waiting_message(waiting))
+                    return redirect("policies:editor")
+                version = policy_current()
+            else:
+                try:
+                    version = policy_publish(
+                        document=document, actor=request.user, note=form["note"]
+                    )
+                except PolicyInvalid as exc:
+                    ctx["errors"] = exc.errors
+                    return self.render_to_response(ctx, status=400)
             messages.success(request, f"Published policy version {version.number}.")
             return redirect("policies:editor")
         if action == "replay":
@@ -233,11 +250,22 @@ class PolicyRollbackView(AdminRequiredMixin, View):
         if not PolicyVersion.objects.filter(number=number).exists():
             messages.error(request, f"There is no policy version {number}.")
             return redirect("policies:editor")
-        version = policy_rollback(
-            number=number, actor=request.user, reason=request.POST.get("reason", "")
-        )
+        reason = request.POST.get("reason", "")
+        if four_eyes_on():
+            # A rollback is an emergency path: at once, reviewed afterwards.
+            change_from_page(
+                kind=ChangeKind.POLICY_ROLLBACK,
+                payload={"number": number},
+                actor=request.user,
+                reason=reason or f"rollback to v{number}",
+                emergency=True,
+            )
+            restored = policy_current()
+        else:
+            restored = policy_rollback(number=number, actor=request.user, reason=reason)
         messages.success(
-            request, f"Rolled back: version {version.number} restores version {number}."
+            request,
+            f"Rolled back: version {restored.number if restored else '?'} restores version {number}.",
         )
         return redirect("policies:editor")
 

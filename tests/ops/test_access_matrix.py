@@ -1,7 +1,7 @@
 """Who may call what: every endpoint and page against every kind of caller.
 
 Callers: anonymous, a key with only `ingest`, a key with only `policy:read`,
-another team's key (both scopes), a revoked key, a manager and an admin
+another team's key (both scopes), a key with only `admin`, a revoked key, a manager and an admin
 (signed in). A denied request is answered 401/403 (API) or sent to the login
 page / 403 (pages), and changes nothing; nothing is ever a 500. A new URL
 fails `test_access_matrix__covers_every_url` until it is added here.
@@ -44,6 +44,7 @@ CALLERS = (
     "ingest_key",
     "policy_key",
     "other_team_key",
+    "admin_key",
     "revoked_key",
     "manager",
     "admin",
@@ -51,9 +52,11 @@ CALLERS = (
 EVERYONE = frozenset(CALLERS)
 INGEST = frozenset({"ingest_key", "other_team_key"})
 POLICY = frozenset({"policy_key", "other_team_key"})
-ANY_KEY = frozenset({"ingest_key", "policy_key", "other_team_key"})
+ANY_KEY = frozenset({"ingest_key", "policy_key", "other_team_key", "admin_key"})
 READERS = frozenset({"manager", "admin"})
 ADMINS = frozenset({"admin"})
+# The admin API: a key with the `admin` scope, or an admin's session.
+ADMIN_API = frozenset({"admin", "admin_key"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ def _test_run_body() -> bytes:
     return json.dumps(
         {"run_id": "matrix-run", "model": "gpt-5-codex", "total": 3, "passed": 2, "failed": 1}
     ).encode()
+
+
+def _reason_body() -> bytes:
+    return json.dumps({"reason": "matrix"}).encode()
 
 
 def _decide_body() -> bytes:
@@ -200,6 +207,46 @@ MATRIX = (
     ),
 )
 
+A = "api/v1/admin/"
+MATRIX += (
+    # The admin API (change control): an `admin` key or an admin. Bodies
+    # without the fields they need: an allowed caller meets a 400 or 404.
+    Endpoint("GET", f"{A}flags", ADMIN_API),
+    Endpoint("POST", f"{A}flags", ADMIN_API, body=_reason_body),
+    Endpoint("GET", f"{A}flags/<str:key>", ADMIN_API, {"key": "matrix-flag"}),
+    Endpoint("PATCH", f"{A}flags/<str:key>", ADMIN_API, {"key": "matrix-flag"}, _reason_body),
+    Endpoint("POST", f"{A}flags/<str:key>/toggle", ADMIN_API, {"key": "matrix-flag"}, _reason_body),
+    Endpoint("POST", f"{A}flags/<str:key>/archive", ADMIN_API, {"key": "missing"}, _reason_body),
+    Endpoint("GET", f"{A}budgets", ADMIN_API),
+    Endpoint("POST", f"{A}budgets", ADMIN_API, body=_reason_body),
+    Endpoint("GET", f"{A}budgets/<int:pk>", ADMIN_API, {"pk": "budget"}),
+    Endpoint("PATCH", f"{A}budgets/<int:pk>", ADMIN_API, {"pk": "budget"}, _reason_body),
+    Endpoint("GET", f"{A}policy", ADMIN_API),
+    Endpoint("POST", f"{A}policy/validate", ADMIN_API, body=_reason_body),
+    Endpoint("POST", f"{A}policy/dry-run", ADMIN_API, body=lambda: b'{"document": 1}'),
+    Endpoint("POST", f"{A}policy/replays", ADMIN_API, body=_reason_body),
+    Endpoint("GET", f"{A}policy/replays/<uuid:pk>", ADMIN_API, {"pk": MISSING_UUID}),
+    Endpoint("POST", f"{A}policy/publish", ADMIN_API, body=_reason_body),
+    Endpoint("POST", f"{A}policy/rollback", ADMIN_API, body=_reason_body),
+    Endpoint("GET", f"{A}webhooks", ADMIN_API),
+    Endpoint("POST", f"{A}webhooks", ADMIN_API, body=_reason_body),
+    Endpoint("PATCH", f"{A}webhooks/<int:pk>", ADMIN_API, {"pk": "webhook"}, _reason_body),
+    Endpoint("GET", f"{A}config", ADMIN_API),
+    Endpoint("POST", f"{A}config/diff", ADMIN_API, body=lambda: b'{"document": []}'),
+    Endpoint("POST", f"{A}config/apply", ADMIN_API, body=_reason_body),
+    Endpoint("GET", f"{A}changes", ADMIN_API),
+    Endpoint("GET", f"{A}changes/<int:pk>", ADMIN_API, {"pk": "999999"}),
+    Endpoint("POST", f"{A}changes/<int:pk>/approve", ADMIN_API, {"pk": "999999"}, _reason_body),
+    Endpoint("POST", f"{A}changes/<int:pk>/reject", ADMIN_API, {"pk": "999999"}, _reason_body),
+    Endpoint("POST", f"{A}changes/<int:pk>/review", ADMIN_API, {"pk": "999999"}, _reason_body),
+    Endpoint("GET", f"{A}change-control", ADMIN_API),
+    Endpoint("PUT", f"{A}change-control", ADMIN_API, body=_reason_body),
+    # Change requests: managers read, admins decide (no such request: a message).
+    Endpoint("GET", "changes/", READERS),
+    Endpoint("POST", "changes/<int:pk>/decide", ADMINS, {"pk": "999999"}, dict, "form"),
+    Endpoint("POST", "changes/four-eyes", ADMINS, body=dict, content_type="form"),
+)
+
 NOT_IN_MATRIX = (
     # Django's own admin is for staff accounts only, not part of Governor's roles.
     "admin/",
@@ -226,6 +273,7 @@ def world(issue_key, manager_user, admin_user):
         "other_team_key": issue_key(
             scopes=["ingest", "policy:read"], client=ClientFactory(team=team_b)
         )[0],
+        "admin_key": issue_key(scopes=["admin"], client=ClientFactory(team=team_b))[0],
     }
     revoked_raw, revoked = issue_key(scopes=["ingest", "policy:read"], client=client_a)
     api_key_revoke(api_key=revoked)

@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--team", required=True, help="team slug; created if it does not exist")
         parser.add_argument("--name", required=True, help="client name, unique within the team")
         parser.add_argument(
-            "--scopes", default="ingest,policy:read", help="comma-separated: ingest, policy:read"
+            "--scopes",
+            default="ingest,policy:read",
+            help="comma-separated: ingest, policy:read, admin",
         )
         parser.add_argument("--key-name", default="", help="a label for the key")
 
