@@ -20,8 +20,9 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from governance.budgets.models import Budget, BudgetState, Unit
 from governance.budgets.periods import PeriodBounds, period_bounds
-from governance.calls.models import Call, TeamHourRollup
+from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
+from governance.rollups.models import TeamHourRollup
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")

@@ -15,14 +15,15 @@ from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
-from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun, TeamHourRollup
+from governance.calls.models import Call, RepriceRun
 from governance.calls.redaction import redact, redact_value
-from governance.calls.rollups import rollup_upsert
 from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source, usd_to_e10
 from governance.catalog.selectors import price_book
 from governance.dashboard.services import DashboardSample, rollups_dashboard_add
 from governance.quality.services import quality_rollup_calls_deleted, quality_rollup_calls_repriced
+from governance.rollups.models import CallRollup, RepoRollup, TeamHourRollup
+from governance.rollups.upsert import rollup_upsert
 
 logger = logging.getLogger("governance.calls")
 

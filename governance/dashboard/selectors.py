@@ -17,11 +17,11 @@ from decimal import Decimal
 
 from django.db.models import Max, Q, QuerySet, Sum
 
-from governance.calls.models import Call, RepoRollup
+from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
 from governance.dashboard.histogram import bin_estimate, percentile_bin
-from governance.dashboard.models import CostHistogramRollup, DailyRollup
+from governance.rollups.models import CostHistogramRollup, DailyRollup, RepoRollup
 
 ZERO = Decimal("0")
 

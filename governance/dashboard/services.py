@@ -15,12 +15,13 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
-from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
 from governance.core.csvsafe import csv_writer
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
 from governance.dashboard.histogram import cost_bin
-from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
+from governance.dashboard.models import ExportJob
+from governance.rollups.models import CostHistogramRollup, DailyRollup
+from governance.rollups.upsert import rollup_upsert
 
 logger = logging.getLogger("governance.dashboard")
 

@@ -12,7 +12,6 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from governance.budgets.selectors import budgets_visible, worst_state
-from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import model_tiers, price_book
 from governance.engine.context import Context
@@ -27,6 +26,7 @@ from governance.policies.snapshots import (
     snapshot_global,
     view_build,
 )
+from governance.rollups.models import CallRollup, Granularity
 
 
 def _flag_specs() -> dict[str, Any]:

@@ -16,7 +16,6 @@ from django.utils import timezone
 from governance.accounts.models import Client
 from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call
-from governance.calls.rollups import rollup_upsert
 from governance.catalog.pricing import usd_to_e10
 from governance.quality import stats
 from governance.quality.conf import RegressionConfig
@@ -30,6 +29,7 @@ from governance.quality.models import (
     SuiteRun,
     SuiteRunCall,
 )
+from governance.rollups.upsert import rollup_upsert
 
 logger = logging.getLogger("governance.quality")
 

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from governance.calls.models import Call, CallRollup
+from governance.calls.models import Call
+from governance.rollups.models import CallRollup
 from tests.calls.factories import call_record, post_calls
 
 

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent
-from governance.calls.models import Call, CallRollup, RepriceRun, TeamHourRollup
+from governance.calls.models import Call, RepriceRun
 from governance.catalog.models import Model
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.services import model_price_add, model_upsert
+from governance.rollups.models import CallRollup, TeamHourRollup
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
 def test_reprice__dashboard_rollups__move_with_the_calls(
     key_client, django_capture_on_commit_callbacks
 ):
-    from governance.dashboard.models import DailyRollup
+    from governance.rollups.models import DailyRollup
 
     post_calls(
         key_client,

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from governance.calls.models import Call, CallRollup, RepoRollup, TeamHourRollup
+from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
+from governance.rollups.models import CallRollup, RepoRollup, TeamHourRollup
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db

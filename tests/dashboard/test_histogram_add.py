@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from governance.dashboard.models import CostHistogramRollup, DailyRollup
 from governance.dashboard.services import DashboardSample, rollups_dashboard_add
+from governance.rollups.models import CostHistogramRollup, DailyRollup
 from tests.accounts.factories import ClientFactory
 from tests.dashboard.conftest import NOW
 

@@ -156,7 +156,7 @@ def test_cost_per_call_percentiles__from_histogram__within_one_bucket_of_raw_cal
 def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
     from django.db.models import Sum
 
-    from governance.dashboard.models import CostHistogramRollup
+    from governance.rollups.models import CostHistogramRollup
 
     stored = {
         (r["bucket"].date(), r["model"]): [r["n"], r["cost"]]
@@ -173,8 +173,8 @@ def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
 
 
 def test_dashboard_rebuild__from_raw_calls__gives_the_same_rollups(org):
-    from governance.dashboard.models import CostHistogramRollup, DailyRollup
     from governance.dashboard.services import rollups_dashboard_rebuild
+    from governance.rollups.models import CostHistogramRollup, DailyRollup
 
     def snapshot():
         hist = CostHistogramRollup.objects.values_list(
@@ -253,8 +253,7 @@ _MEASURES = ("calls", "input_tokens", "cached_input_tokens", "output_tokens", "r
 def test_dashboard_daily_rollup__equals_the_call_rollups_summed_over_status_and_risk(org):
     from django.db.models import Sum
 
-    from governance.calls.models import CallRollup
-    from governance.dashboard.models import DailyRollup
+    from governance.rollups.models import CallRollup, DailyRollup
 
     dims = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
     ours = {

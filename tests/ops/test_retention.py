@@ -7,9 +7,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent
-from governance.calls.models import Call, CallRollup
+from governance.calls.models import Call
 from governance.calls.services import calls_purge
 from governance.ops.tasks import calls_purge_task
+from governance.rollups.models import CallRollup
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db

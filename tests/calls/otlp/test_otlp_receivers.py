@@ -13,8 +13,9 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from governance.calls.models import Call, CallRollup
+from governance.calls.models import Call
 from governance.catalog.selectors import price_book
+from governance.rollups.models import CallRollup
 from tests.calls.factories import post_calls
 from tests.calls.otlp.builders import (
     JSON,
