@@ -223,7 +223,7 @@ SELECT bucket, team_id, client_id, model, task_type, environment, sum(calls), su
     sum(fallback_calls), sum(fallback_cost_usd_e10)
 FROM calls_callrollup WHERE granularity = 'day' GROUP BY 1, 2, 3, 4, 5, 6
 """
-# The same buckets as governance.dashboard.histogram.cost_bin (log10 in SQL).
+# The same buckets as governance.rollups.histogram.cost_bin (log10 in SQL).
 HISTOGRAM_SQL = """
 INSERT INTO dashboard_costhistogramrollup (bucket, team_id, model, bin, calls, cost_usd_e10, max_cost_usd_e10)
 SELECT date_trunc('day', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, model,

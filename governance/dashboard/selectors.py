@@ -20,7 +20,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
-from governance.dashboard.histogram import bin_estimate, percentile_bin
+from governance.rollups.histogram import bin_estimate, percentile_bin
 from governance.rollups.models import CostHistogramRollup, DailyRollup, RepoRollup
 
 ZERO = Decimal("0")

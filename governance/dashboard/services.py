@@ -18,8 +18,8 @@ from governance.audit.services import audit_record
 from governance.catalog.pricing import usd_to_e10
 from governance.core.csvsafe import csv_writer
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
-from governance.dashboard.histogram import cost_bin
 from governance.dashboard.models import ExportJob
+from governance.rollups.histogram import cost_bin
 from governance.rollups.models import CostHistogramRollup, DailyRollup
 from governance.rollups.upsert import rollup_upsert
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from governance.calls.models import Call
-from governance.dashboard import histogram, selectors
+from governance.dashboard import selectors
 from governance.dashboard.selectors import RollupFilter, cost_per_call_percentiles, savings_summary
+from governance.rollups import histogram
 from tests.dashboard.conftest import NOW
 
 pytestmark = pytest.mark.django_db
