@@ -21,7 +21,7 @@ from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import price_book
 from governance.rollups.histogram import bin_estimate, percentile_bin
-from governance.rollups.models import CostHistogramRollup, DailyRollup, RepoRollup
+from governance.rollups.selectors import cost_histograms, daily_rollups, repo_rollups
 
 ZERO = Decimal("0")
 
@@ -98,7 +98,7 @@ def dimensions_filter(*, filters: RollupFilter, queryset: QuerySet, time_field: 
 def rollups_filter(*, filters: RollupFilter, queryset: QuerySet | None = None) -> QuerySet:
     """Dashboard daily roll-up rows (or rows of any model with the same
     dimension columns and a `bucket`, e.g. the cost histogram) matching the filter."""
-    qs = queryset if queryset is not None else DailyRollup.objects.all()
+    qs = queryset if queryset is not None else daily_rollups()
     return dimensions_filter(filters=filters, queryset=qs, time_field="bucket")
 
 
@@ -306,7 +306,7 @@ def spend_top_repos(*, filters: RollupFilter, limit: int = 10) -> list[RepoSpend
     """The repositories that cost most. Repository roll-ups are kept per day
     and team only, so the model, task type and environment filters do not
     apply here (the page says so). One query."""
-    qs = RepoRollup.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    qs = repo_rollups(start=filters.start, end=filters.end)
     if filters.teams:
         qs = qs.filter(team__slug__in=filters.teams)
     rows = (
@@ -425,7 +425,7 @@ def cost_per_call_percentiles(*, filters: RollupFilter) -> list[CostPercentiles]
         start=filters.start, end=filters.end, teams=filters.teams, models=filters.models
     )
     rows = (
-        rollups_filter(filters=unfiltered, queryset=CostHistogramRollup.objects.all())
+        rollups_filter(filters=unfiltered, queryset=cost_histograms())
         .values("model", "bin")
         .annotate(n=Sum("calls"), cost=Sum("cost_usd_e10"), top=Max("max_cost_usd_e10"))
         .order_by("model", "bin")
@@ -603,9 +603,8 @@ def filter_options(*, filters: RollupFilter) -> FilterOptions:
     models = list(Model.objects.order_by("name").values_list("name", flat=True))
     task_types = sorted(
         t
-        for t in DailyRollup.objects.filter(
-            bucket__gte=filters.start_at, bucket__lt=filters.end_before
-        )
+        for t in daily_rollups()
+        .filter(bucket__gte=filters.start_at, bucket__lt=filters.end_before)
         .values_list("task_type", flat=True)
         .distinct()
         if t

@@ -4,23 +4,46 @@ the selectors of this app. The tables keep the names they had in calls and dashb
 from django.db import models
 
 
-class Granularity(models.TextChoices):
-    HOUR = "hour"
-    DAY = "day"
-
-
-class CallRollup(models.Model):
-    """Calls aggregated per hour and per UTC day, maintained by the ingestion
-    path in the same transaction as the calls (so they are exact), and rebuilt
-    from the calls by re-pricing. Dashboards and budgets read these, never
-    the raw calls.
+class CallMeasures(models.Model):
+    """What every per-call roll-up sums, one column per measure; the names in
+    MEASURES, in the order the upsert writes them. `rollups_apply` counts a
+    call into them (`Measures.call_add`), once, for every table that has them.
 
     Money here is an integer count of 1e-10 USD (`*_usd_e10`), the precision of
     Call.cost_usd: sums of integers are exact on every database, where SQLite
     would add decimals as floats. Convert with catalog.pricing.e10_to_usd.
     """
 
-    granularity = models.CharField(max_length=4, choices=Granularity.choices)
+    calls = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    cached_input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    reasoning_tokens = models.BigIntegerField(default=0)
+    cost_usd_e10 = models.BigIntegerField(default=0)
+    # Calls with no price (their cost is not in cost_usd_e10), and not "ok".
+    unpriced_calls = models.BigIntegerField(default=0)
+    error_calls = models.BigIntegerField(default=0)
+    # Mean latency is latency_ms_sum / latency_count: calls may not report one.
+    latency_ms_sum = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+    retries = models.BigIntegerField(default=0)
+    fallback_calls = models.BigIntegerField(default=0)
+    fallback_cost_usd_e10 = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+MEASURES = tuple(field.name for field in CallMeasures._meta.local_fields)
+
+
+class CallRollup(CallMeasures):
+    """Calls per UTC hour by every dimension a routing rule can read: team,
+    client, model, task type, environment, status and risk. What the replay
+    of a draft policy reads; kept by `rollups_apply` in the transaction that
+    stores or re-prices the calls, so it is exact.
+    """
+
     bucket = models.DateTimeField()
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
@@ -29,25 +52,12 @@ class CallRollup(models.Model):
     environment = models.CharField(max_length=8)
     status = models.CharField(max_length=16)
     risk = models.CharField(max_length=8)
-    calls = models.BigIntegerField(default=0)
-    input_tokens = models.BigIntegerField(default=0)
-    cached_input_tokens = models.BigIntegerField(default=0)
-    output_tokens = models.BigIntegerField(default=0)
-    reasoning_tokens = models.BigIntegerField(default=0)
-    cost_usd_e10 = models.BigIntegerField(default=0)
-    unpriced_calls = models.BigIntegerField(default=0)
-    latency_ms_sum = models.BigIntegerField(default=0)
-    latency_count = models.BigIntegerField(default=0)
-    retries = models.BigIntegerField(default=0)
-    fallback_calls = models.BigIntegerField(default=0)
-    fallback_cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "calls_callrollup"
         constraints = [
             models.UniqueConstraint(
                 fields=[
-                    "granularity",
                     "bucket",
                     "team",
                     "client",
@@ -57,13 +67,13 @@ class CallRollup(models.Model):
                     "status",
                     "risk",
                 ],
-                name="rollup_unique_key",
+                name="call_rollup_unique_key",
             )
         ]
-        indexes = [models.Index(fields=["granularity", "bucket"], name="rollup_gran_bucket")]
+        indexes = [models.Index(fields=["bucket"], name="call_rollup_bucket")]
 
     def __str__(self) -> str:
-        return f"{self.granularity} {self.bucket:%Y-%m-%d %H:%M} {self.team_id} {self.model}"
+        return f"{self.bucket:%Y-%m-%d %H:%M} {self.team_id} {self.model}"
 
 
 class TeamHourRollup(models.Model):
@@ -74,7 +84,7 @@ class TeamHourRollup(models.Model):
     split each hour by client, model, task type, environment, status and
     risk, so a month of them runs to hundreds of thousands of rows at millions
     of calls; this table holds at most 24 rows a day per team whatever the
-    volume. Kept by `rollups_add` with the others, so it moves with ingestion
+    volume. Kept by `rollups_apply` with the others, so it moves with ingestion
     and re-pricing in the same transaction.
     """
 
@@ -114,16 +124,15 @@ class RepoRollup(models.Model):
         return f"{self.day} {self.repo}"
 
 
-class DailyRollup(models.Model):
+class DailyRollup(CallMeasures):
     """Calls per UTC day keyed by exactly the dashboard's dimensions: team,
     client, model, task type, environment.
 
     The call roll-ups also split by status and risk, which multiplies their
     rows about twentyfold; a 30-day page over them aggregates hundreds of
     thousands of rows at millions of calls. This table answers every spend
-    chart from a few thousand rows instead. Maintained with the cost
-    histogram by `rollups_dashboard_add` on the ingestion path; a test
-    checks it against the raw calls and the call roll-ups.
+    chart from a few thousand rows instead. Kept by `rollups_apply`
+    with the others; a test checks it against the raw calls.
     """
 
     bucket = models.DateTimeField()
@@ -132,19 +141,6 @@ class DailyRollup(models.Model):
     model = models.CharField(max_length=128)
     task_type = models.CharField(max_length=64)
     environment = models.CharField(max_length=8)
-    calls = models.BigIntegerField(default=0)
-    input_tokens = models.BigIntegerField(default=0)
-    cached_input_tokens = models.BigIntegerField(default=0)
-    output_tokens = models.BigIntegerField(default=0)
-    reasoning_tokens = models.BigIntegerField(default=0)
-    cost_usd_e10 = models.BigIntegerField(default=0)
-    unpriced_calls = models.BigIntegerField(default=0)
-    error_calls = models.BigIntegerField(default=0)
-    latency_ms_sum = models.BigIntegerField(default=0)
-    latency_count = models.BigIntegerField(default=0)
-    retries = models.BigIntegerField(default=0)
-    fallback_calls = models.BigIntegerField(default=0)
-    fallback_cost_usd_e10 = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "dashboard_dailyrollup"
@@ -169,9 +165,8 @@ class CostHistogramRollup(models.Model):
     10th of a decade, about 26 % wide); the max is kept exactly. Task type
     and environment are left out on purpose: with ~30 buckets in use they
     would multiply the rows past what a page can sum in its time budget.
-    Maintained by
-    `rollups_dashboard_add`, called on the ingestion path with the
-    calls it stored. Unpriced calls are not counted here (they have no cost).
+    Kept by
+    `rollups_apply` with the others. Unpriced calls are not counted here (they have no cost).
     """
 
     bucket = models.DateTimeField()
