@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -46,8 +47,8 @@ class IngestOutcome:
     accepted_call_ids: frozenset[str]
 
 
-@dataclass(frozen=True)
-class _Priced:
+class _Priced(NamedTuple):
+    # A tuple, not a frozen dataclass: one is built per ingested call.
     call: ValidCall
     cost: Decimal | None
     source: str
