@@ -235,7 +235,7 @@ FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 """
 
 
-# What governance.quality.services.quality_rollup_rebuild computes: runs per
+# What governance.quality.services.rollup.quality_rollup_rebuild computes: runs per
 # UTC day, team, model and task type, with their links' calls and cost.
 QUALITY_SQL = """
 INSERT INTO quality_qualitydailyrollup (day, team_id, model, task_type, runs, total, passed, failed, errored,
