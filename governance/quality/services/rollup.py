@@ -25,7 +25,8 @@ from governance.rollups.upsert import rollup_upsert
 
 ROLLUP_KEY = ("day", "team_id", "model", "task_type")
 ROLLUP_SUMS = QUALITY_ROLLUP_SUMS
-_FIRST_LINK_SUM = ROLLUP_SUMS.index("linked_calls")
+# One roll-up row's sums while they are counted, by column name.
+Cells = dict[tuple, dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -43,29 +44,39 @@ def _rollup_key(run: Any) -> tuple:
     return (run.timestamp.astimezone(UTC).date(), run.team_id, run.model, run.task_type)
 
 
-def _cell(cells: dict[tuple, list[int]], run: Any) -> list[int]:
-    return cells.setdefault(_rollup_key(run), [0] * len(ROLLUP_SUMS))
+def _cell(cells: Cells, run: Any) -> dict[str, int]:
+    key = _rollup_key(run)
+    cell = cells.get(key)
+    if cell is None:
+        cell = cells[key] = dict.fromkeys(ROLLUP_SUMS, 0)
+    return cell
 
 
-def run_cells(cells: dict[tuple, list[int]], runs, *, sign: int) -> None:
+def run_cells(cells: Cells, runs, *, sign: int) -> None:
     for run in runs:
-        acc = _cell(cells, run)
-        measures = (
-            1, run.total, run.passed, run.failed, run.errored, run.skipped, run.flaky,
-            1 if run.outcome == Outcome.PROMOTED else 0, 1 if run.outcome == Outcome.ESCALATED else 0,
-        )  # fmt: skip
-        for i, value in enumerate(measures):
-            acc[i] += sign * value
+        cell = _cell(cells, run)
+        cell["runs"] += sign
+        cell["total"] += sign * run.total
+        cell["passed"] += sign * run.passed
+        cell["failed"] += sign * run.failed
+        cell["errored"] += sign * run.errored
+        cell["skipped"] += sign * run.skipped
+        cell["flaky"] += sign * run.flaky
+        if run.outcome == Outcome.PROMOTED:
+            cell["promoted_runs"] += sign
+        elif run.outcome == Outcome.ESCALATED:
+            cell["escalated_runs"] += sign
 
 
-def link_cells(cells: dict[tuple, list[int]], links, *, sign: int) -> None:
+def link_cells(cells: Cells, links, *, sign: int) -> None:
     for link in links:
-        acc = _cell(cells, link.run)
-        priced = link.resolved and link.cost_usd is not None
-        acc[_FIRST_LINK_SUM] += sign
-        acc[_FIRST_LINK_SUM + 1] += sign if link.resolved else 0
-        acc[_FIRST_LINK_SUM + 2] += sign if priced else 0
-        acc[_FIRST_LINK_SUM + 3] += sign * usd_to_e10(link.cost_usd) if priced else 0
+        cell = _cell(cells, link.run)
+        cell["linked_calls"] += sign
+        if link.resolved:
+            cell["resolved_calls"] += sign
+            if link.cost_usd is not None:
+                cell["priced_calls"] += sign
+                cell["cost_usd_e10"] += sign * usd_to_e10(link.cost_usd)
 
 
 def calls_lock(*, client_id: int, call_ids: Sequence[str]) -> None:
@@ -106,12 +117,16 @@ def links_locked(condition: Q) -> list[LinkCost]:
     )
 
 
-def rollup_cells_upsert(cells: dict[tuple, list[int]]) -> None:
+def rollup_cells_upsert(cells: Cells) -> None:
     rollup_upsert(
         table=QualityDailyRollup._meta.db_table,
         key_cols=ROLLUP_KEY,
         sum_cols=ROLLUP_SUMS,
-        cells={key: values for key, values in cells.items() if any(values)},
+        cells={
+            key: [cell[name] for name in ROLLUP_SUMS]
+            for key, cell in cells.items()
+            if any(cell.values())
+        },
     )
 
 
@@ -125,7 +140,7 @@ def quality_rollup_calls_repriced(
     (re-pricing holds them FOR UPDATE): a link cannot then be resolved to one
     of them, or replaced, with a price this does not see.
     """
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     for link in links_locked(Q(resolved_call_id__in=list(changes))):
         if link.call_pk is None:  # not resolved: the filter leaves none, for the type checker
             continue
@@ -140,7 +155,7 @@ def quality_rollup_calls_deleted(*, call_ids: Sequence[int]) -> None:
     links will point nowhere (SET_NULL), so the roll-up counts them as not
     logged and drops their cost, as the raw runs will. Cost per passing test
     then covers only the calls still stored, on the page and from the raw data."""
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     for link in links_locked(Q(resolved_call_id__in=list(call_ids))):
         link_cells(cells, [link], sign=-1)
         link_cells(cells, [LinkCost(link.run, False, None)], sign=1)
@@ -151,7 +166,7 @@ def quality_rollup_rebuild() -> int:
     """Recompute the whole quality roll-up from the raw runs and links (after a
     bulk load that bypassed the services, or to check it). Returns the number
     of runs counted."""
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     counted = 0
     with transaction.atomic():
         QualityDailyRollup.objects.all().delete()

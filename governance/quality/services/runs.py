@@ -20,6 +20,7 @@ from governance.quality.models import (
     SuiteRunCall,
 )
 from governance.quality.services.rollup import (
+    Cells,
     LinkCost,
     calls_lock,
     link_cells,
@@ -107,7 +108,7 @@ def suite_run_record(
             suite_run = SuiteRun.objects.select_for_update().get(client=client, run_id=run.run_id)
     replaced = not created
     before = None
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     if replaced:
         before = _run_snapshot(suite_run)
         # The replaced run leaves the roll-up as it stands now, links included.
@@ -179,7 +180,7 @@ def suite_runs_import(*, client: Client, runs: Sequence[SuiteRunInput], actor=No
     )
     calls_lock(client_id=client.pk, call_ids=[c for run in new for c in run.call_ids])
     _links_create(client=client, call_ids_by_run={pks[run.run_id]: run.call_ids for run in new})
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     run_cells(cells, SuiteRun.objects.filter(pk__in=list(pks.values())), sign=1)
     link_cells(cells, links_locked(Q(suite_run_id__in=list(pks.values()))), sign=1)
     rollup_cells_upsert(cells)
@@ -249,7 +250,7 @@ def _links_resolve() -> int:
         .select_related("suite_run")
         .order_by("pk")
     )
-    cells: dict[tuple, list[int]] = {}
+    cells: Cells = {}
     resolved = []
     for link in links:
         match = calls.get((link.client_id, link.call_id))
