@@ -37,12 +37,9 @@ class CallMeasures(models.Model):
 MEASURES = tuple(field.name for field in CallMeasures._meta.local_fields)
 
 
-class CallRollup(CallMeasures):
-    """Calls per UTC hour by every dimension a routing rule can read: team,
-    client, model, task type, environment, status and risk. What the replay
-    of a draft policy reads; kept by `rollups_apply` in the transaction that
-    stores or re-prices the calls, so it is exact.
-    """
+class CallDimensions(models.Model):
+    """The dimensions every per-call roll-up splits by: its time bucket (UTC),
+    team, client, model, task type and environment."""
 
     bucket = models.DateTimeField()
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
@@ -50,6 +47,18 @@ class CallRollup(CallMeasures):
     model = models.CharField(max_length=128)
     task_type = models.CharField(max_length=64)
     environment = models.CharField(max_length=8)
+
+    class Meta:
+        abstract = True
+
+
+class CallRollup(CallDimensions, CallMeasures):
+    """Calls per UTC hour by every dimension a routing rule can read: team,
+    client, model, task type, environment, status and risk. What the replay
+    of a draft policy reads; kept by `rollups_apply` in the transaction that
+    stores or re-prices the calls, so it is exact.
+    """
+
     status = models.CharField(max_length=16)
     risk = models.CharField(max_length=8)
 
@@ -124,7 +133,7 @@ class RepoRollup(models.Model):
         return f"{self.day} {self.repo}"
 
 
-class DailyRollup(CallMeasures):
+class DailyRollup(CallDimensions, CallMeasures):
     """Calls per UTC day keyed by exactly the dashboard's dimensions: team,
     client, model, task type, environment.
 
@@ -134,13 +143,6 @@ class DailyRollup(CallMeasures):
     chart from a few thousand rows instead. Kept by `rollups_apply`
     with the others; a test checks it against the raw calls.
     """
-
-    bucket = models.DateTimeField()
-    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
-    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="+")
-    model = models.CharField(max_length=128)
-    task_type = models.CharField(max_length=64)
-    environment = models.CharField(max_length=8)
 
     class Meta:
         db_table = "dashboard_dailyrollup"
