@@ -193,20 +193,21 @@ def copy_runs(cursor, *, runs: io.StringIO, links: io.StringIO) -> None:
 
 
 ROLLUP_SQL = """
-INSERT INTO calls_callrollup (granularity, bucket, team_id, client_id, model, task_type, environment, status, risk,
+INSERT INTO calls_callrollup (bucket, team_id, client_id, model, task_type, environment, status, risk,
     calls, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd_e10, unpriced_calls,
-    latency_ms_sum, latency_count, retries, fallback_calls, fallback_cost_usd_e10)
-SELECT %(g)s, date_trunc(%(g)s, timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, client_id, model, task_type,
+    error_calls, latency_ms_sum, latency_count, retries, fallback_calls, fallback_cost_usd_e10)
+SELECT date_trunc('hour', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, client_id, model, task_type,
     environment, status, risk, count(*), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens),
     sum(reasoning_tokens), coalesce(sum((cost_usd * 10000000000)::bigint), 0), count(*) FILTER (WHERE cost_usd IS NULL),
-    coalesce(sum(latency_ms), 0), count(latency_ms), sum(retries), count(*) FILTER (WHERE fallback_from <> ''),
+    count(*) FILTER (WHERE status <> 'ok'), coalesce(sum(latency_ms), 0), count(latency_ms), sum(retries),
+    count(*) FILTER (WHERE fallback_from <> ''),
     coalesce(sum((cost_usd * 10000000000)::bigint) FILTER (WHERE fallback_from <> ''), 0)
-FROM calls_call GROUP BY 2, 3, 4, 5, 6, 7, 8, 9
+FROM calls_call GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 TEAM_HOUR_SQL = """
 INSERT INTO calls_teamhourrollup (bucket, team_id, calls, tokens, cost_usd_e10)
 SELECT bucket, team_id, sum(calls), sum(input_tokens + output_tokens), sum(cost_usd_e10)
-FROM calls_callrollup WHERE granularity = 'hour' GROUP BY 1, 2
+FROM calls_callrollup GROUP BY 1, 2
 """
 REPO_SQL = """
 INSERT INTO calls_reporollup (day, team_id, repo, calls, cost_usd_e10)
@@ -217,13 +218,13 @@ DAILY_SQL = """
 INSERT INTO dashboard_dailyrollup (bucket, team_id, client_id, model, task_type, environment, calls, input_tokens,
     cached_input_tokens, output_tokens, reasoning_tokens, cost_usd_e10, unpriced_calls, error_calls, latency_ms_sum,
     latency_count, retries, fallback_calls, fallback_cost_usd_e10)
-SELECT bucket, team_id, client_id, model, task_type, environment, sum(calls), sum(input_tokens),
-    sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd_e10), sum(unpriced_calls),
-    coalesce(sum(calls) FILTER (WHERE status <> 'ok'), 0), sum(latency_ms_sum), sum(latency_count), sum(retries),
+SELECT date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, client_id, model, task_type,
+    environment, sum(calls), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens),
+    sum(cost_usd_e10), sum(unpriced_calls), sum(error_calls), sum(latency_ms_sum), sum(latency_count), sum(retries),
     sum(fallback_calls), sum(fallback_cost_usd_e10)
-FROM calls_callrollup WHERE granularity = 'day' GROUP BY 1, 2, 3, 4, 5, 6
+FROM calls_callrollup GROUP BY 1, 2, 3, 4, 5, 6
 """
-# The same buckets as governance.dashboard.histogram.cost_bin (log10 in SQL).
+# The same buckets as governance.rollups.histogram.cost_bin (log10 in SQL).
 HISTOGRAM_SQL = """
 INSERT INTO dashboard_costhistogramrollup (bucket, team_id, model, bin, calls, cost_usd_e10, max_cost_usd_e10)
 SELECT date_trunc('day', timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', team_id, model,
@@ -234,7 +235,7 @@ FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 """
 
 
-# What governance.quality.services.quality_rollup_rebuild computes: runs per
+# What governance.quality.services.rollup.quality_rollup_rebuild computes: runs per
 # UTC day, team, model and task type, with their links' calls and cost.
 QUALITY_SQL = """
 INSERT INTO quality_qualitydailyrollup (day, team_id, model, task_type, runs, total, passed, failed, errored,
@@ -258,8 +259,7 @@ def rebuild_rollups(cursor) -> None:
         "TRUNCATE calls_callrollup, calls_teamhourrollup, calls_reporollup, dashboard_costhistogramrollup, "
         "dashboard_dailyrollup, quality_qualitydailyrollup"
     )
-    cursor.execute(ROLLUP_SQL, {"g": "hour"})
-    cursor.execute(ROLLUP_SQL, {"g": "day"})
+    cursor.execute(ROLLUP_SQL)
     cursor.execute(TEAM_HOUR_SQL)
     cursor.execute(DAILY_SQL)
     cursor.execute(REPO_SQL)
@@ -360,7 +360,7 @@ def main() -> None:
         rollup_s = time.perf_counter() - started
         loaded = size
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM calls_callrollup WHERE granularity = 'day'")
+            cursor.execute("SELECT count(*) FROM dashboard_dailyrollup")
             (daily_rows,) = cursor.fetchone()
             cursor.execute("SELECT count(*) FROM quality_testrun")
             (test_runs,) = cursor.fetchone()

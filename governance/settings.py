@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "governance.audit",
     "governance.catalog",
     "governance.calls",
+    "governance.rollups",
     "governance.quality",
     "governance.budgets",
     "governance.flags",

@@ -20,8 +20,9 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from governance.budgets.models import Budget, BudgetState, Unit
 from governance.budgets.periods import PeriodBounds, period_bounds
-from governance.calls.models import Call, TeamHourRollup
+from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
+from governance.rollups.selectors import team_hours
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -103,7 +104,7 @@ def _rollup_spend(*, budgets: list[Budget], bounds: dict[int, PeriodBounds]) -> 
             holds &= Q(team_id=budget.team_id)
         column = "tokens" if budget.unit == Unit.TOKENS else "cost_usd_e10"
         sums[f"b{budget.pk}"] = Coalesce(Sum(column, filter=holds), 0)
-    row = TeamHourRollup.objects.filter(bucket__gte=earliest, bucket__lt=latest).aggregate(**sums)
+    row = team_hours(start=earliest, end=latest).aggregate(**sums)
     return {
         budget.pk: Decimal(row[f"b{budget.pk}"])
         if budget.unit == Unit.TOKENS
@@ -186,7 +187,7 @@ def budget_burndown(*, budget: Budget, now: datetime) -> list[BurndownPoint]:
     One query: the period's team-hour roll-ups of the budget's team (of every
     team for an organisation budget), summed per local day."""
     bounds = period_bounds(period=budget.period, tz=budget.timezone, now=now)
-    rows = TeamHourRollup.objects.filter(bucket__gte=bounds.start, bucket__lt=bounds.end)
+    rows = team_hours(start=bounds.start, end=bounds.end)
     if budget.team_id is not None:
         rows = rows.filter(team_id=budget.team_id)
     zone = ZoneInfo(budget.timezone)

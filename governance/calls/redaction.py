@@ -184,6 +184,14 @@ def redact(text: str | None) -> str:
 _SENSITIVE_KEY = _re2(rf"(?i)^{_SENSITIVE_NAME}$")
 
 
+@lru_cache(maxsize=4096)
+def _key_sensitive(name: str) -> bool:
+    # Metadata keys repeat from call to call (repo, pipeline, job): each name
+    # is matched once per process, not once per call. Keys are stored as sent
+    # anyway, so remembering them keeps nothing the database does not.
+    return _SENSITIVE_KEY.search(name) is not None
+
+
 def redact_value(value: Any) -> Any:
     """A JSON value (call metadata) with secrets redacted: every string is
     redacted as text, and the whole value of a secret-named key is replaced.
@@ -199,11 +207,7 @@ def redact_value(value: Any) -> Any:
             copy = dict(item)
             container[key] = copy
             for name, child in copy.items():
-                if (
-                    isinstance(name, str)
-                    and child not in (None, "")
-                    and _SENSITIVE_KEY.search(name)
-                ):
+                if isinstance(name, str) and child not in (None, "") and _key_sensitive(name):
                     copy[name] = REDACTED
                 else:
                     stack.append((copy, name))

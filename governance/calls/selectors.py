@@ -34,3 +34,31 @@ def calls_list(
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("team", "client").order_by("-timestamp", "-id")
+
+
+def calls_in_range(*, start: datetime, end: datetime) -> QuerySet[Call]:
+    """Calls with start <= timestamp < end, by the (timestamp) index, with only
+    the fields the roll-ups read: for rebuilding them."""
+    return (
+        Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+        .only(
+            "timestamp",
+            "team",
+            "client",
+            "model",
+            "task_type",
+            "environment",
+            "status",
+            "risk",
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+            "latency_ms",
+            "retries",
+            "fallback_from",
+            "cost_usd",
+            "repo",
+        )  # fmt: skip
+        .order_by("pk")
+    )

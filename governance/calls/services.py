@@ -1,28 +1,33 @@
-"""Writes to calls and their roll-ups. Nothing else writes these tables."""
+"""Writes to calls. Their roll-ups move with them, through rollups_apply, in the same transaction."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
-from governance.calls.models import Call, CallRollup, RepoRollup, RepriceRun, TeamHourRollup
+from governance.calls.models import Call, RepriceRun
 from governance.calls.redaction import redact, redact_value
-from governance.calls.rollups import rollup_upsert
 from governance.calls.serializers import ValidCall
-from governance.catalog.pricing import PriceBook, Source, usd_to_e10
+from governance.catalog.pricing import PriceBook, Source
 from governance.catalog.selectors import price_book
-from governance.dashboard.services import DashboardSample, rollups_dashboard_add
-from governance.quality.services import quality_rollup_calls_deleted, quality_rollup_calls_repriced
+from governance.rollups.services import (
+    CallSample,
+    rollups_apply,
+    rollups_calls_deleted,
+    rollups_calls_repriced,
+)
 
 logger = logging.getLogger("governance.calls")
 
@@ -31,21 +36,6 @@ CALL_COLUMNS = (
     "risk", "environment", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens",
     "latency_ms", "status", "error_type", "retries", "fallback_from", "decision_id",
     "reported_cost_usd", "cost_usd", "price_source", "repo", "prompt", "response", "metadata",
-)  # fmt: skip
-ROLLUP_KEY = (
-    "granularity",
-    "bucket",
-    "team_id",
-    "client_id",
-    "model",
-    "task_type",
-    "environment",
-    "status",
-    "risk",
-)
-ROLLUP_MEASURES = (
-    "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
-    "unpriced_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls", "fallback_cost_usd_e10",
 )  # fmt: skip
 DEADLOCK_RETRIES = 3
 
@@ -57,8 +47,8 @@ class IngestOutcome:
     accepted_call_ids: frozenset[str]
 
 
-@dataclass(frozen=True)
-class _Priced:
+class _Priced(NamedTuple):
+    # A tuple, not a frozen dataclass: one is built per ingested call.
     call: ValidCall
     cost: Decimal | None
     source: str
@@ -86,15 +76,17 @@ def calls_ingest(
     book = price_book()
     team = client.team
     keep_text = team.store_prompts
-    priced = [_price(book, call) for call in unique.values()]
+    priced = [_Priced(call, *_price(book, call)) for call in unique.values()]
     rows = [_row(client, p, received_at, keep_text) for p in priced]
 
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
             with transaction.atomic():
                 inserted = _insert_calls(rows)
-                new = [p for p in priced if p.call.call_id in inserted]
-                rollups_add(client=client, priced=new)
+                rollups_apply(
+                    calls=[_sample(client, p) for p in priced if p.call.call_id in inserted],
+                    sign=1,
+                )
             break
         except OperationalError as exc:
             # Racing batches lock rows in call_id order, so deadlocks should not
@@ -135,8 +127,8 @@ def _is_transient(exc: OperationalError) -> bool:
     return "deadlock" in text or "is locked" in text or "could not serialize" in text
 
 
-def _price(book: PriceBook, call: ValidCall) -> _Priced:
-    cost, source = book.price(
+def _price(book: PriceBook, call: ValidCall | Call) -> tuple[Decimal | None, str]:
+    return book.price(
         model=call.model,
         provider=call.provider,
         timestamp=call.timestamp,
@@ -144,7 +136,6 @@ def _price(book: PriceBook, call: ValidCall) -> _Priced:
         cached_input_tokens=call.cached_input_tokens,
         output_tokens=call.output_tokens,
     )
-    return _Priced(call=call, cost=cost, source=source)
 
 
 def _row(client: Client, p: _Priced, received_at: datetime, keep_text: bool) -> tuple:
@@ -244,92 +235,14 @@ def _insert_calls_generic(rows: list[tuple]) -> set[str]:
 # --- roll-ups --------------------------------------------------------------------------------
 
 
-def _hour(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def rollups_add(*, client: Client, priced: Iterable[_Priced], sign: int = 1) -> None:
-    """Add (or, with sign=-1, take away) calls to the hourly and daily roll-ups,
-    the team-hour spend the budgets read, the repository roll-up and the
-    dashboard's slim daily roll-up and cost histogram.
-
-    Call inside the transaction that writes the calls. Rows are upserted in key
-    order so that concurrent batches lock roll-up rows in the same order.
-    """
-    hourly: dict[tuple, list[int]] = {}
-    repos: dict[tuple, list[int]] = {}
-    width = len(ROLLUP_MEASURES)
-    priced_list = list(priced)
-    for p in priced_list:
-        c = p.call
-        cost_e10 = usd_to_e10(p.cost) if p.cost is not None else 0
-        fallback = 1 if c.fallback_from else 0
-        hour = _hour(c.timestamp)
-        acc = hourly.get(key := (hour, c.model, c.task_type, c.environment, c.status, c.risk))
-        if acc is None:
-            acc = hourly[key] = [0] * width
-        acc[0] += sign
-        acc[1] += sign * c.input_tokens
-        acc[2] += sign * c.cached_input_tokens
-        acc[3] += sign * c.output_tokens
-        acc[4] += sign * c.reasoning_tokens
-        acc[5] += sign * cost_e10
-        acc[6] += sign if p.cost is None else 0
-        if c.latency_ms is not None:
-            acc[7] += sign * c.latency_ms
-            acc[8] += sign
-        acc[9] += sign * c.retries
-        if fallback:
-            acc[10] += sign
-            acc[11] += sign * cost_e10
-        if c.repo:
-            racc = repos.setdefault((hour.date(), client.team_id, c.repo), [0, 0])
-            racc[0] += sign
-            racc[1] += sign * cost_e10
-    # Daily rows are the sums of the hourly rows of the same UTC day; the
-    # team-hour spend, the sums over every dimension but the hour.
-    totals: dict[tuple, list[int]] = {}
-    team_hours: dict[tuple, list[int]] = {}
-    team_id, client_id = client.team_id, client.pk
-    for (hour, *dims), values in hourly.items():
-        totals[("hour", hour, team_id, client_id, *dims)] = values
-        spend = team_hours.setdefault((hour, team_id), [0, 0, 0])
-        spend[0] += values[0]
-        spend[1] += values[1] + values[3]  # input + output tokens
-        spend[2] += values[5]
-        day_key = ("day", hour.replace(hour=0), team_id, client_id, *dims)
-        day = totals.get(day_key)
-        if day is None:
-            totals[day_key] = list(values)
-        else:
-            for i, value in enumerate(values):
-                day[i] += value
-    rollup_upsert(
-        table=CallRollup._meta.db_table, key_cols=ROLLUP_KEY, sum_cols=ROLLUP_MEASURES, cells=totals
-    )
-    rollup_upsert(
-        table=TeamHourRollup._meta.db_table,
-        key_cols=("bucket", "team_id"),
-        sum_cols=("calls", "tokens", "cost_usd_e10"),
-        cells=team_hours,
-    )
-    rollup_upsert(
-        table=RepoRollup._meta.db_table,
-        key_cols=("day", "team_id", "repo"),
-        sum_cols=("calls", "cost_usd_e10"),
-        cells=repos,
-    )
-    rollups_dashboard_add(calls=[_dashboard_sample(client, p) for p in priced_list], sign=sign)
-
-
-def _dashboard_sample(client: Client, p: _Priced) -> DashboardSample:
+def _sample(client: Client, p: _Priced) -> CallSample:
     c = p.call
-    return DashboardSample(
-        timestamp=c.timestamp, team_id=client.team_id, client_id=client.pk, model=c.model, task_type=c.task_type,
-        environment=c.environment, cost_usd=p.cost, status=c.status, input_tokens=c.input_tokens,
-        cached_input_tokens=c.cached_input_tokens, output_tokens=c.output_tokens,
-        reasoning_tokens=c.reasoning_tokens, latency_ms=c.latency_ms, retries=c.retries,
-        fallback_from=c.fallback_from,
+    return CallSample(
+        timestamp=c.timestamp, team_id=client.team_id, client_id=client.pk, model=c.model,
+        task_type=c.task_type, environment=c.environment, status=c.status, risk=c.risk,
+        input_tokens=c.input_tokens, cached_input_tokens=c.cached_input_tokens,
+        output_tokens=c.output_tokens, reasoning_tokens=c.reasoning_tokens, latency_ms=c.latency_ms,
+        retries=c.retries, fallback_from=c.fallback_from, cost_usd=p.cost, repo=c.repo,
     )  # fmt: skip
 
 
@@ -350,7 +263,6 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
         with transaction.atomic():
             batch = list(
                 Call.objects.select_for_update()
-                .select_related("client")
                 .filter(model=model, pk__gt=last_id)
                 .order_by("pk")[:REPRICE_BATCH]
             )
@@ -358,29 +270,21 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
                 break
             last_id = batch[-1].pk
             changed: list[Call] = []
+            before: list[Call] = []
             costs: dict[int, tuple[Decimal | None, Decimal | None]] = {}
-            by_client: dict[int, tuple[Client, list[_Priced], list[_Priced]]] = {}
             for call in batch:
-                view = _call_view(call)
-                repriced_call = _price(book, view)
-                if (
-                    repriced_call.cost == call.cost_usd
-                    and repriced_call.source == call.price_source
-                ):
+                cost, source = _price(book, call)
+                if cost == call.cost_usd and source == call.price_source:
                     continue
-                entry = by_client.setdefault(call.client_id, (call.client, [], []))
-                entry[1].append(_Priced(call=view, cost=call.cost_usd, source=call.price_source))
-                entry[2].append(repriced_call)
-                costs[call.pk] = (call.cost_usd, repriced_call.cost)
-                call.cost_usd, call.price_source = repriced_call.cost, repriced_call.source
+                before.append(copy.copy(call))
+                costs[call.pk] = (call.cost_usd, cost)
+                call.cost_usd, call.price_source = cost, source
                 changed.append(call)
             if changed:
                 Call.objects.bulk_update(changed, ["cost_usd", "price_source"])
-                for client, old, new in by_client.values():
-                    rollups_add(client=client, priced=old, sign=-1)
-                    rollups_add(client=client, priced=new)
-                # The cost per passing test of runs linked to these calls moves too.
-                quality_rollup_calls_repriced(changes=costs)
+                # Every roll-up moves by the difference, and so does the cost per
+                # passing test of runs linked to these calls (quality listens).
+                rollups_calls_repriced(calls_old=before, calls_new=changed, changes=costs)
                 repriced += len(changed)
     still_unpriced = Call.objects.filter(model=model, price_source=Source.UNPRICED).count()
     with transaction.atomic():
@@ -404,20 +308,6 @@ def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
         extra={"model": model, "repriced": repriced, "still_unpriced": still_unpriced},
     )
     return run
-
-
-def _call_view(call: Call) -> ValidCall:
-    """The fields of a stored call that roll-ups read, in the ingestion shape."""
-    return ValidCall(
-        call_id=call.call_id, timestamp=call.timestamp, model=call.model, provider=call.provider,
-        task_type=call.task_type, risk=call.risk, environment=call.environment,
-        input_tokens=call.input_tokens, cached_input_tokens=call.cached_input_tokens,
-        output_tokens=call.output_tokens, reasoning_tokens=call.reasoning_tokens,
-        latency_ms=call.latency_ms, status=call.status, error_type=call.error_type,
-        retries=call.retries, fallback_from=call.fallback_from, decision_id=call.decision_id,
-        reported_cost_usd=call.reported_cost_usd, prompt="", response="", metadata={}, metadata_json="{}",
-        repo=call.repo,
-    )  # fmt: skip
 
 
 def calls_purge(
@@ -446,7 +336,7 @@ def calls_purge(
             )
             if not ids:
                 break
-            quality_rollup_calls_deleted(call_ids=ids)
+            rollups_calls_deleted(call_ids=ids)
             Call.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
         batches += 1

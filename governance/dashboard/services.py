@@ -1,12 +1,8 @@
-"""Writes owned by the dashboard: the cost histogram roll-up and CSV export jobs."""
+"""Writes owned by the dashboard: CSV export jobs."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,160 +11,11 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
-from governance.calls.rollups import rollup_upsert
-from governance.catalog.pricing import usd_to_e10
 from governance.core.csvsafe import csv_writer
 from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
-from governance.dashboard.histogram import cost_bin
-from governance.dashboard.models import CostHistogramRollup, DailyRollup, ExportJob
+from governance.dashboard.models import ExportJob
 
 logger = logging.getLogger("governance.dashboard")
-
-HIST_KEY = ("bucket", "team_id", "model", "bin")
-HIST_SUMS = ("calls", "cost_usd_e10")
-HIST_MAX = ("max_cost_usd_e10",)
-DAILY_KEY = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
-DAILY_SUMS = (
-    "calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
-    "unpriced_calls", "error_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls",
-    "fallback_cost_usd_e10",
-)  # fmt: skip
-
-
-def _day_start(ts: datetime) -> datetime:
-    ts = ts.astimezone(UTC)
-    return datetime.combine(ts.date(), time.min, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class DashboardSample:
-    """The fields of a stored call the dashboard's roll-ups need, for callers
-    that hold no Call instance (the ingestion path holds validated records
-    and their prices). Call instances have the same attributes."""
-
-    timestamp: datetime
-    team_id: int
-    client_id: int
-    model: str
-    task_type: str
-    environment: str
-    cost_usd: Decimal | None
-    status: str = "ok"
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    latency_ms: int | None = None
-    retries: int = 0
-    fallback_from: str = ""
-
-
-def _cells(
-    calls: Iterable[Any], sign: int
-) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
-    daily: dict[tuple, list[int]] = {}
-    hist: dict[tuple, list[int]] = {}
-    for c in calls:
-        day = _day_start(c.timestamp)
-        priced = c.cost_usd is not None
-        e10 = usd_to_e10(Decimal(c.cost_usd)) if priced else 0
-        fallback = 1 if c.fallback_from else 0
-        measures = (
-            1, c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens, e10,
-            0 if priced else 1, 0 if c.status == "ok" else 1, c.latency_ms or 0,
-            0 if c.latency_ms is None else 1, c.retries, fallback, e10 * fallback,
-        )  # fmt: skip
-        acc = daily.setdefault(
-            (day, c.team_id, c.client_id, c.model, c.task_type, c.environment),
-            [0] * len(DAILY_SUMS),
-        )
-        for i, value in enumerate(measures):
-            acc[i] += sign * value
-        if priced:
-            cell = hist.setdefault(
-                (day, c.team_id, c.model, cost_bin(Decimal(c.cost_usd))), [0, 0, 0]
-            )
-            cell[0] += sign
-            cell[1] += sign * e10
-            # A maximum cannot be taken back: on removal the stored one stays.
-            cell[2] = max(cell[2], e10) if sign > 0 else 0
-    return daily, hist
-
-
-def rollups_dashboard_add(*, calls: Iterable[Any], sign: int = 1) -> int:
-    """Count newly stored calls into the dashboard's roll-ups: the slim daily
-    roll-up (DailyRollup) and the cost histogram (CostHistogramRollup).
-
-    Call it on the ingestion path, inside the transaction that stores the
-    calls and with exactly the calls that were inserted (not the duplicates
-    a retried batch skipped), so both stay exact. Takes Call instances or
-    `DashboardSample`s. Re-pricing takes the old prices away with sign=-1
-    and adds the new ones; every sum stays exact, only a histogram cell's
-    max may stay at a removed price until `rollups_dashboard_rebuild`.
-    Returns the number of calls counted.
-    """
-    if sign not in (1, -1):
-        raise ValueError("sign must be 1 or -1")
-    calls = list(calls)
-    daily, hist = _cells(calls, sign)
-    with transaction.atomic():
-        rollup_upsert(
-            table=DailyRollup._meta.db_table, key_cols=DAILY_KEY, sum_cols=DAILY_SUMS, cells=daily
-        )
-        rollup_upsert(
-            table=CostHistogramRollup._meta.db_table,
-            key_cols=HIST_KEY,
-            sum_cols=HIST_SUMS,
-            max_cols=HIST_MAX,
-            cells=hist,
-        )
-    return len(calls)
-
-
-def rollups_dashboard_rebuild(*, start: datetime, end: datetime, chunk_size: int = 5000) -> int:
-    """Rebuild the dashboard's roll-ups for [start, end) (whole UTC days) from
-    the raw calls, e.g. after a re-pricing or for data loaded without the
-    ingestion path. Returns the number of calls counted."""
-    from governance.calls.models import Call
-
-    start, end = _day_start(start), _day_start(end)
-    counted = 0
-    with transaction.atomic():
-        CostHistogramRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
-        DailyRollup.objects.filter(bucket__gte=start, bucket__lt=end).delete()
-        qs = (
-            Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
-            .only(
-                "timestamp",
-                "team",
-                "client",
-                "model",
-                "task_type",
-                "environment",
-                "cost_usd",
-                "status",
-                "input_tokens",
-                "cached_input_tokens",
-                "output_tokens",
-                "reasoning_tokens",
-                "latency_ms",
-                "retries",
-                "fallback_from",
-            )  # fmt: skip
-            .order_by("pk")
-        )
-        batch: list[Any] = []
-        for call in qs.iterator(chunk_size=chunk_size):
-            batch.append(call)
-            if len(batch) >= chunk_size:
-                rollups_dashboard_add(calls=batch)
-                counted += len(batch)
-                batch = []
-        if batch:
-            rollups_dashboard_add(calls=batch)
-            counted += len(batch)
-    return counted
-
 
 # ---------------------------------------------------------------- exports
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from governance.budgets.selectors import budgets_visible, worst_state
-from governance.calls.models import CallRollup, Granularity
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.selectors import model_tiers, price_book
 from governance.engine.context import Context
@@ -27,6 +26,7 @@ from governance.policies.snapshots import (
     snapshot_global,
     view_build,
 )
+from governance.rollups.selectors import call_hour_sums
 
 
 def _flag_specs() -> dict[str, Any]:
@@ -250,21 +250,15 @@ def policy_replay(
     gives exactly what one query over the whole range would.
     """
     start = now - timedelta(days=days)
-    sums: dict[tuple, list[int]] = {}
+    sums: dict[tuple, Counter[str]] = defaultdict(Counter)
     for day in range(days):
-        rows = (
-            CallRollup.objects.filter(
-                granularity=Granularity.HOUR,
-                bucket__gte=start + timedelta(days=day),
-                bucket__lt=start + timedelta(days=day + 1),
-            )
-            .values(*REPLAY_KEY)
-            .annotate(**{f"sum_{column}": Sum(column) for column in REPLAY_SUMS})
-        )
-        for row in rows:
-            acc = sums.setdefault(tuple(row[k] for k in REPLAY_KEY), [0] * len(REPLAY_SUMS))
-            for i, column in enumerate(REPLAY_SUMS):
-                acc[i] += row[f"sum_{column}"]
+        for row in call_hour_sums(
+            start=start + timedelta(days=day),
+            end=start + timedelta(days=day + 1),
+            keys=REPLAY_KEY,
+            sums=REPLAY_SUMS,
+        ):
+            sums[tuple(row[k] for k in REPLAY_KEY)].update({c: row[c] for c in REPLAY_SUMS})
         if on_progress is not None:
             on_progress(day + 1, days)
     book = price_book()
@@ -273,12 +267,12 @@ def policy_replay(
     by_rule: dict[str, int] = defaultdict(int)
     total_calls, total_usd, blocked = 0, Decimal(0), 0
     for (team, client, model, task_type, environment, risk), totals in sums.items():
-        n, usd_e10, input_tokens, cached_input_tokens, output_tokens = totals
+        n = totals["calls"]
         context = Context(
             task_type=task_type, risk=risk, environment=environment, team=team, client=client
         )
         decision = compiled.decide(context, now=now, decision_id="replay")
-        usd = e10_to_usd(usd_e10)
+        usd = e10_to_usd(totals["cost_usd_e10"])
         total_calls += n
         total_usd += usd
         by_rule[decision.rule or "(default)"] += n
@@ -292,9 +286,9 @@ def policy_replay(
             after, _ = book.price(
                 model=decision.model or "",
                 timestamp=now,
-                input_tokens=input_tokens,
-                cached_input_tokens=cached_input_tokens,
-                output_tokens=output_tokens,
+                input_tokens=totals["input_tokens"],
+                cached_input_tokens=totals["cached_input_tokens"],
+                output_tokens=totals["output_tokens"],
             )
             entry[2] = None if after is None or entry[2] is None else entry[2] + after
     # Ties broken by name, so the same roll-ups always list in the same order.

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from governance.audit.models import AuditEvent
-from governance.calls.models import Call, CallRollup, RepriceRun, TeamHourRollup
+from governance.calls.models import Call, RepriceRun
 from governance.catalog.models import Model
 from governance.catalog.pricing import e10_to_usd
 from governance.catalog.services import model_price_add, model_upsert
+from governance.rollups.models import CallRollup, DailyRollup, TeamHourRollup
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_reprice__admin_adds_price_for_unknown_model__stored_calls_and_rollups_g
         )
 
     assert set(Call.objects.values_list("cost_usd", "price_source")) == {(Decimal("0.6"), "custom")}
-    day = CallRollup.objects.get(granularity="day")
+    day = DailyRollup.objects.get()
     assert (day.calls, day.unpriced_calls, e10_to_usd(day.cost_usd_e10)) == (3, 0, Decimal("1.8"))
     run = RepriceRun.objects.get(model="in-house-llm")
     assert (run.calls_repriced, run.calls_still_unpriced) == (3, 0)
@@ -92,7 +93,7 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
             )
         ],
     )
-    assert e10_to_usd(CallRollup.objects.get(granularity="hour").cost_usd_e10) == Decimal("1.25")
+    assert e10_to_usd(CallRollup.objects.get().cost_usd_e10) == Decimal("1.25")
 
     with django_capture_on_commit_callbacks(execute=True):
         model_price_add(
@@ -111,7 +112,6 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
 def test_reprice__dashboard_rollups__move_with_the_calls(
     key_client, django_capture_on_commit_callbacks
 ):
-    from governance.dashboard.models import DailyRollup
 
     post_calls(
         key_client,

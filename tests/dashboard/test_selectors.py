@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from governance.calls.models import Call
-from governance.dashboard import histogram, selectors
+from governance.dashboard import selectors
 from governance.dashboard.selectors import RollupFilter, cost_per_call_percentiles, savings_summary
+from governance.rollups import histogram
 from tests.dashboard.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,7 @@ def test_cost_per_call_percentiles__from_histogram__within_one_bucket_of_raw_cal
 def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
     from django.db.models import Sum
 
-    from governance.dashboard.models import CostHistogramRollup
+    from governance.rollups.models import CostHistogramRollup
 
     stored = {
         (r["bucket"].date(), r["model"]): [r["n"], r["cost"]]
@@ -172,21 +173,24 @@ def test_cost_histogram__counts__equal_raw_priced_calls_per_day_and_model(org):
     assert stored == dict(expected)
 
 
-def test_dashboard_rebuild__from_raw_calls__gives_the_same_rollups(org):
-    from governance.dashboard.models import CostHistogramRollup, DailyRollup
-    from governance.dashboard.services import rollups_dashboard_rebuild
+def test_rollups_rebuild__from_raw_calls__gives_the_same_rollups(org):
+    from governance.rollups.models import (
+        CallRollup,
+        CostHistogramRollup,
+        DailyRollup,
+        RepoRollup,
+        TeamHourRollup,
+    )
+    from governance.rollups.services import rollups_rebuild
 
     def snapshot():
-        hist = CostHistogramRollup.objects.values_list(
-            "bucket", "team_id", "model", "bin", "calls", "max_cost_usd_e10"
-        )
-        daily = DailyRollup.objects.values_list(
-            "bucket", "client_id", "model", "task_type", "calls", "cost_usd_e10"
-        )
-        return sorted(hist), sorted(daily)
+        return [
+            sorted(model.objects.values_list(*[f.attname for f in model._meta.fields][1:]))
+            for model in (CallRollup, DailyRollup, TeamHourRollup, RepoRollup, CostHistogramRollup)
+        ]
 
     before = snapshot()
-    counted = rollups_dashboard_rebuild(start=NOW - timedelta(days=40), end=NOW + timedelta(days=1))
+    counted = rollups_rebuild(start=NOW - timedelta(days=40), end=NOW + timedelta(days=1))
 
     assert counted == 32
     assert snapshot() == before
@@ -246,28 +250,19 @@ def test_savings_summary__new_admin_price_for_the_full_model__savings_follow_it(
     assert achieved.cost_at_full_rate_usd == at_full.quantize(Decimal("0.000001"))
 
 
-_MEASURES = ("calls", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "cost_usd_e10",
-             "unpriced_calls", "latency_ms_sum", "latency_count", "retries", "fallback_calls", "fallback_cost_usd_e10")  # fmt: skip
+def test_dashboard_daily_rollup__equals_the_hourly_call_rollups_summed_per_day(org):
+    from governance.rollups.models import MEASURES, CallRollup, DailyRollup
 
-
-def test_dashboard_daily_rollup__equals_the_call_rollups_summed_over_status_and_risk(org):
-    from django.db.models import Sum
-
-    from governance.calls.models import CallRollup
-    from governance.dashboard.models import DailyRollup
-
-    dims = ("bucket", "team_id", "client_id", "model", "task_type", "environment")
+    dims = ("team_id", "client_id", "model", "task_type", "environment")
     ours = {
-        tuple(r[d] for d in dims): tuple(r[m] for m in _MEASURES)
-        for r in DailyRollup.objects.values(*dims, *_MEASURES)
+        (r["bucket"], *(r[d] for d in dims)): {m: r[m] for m in MEASURES}
+        for r in DailyRollup.objects.values("bucket", *dims, *MEASURES)
     }
-    theirs = {
-        tuple(r[d] for d in dims): tuple(r[m] for m in _MEASURES)
-        for r in CallRollup.objects.filter(granularity="day")
-        .values(*dims)
-        .annotate(**{m: Sum(m) for m in _MEASURES})
-        .values(*dims, *_MEASURES)
-    }
+    theirs: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for r in CallRollup.objects.values("bucket", *dims, *MEASURES):
+        day = theirs[(r["bucket"].replace(hour=0), *(r[d] for d in dims))]
+        for m in MEASURES:
+            day[m] += r[m]
 
-    assert ours == theirs
-    assert sum(v[0] for v in ours.values()) == Call.objects.count()
+    assert ours == dict(theirs)
+    assert sum(v["calls"] for v in ours.values()) == Call.objects.count()

@@ -213,11 +213,7 @@ class Database:
         return int(self.scalar("SELECT COUNT(*) FROM calls_call"))
 
     def rolled_up_calls(self) -> int:
-        return int(
-            self.scalar(
-                "SELECT COALESCE(SUM(calls), 0) FROM calls_callrollup WHERE granularity = 'day'"
-            )
-        )
+        return int(self.scalar("SELECT COALESCE(SUM(calls), 0) FROM calls_callrollup"))
 
 
 @dataclass

@@ -107,7 +107,7 @@ def _team_rollup(db: Database, team: str) -> int:
     return int(
         db.scalar(
             "SELECT COALESCE(SUM(r.calls), 0) FROM calls_callrollup r JOIN accounts_team t ON t.id = r.team_id "
-            "WHERE r.granularity = 'day' AND t.slug = %s",
+            "WHERE t.slug = %s",
             team,
         )
     )

@@ -10,8 +10,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from governance.calls.models import Call, CallRollup, RepoRollup, TeamHourRollup
+from governance.calls.models import Call
 from governance.catalog.pricing import e10_to_usd
+from governance.rollups.models import (
+    MEASURES,
+    CallRollup,
+    DailyRollup,
+    RepoRollup,
+    TeamHourRollup,
+)
 from tests.calls.factories import call_record, post_calls
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +52,28 @@ def _random_records(rng: random.Random, n: int) -> list[dict]:
     return records
 
 
+def _expected(calls, key) -> dict[tuple, dict[str, int]]:
+    """Every measure summed straight from the stored calls, per `key`."""
+    sums: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for c in calls:
+        cost = 0 if c.cost_usd is None else int(c.cost_usd.scaleb(10))
+        cell = sums[key(c)]
+        cell["calls"] += 1
+        cell["input_tokens"] += c.input_tokens
+        cell["cached_input_tokens"] += c.cached_input_tokens
+        cell["output_tokens"] += c.output_tokens
+        cell["reasoning_tokens"] += c.reasoning_tokens
+        cell["cost_usd_e10"] += cost
+        cell["unpriced_calls"] += c.cost_usd is None
+        cell["error_calls"] += c.status != "ok"
+        cell["latency_ms_sum"] += c.latency_ms or 0
+        cell["latency_count"] += c.latency_ms is not None
+        cell["retries"] += c.retries
+        cell["fallback_calls"] += c.fallback_from != ""
+        cell["fallback_cost_usd_e10"] += cost if c.fallback_from else 0
+    return dict(sums)
+
+
 def test_rollups__after_many_batches_and_duplicates__equal_the_raw_calls(key_client):
     rng = random.Random(11)
     records = _random_records(rng, 600)
@@ -54,27 +83,27 @@ def test_rollups__after_many_batches_and_duplicates__equal_the_raw_calls(key_cli
 
     calls = list(Call.objects.all())
     assert len(calls) == 600
-    for granularity in ("hour", "day"):
-        expected: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0, 0, 0, 0])
-        for c in calls:
-            ts = c.timestamp.astimezone(UTC)
-            bucket = ts.replace(minute=0, second=0, microsecond=0)
-            if granularity == "day":
-                bucket = bucket.replace(hour=0)
-            acc = expected[(bucket, c.model, c.task_type, c.status, c.risk, c.environment)]
-            acc[0] += 1
-            acc[1] += c.cost_usd or 0
-            acc[2] += c.input_tokens
-            acc[3] += 1 if c.cost_usd is None else 0
-            acc[4] += c.fallback_from != ""
-            acc[5] += c.latency_ms or 0
-        actual = {
-            (r.bucket, r.model, r.task_type, r.status, r.risk, r.environment): [
-                r.calls, e10_to_usd(r.cost_usd_e10), r.input_tokens, r.unpriced_calls, r.fallback_calls, r.latency_ms_sum,
-            ]
-            for r in CallRollup.objects.filter(granularity=granularity)
-        }  # fmt: skip
-        assert actual == {k: v for k, v in expected.items()}
+
+    hourly = ("team_id", "client_id", "model", "task_type", "environment", "status", "risk")
+    daily = ("team_id", "client_id", "model", "task_type", "environment")
+
+    def hour(c):
+        return c.timestamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def by_hour(c):
+        return (hour(c), *(getattr(c, d) for d in hourly))
+
+    def by_day(c):
+        return (hour(c).replace(hour=0), *(getattr(c, d) for d in daily))
+
+    def stored(rows, dims):
+        return {
+            (r.bucket, *(getattr(r, d) for d in dims)): {m: getattr(r, m) for m in MEASURES}
+            for r in rows
+        }
+
+    assert stored(CallRollup.objects.all(), hourly) == _expected(calls, by_hour)
+    assert stored(DailyRollup.objects.all(), daily) == _expected(calls, by_day)
 
     team_hours: dict[tuple, list] = defaultdict(lambda: [0, 0, Decimal(0)])
     for c in calls:
@@ -101,7 +130,7 @@ def test_rollups__after_many_batches_and_duplicates__equal_the_raw_calls(key_cli
 def test_rollups__unknown_model__counted_as_unpriced_not_as_zero_dollars(key_client):
     post_calls(key_client, [call_record(model="in-house-llm"), call_record(model="in-house-llm")])
 
-    day = CallRollup.objects.get(granularity="day")
+    day = DailyRollup.objects.get()
     assert (day.calls, day.unpriced_calls, day.cost_usd_e10) == (2, 2, 0)
     assert set(Call.objects.values_list("price_source", flat=True)) == {"unpriced"}
     assert set(Call.objects.values_list("cost_usd", flat=True)) == {None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import connection
@@ -12,7 +13,7 @@ def rollup_upsert(
     table: str,
     key_cols: tuple[str, ...],
     sum_cols: tuple[str, ...],
-    cells: dict[tuple, list[int]],
+    cells: Mapping[tuple, Sequence[int]],
     max_cols: tuple[str, ...] = (),
 ) -> None:
     """Add `cells` ({key tuple: [sums..., maxes...]}) into `table`.
@@ -20,7 +21,8 @@ def rollup_upsert(
     Additive in the database (`col = col + excluded.col`), so concurrent
     batches touching the same row both land, which a read-modify-write in
     Python would not guarantee. Rows go in key order so that racing batches
-    lock them in the same order and cannot deadlock. Table and column names
+    lock them in the same order (a statement's rows are
+    written in the order they are listed) and cannot deadlock. Table and column names
     come from code; every value is a parameter.
     """
     if not cells:
@@ -31,19 +33,27 @@ def rollup_upsert(
         f"{c} = CASE WHEN excluded.{c} > {quoted}.{c} THEN excluded.{c} ELSE {quoted}.{c} END"
         for c in max_cols
     ]
-    sql = (
-        f"INSERT INTO {quoted} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {', '.join(updates)}"
-    )
+    # Many rows per statement: one round trip and one plan for a whole batch,
+    # where executemany pays them per row. Keys are unique in `cells`, so no
+    # statement touches a row twice (which ON CONFLICT refuses).
+    head = f"INSERT INTO {quoted} ({', '.join(cols)}) VALUES "  # noqa: S608
+    tail = f" ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {', '.join(updates)}"
+    row_sql = f"({', '.join(['%s'] * len(cols))})"
     # Keys hold the same types position by position, so they sort as they are.
     ordered = sorted(cells.items(), key=lambda item: item[0])
     if connection.vendor == "postgresql":
-        params = [key + tuple(values) for key, values in ordered]
+        rows = [key + tuple(values) for key, values in ordered]
     else:
         adapt = connection.ops.adapt_datetimefield_value
-        params = [
+        rows = [
             tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values)
             for key, values in ordered
         ]
+    per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(cols)))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for first in range(0, len(rows), per_statement):
+            chunk = rows[first : first + per_statement]
+            cursor.execute(
+                head + ", ".join([row_sql] * len(chunk)) + tail,
+                [value for row in chunk for value in row],
+            )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.dashboard import histogram
+from governance.rollups import histogram
 
 
 def test_cost_bin__zero_cost__bucket_zero():

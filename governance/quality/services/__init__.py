@@ -1,0 +1,38 @@
+"""Writes of the quality app, one module per job: test runs (runs), the
+quality roll-up (rollup) and regression alerts (regressions)."""
+
+from governance.quality.services.regressions import (
+    EVENT_ALERT_CLEARED,
+    EVENT_ALERT_RAISED,
+    REGRESSION_ACTOR,
+    RegressionCheckSummary,
+    quality_regressions_check,
+)
+from governance.quality.services.rollup import (
+    quality_rollup_calls_deleted,
+    quality_rollup_calls_repriced,
+    quality_rollup_rebuild,
+)
+from governance.quality.services.runs import (
+    SuiteRunInput,
+    SuiteRunRecorded,
+    suite_run_links_resolve,
+    suite_run_record,
+    suite_runs_import,
+)
+
+__all__ = [
+    "EVENT_ALERT_CLEARED",
+    "EVENT_ALERT_RAISED",
+    "REGRESSION_ACTOR",
+    "RegressionCheckSummary",
+    "SuiteRunInput",
+    "SuiteRunRecorded",
+    "quality_regressions_check",
+    "quality_rollup_calls_deleted",
+    "quality_rollup_calls_repriced",
+    "quality_rollup_rebuild",
+    "suite_run_links_resolve",
+    "suite_run_record",
+    "suite_runs_import",
+]
