@@ -48,6 +48,7 @@ lint: venv
 	$(BIN)/ruff check governance tests benchmarks
 	$(BIN)/ruff format --check governance tests benchmarks
 	$(BIN)/mypy governance
+	$(BIN)/lint-imports
 
 # Each script writes its section of benchmarks/RESULTS.md; the dashboard one loads 5M calls (slow).
 bench: venv
