@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "governance.budgets",
     "governance.flags",
     "governance.policies",
+    "governance.advisor",
     "governance.dashboard",
     "governance.ops",
 ]

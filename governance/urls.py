@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("governance.budgets.urls")),
     path("", include("governance.flags.urls")),
     path("", include("governance.audit.urls")),
+    path("", include("governance.advisor.urls")),
     path("", include("governance.dashboard.urls")),
     path("", include("governance.ops.urls")),
 ]

@@ -1,0 +1,236 @@
+"""Writes of the routing advisor: the tolerance, pilots, drafted plans and
+their follow-up. Each change is audited through `audit_record_and_notify`."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.advisor.models import ORG_SCOPE, AdoptedPlan, Pilot, QualityTolerance
+from governance.advisor.selectors import (
+    ESCALATE,
+    FULL,
+    MINI,
+    OPTION_LABELS,
+    TaskOptions,
+    plan_baseline,
+)
+from governance.audit.services import audit_record_and_notify
+from governance.core.errors import FieldError
+from governance.flags.services import flag_create
+
+logger = logging.getLogger(__name__)
+
+TOLERANCE_MAX_PP = Decimal("50")
+
+
+class AdvisorError(FieldError):
+    """Advisor input that cannot be used; names the field."""
+
+
+def tolerance_parse(raw: Any, *, field: str = "tolerance_pp") -> Decimal:
+    """A tolerance in percentage points: a number from 0 to 50, two decimals at most."""
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise AdvisorError(field, f"{raw!r} is not a number of percentage points") from None
+    if not value.is_finite() or value < 0 or value > TOLERANCE_MAX_PP:
+        raise AdvisorError(field, f"must be between 0 and {TOLERANCE_MAX_PP} percentage points")
+    if value != value.quantize(Decimal("0.01")):
+        raise AdvisorError(field, "at most two decimals")
+    return value.quantize(Decimal("0.01"))
+
+
+def tolerance_set(
+    *, team: Any, tolerance_pp: Decimal, actor: Any, reason: str = ""
+) -> QualityTolerance:
+    """Set the organisation's tolerance (team None) or one team's override."""
+    value = tolerance_parse(tolerance_pp)
+    scope = ORG_SCOPE if team is None else f"team:{team.pk}"
+    with transaction.atomic():
+        row = QualityTolerance.objects.select_for_update().filter(scope=scope).first()
+        before = {"tolerance_pp": str(row.tolerance_pp)} if row else None
+        if row is None:
+            row = QualityTolerance(scope=scope, team=team)
+        row.tolerance_pp = value
+        row.updated_at = timezone.now()
+        row.save()
+        payload = {"scope": scope, "team": team.slug if team else None, "tolerance_pp": str(value)}
+        audit_record_and_notify(
+            event="advisor.tolerance.changed",
+            payload=payload,
+            action="advisor.tolerance.changed",
+            target=row,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={"tolerance_pp": str(value)},
+            team=team,
+        )
+    logger.info("advisor.tolerance_changed", extra={"scope": scope})
+    return row
+
+
+# Pilots collect what they need in about two weeks, and never send more than
+# half of a task type (nor less than 5 %) to the option under test.
+PILOT_DAYS = 14
+PILOT_MIN_PCT = 5
+PILOT_MAX_PCT = 50
+
+
+def pilot_percentage(*, runs_needed: int, monthly_jobs: Decimal) -> int:
+    per_day = float(monthly_jobs) / 30
+    if per_day <= 0:
+        return PILOT_MAX_PCT
+    share = math.ceil(100 * runs_needed / (per_day * PILOT_DAYS))
+    return max(PILOT_MIN_PCT, min(PILOT_MAX_PCT, share))
+
+
+def _flag_key(task_type: str, option: str, team: Any) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", task_type.lower()).strip("-") or "untyped"
+    suffix = f"-{team.slug}" if team is not None else ""
+    return f"pilot-{slug}-{option.replace('_', '-')}{suffix}"[:128]
+
+
+def pilot_start(*, task: TaskOptions, option: str, team: Any, actor: Any) -> Pilot:
+    """Create the sticky percentage split (a flag whose "on" variant sends the
+    task type to the option under test) and record the pilot."""
+    if option not in (MINI, ESCALATE):
+        raise AdvisorError("option", f"a pilot tests {MINI} or {ESCALATE}, not {option!r}")
+    chosen = task.option(option)
+    if not chosen.available or not chosen.runs_needed:
+        raise AdvisorError("option", f"{OPTION_LABELS[option]} on {task.task_type} needs no pilot")
+    percentage = pilot_percentage(runs_needed=chosen.runs_needed, monthly_jobs=task.monthly_jobs)
+    key = _flag_key(task.task_type, option, team)
+    conditions = [{"attribute": "task_type", "operator": "equals", "value": task.task_type}]
+    if team is not None:
+        conditions.append({"attribute": "team", "operator": "equals", "value": team.slug})
+    reason = (
+        f"pilot: {percentage} % of {task.task_type} to {OPTION_LABELS[option].lower()} "
+        f"until {chosen.runs_needed} more runs decide it"
+    )
+    with transaction.atomic():
+        if Pilot.objects.filter(flag_key=key).exists():
+            raise AdvisorError("option", f"a pilot {key!r} is already running")
+        # Evaluation buckets by the targeting key, so a job stays on its side of the split.
+        flag_create(
+            key=key,
+            variants={"on": True, "off": False},
+            default_variant="off",
+            off_variant="off",
+            enabled=True,
+            rules=[
+                {
+                    "name": "pilot",
+                    "conditions": conditions,
+                    "split": [
+                        {"variant": "on", "weight": percentage},
+                        {"variant": "off", "weight": 100 - percentage},
+                    ],
+                }
+            ],
+            actor=actor,
+            reason=reason,
+            description=f"Advisor pilot of {OPTION_LABELS[option].lower()} on {task.task_type}.",
+        )
+        pilot = Pilot.objects.create(
+            flag_key=key,
+            team=team,
+            task_type=task.task_type,
+            option=option,
+            percentage=percentage,
+            runs_needed=chosen.runs_needed,
+            created_at=timezone.now(),
+        )
+        audit_record_and_notify(
+            event="advisor.pilot.started",
+            payload={"flag": key, "task_type": task.task_type, "option": option,
+                     "percentage": percentage, "runs_needed": chosen.runs_needed},
+            action="advisor.pilot.started",
+            target=pilot,
+            actor=actor,
+            reason=reason,
+            after={"flag": key, "percentage": percentage},
+            team=team,
+        )  # fmt: skip
+    return pilot
+
+
+def plan_rules(*, rows: list, marker: str) -> list[dict]:
+    """The plan as policy rules, one per task type that leaves the full model:
+    the mini model, and `escalate_to` the full one for the escalation option."""
+    rules = []
+    for row in rows:
+        option = row.chosen.option
+        if option == FULL:
+            continue
+        then: dict[str, Any] = {"model": row.task.mini, "fallbacks": [row.task.full]}
+        reason = "{task_type} on {model} (advisor plan within the quality tolerance)"
+        if option == ESCALATE:
+            then["escalate_to"] = row.task.full
+            reason = (
+                "{task_type}: {model} first, {escalate_to} redoes it when its generated tests "
+                "fail (advisor plan within the quality tolerance)"
+            )
+        rules.append(
+            {
+                "name": f"{marker}-{row.task_type}"[:MAX_RULE_NAME],
+                "when": [{"kind": "task_type", "op": "eq", "value": row.task_type}],
+                "then": then,
+                "reason": reason,
+            }
+        )
+    return rules
+
+
+MAX_RULE_NAME = 64
+
+
+def policy_with_plan(*, policy: dict, rules: list[dict]) -> dict:
+    """`policy` with the plan's rules before its catch-all (the first rule that
+    matches everything), else last: every earlier rule still decides first."""
+    existing = list(policy.get("rules") or [])
+    at = next((i for i, r in enumerate(existing) if not r.get("when")), len(existing))
+    return {**policy, "rules": existing[:at] + rules + existing[at:]}
+
+
+def plan_adopt(*, recommendation: Any, team: Any, actor: Any) -> AdoptedPlan:
+    """Record what the plan promises, for the follow-up once it is published."""
+    with transaction.atomic():
+        plan = AdoptedPlan.objects.create(
+            team=team,
+            created_at=timezone.now(),
+            tolerance_pp=recommendation.tolerance_pp,
+            choices={
+                r.task_type: {
+                    "option": r.chosen.option,
+                    "full": r.task.full,
+                    "mini": r.task.mini,
+                    "change": r.chosen.change,
+                    "variance": r.chosen.variance,
+                    "weight": r.weight,
+                    "saving_usd": str(r.chosen.monthly_saving_usd),
+                }
+                for r in recommendation.rows
+            },
+            promised_saving_usd=recommendation.monthly_saving_usd,
+            promised_change_pp=round(recommendation.change * 100, 3),
+            baseline=plan_baseline(recommendation=recommendation),
+        )
+        audit_record_and_notify(
+            event="advisor.plan.drafted",
+            payload={"plan": plan.pk, "promised_saving_usd": str(plan.promised_saving_usd),
+                     "promised_change_pp": plan.promised_change_pp},
+            action="advisor.plan.drafted",
+            target=plan,
+            actor=actor,
+            after={"choices": plan.choices},
+            team=team,
+        )  # fmt: skip
+    return plan
