@@ -9,8 +9,10 @@ from governance.advisor.selectors import OPTION_LABELS, Recommendation
 
 
 def pp(fraction: float | None) -> Decimal | None:
-    """A fraction as percentage points, one decimal (+ 0 turns -0.0 into 0.0)."""
-    return None if fraction is None else Decimal(str(round(fraction * 100, 2))) + 0
+    """A fraction as percentage points, two decimals (+ 0 turns -0.00 into 0.00)."""
+    if fraction is None:
+        return None
+    return Decimal(str(round(fraction * 100, 2))).quantize(Decimal("0.01")) + 0
 
 
 def plan_rows(rec: Recommendation) -> list[dict]:
@@ -71,15 +73,28 @@ def totals(rec: Recommendation) -> dict:
     }
 
 
+def _plain(value):
+    """Money and points as exact strings (JSON floats would round them)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def recommendation_document(rec: Recommendation) -> dict:
-    return {
-        "start": rec.start.isoformat(),
-        "end": rec.end.isoformat(),
-        "team": rec.team,
-        **totals(rec),
-        "plan": plan_rows(rec),
-        "needs_more_runs": thin_rows(rec),
-    }
+    return _plain(
+        {
+            "start": rec.start.isoformat(),
+            "end": rec.end.isoformat(),
+            "team": rec.team,
+            **totals(rec),
+            "plan": plan_rows(rec),
+            "needs_more_runs": thin_rows(rec),
+        }
+    )
 
 
 # The Savings page's plan table: (key of `plan_rows`, label).

@@ -486,11 +486,13 @@ def recommendation(
         end=end,
         team=team_slug,
         rows=rows,
-        monthly_saving_usd=sum((r.chosen.monthly_saving_usd for r in rows), Decimal(0)),
+        monthly_saving_usd=_money(sum((r.chosen.monthly_saving_usd for r in rows), Decimal(0))),
         change=solution.change,
         variance=solution.variance,
-        current_saving_usd=sum((t.current_saving_usd for t in tasks), Decimal(0)),
-        current_monthly_cost_usd=sum((t.current_monthly_cost_usd for t in tasks), Decimal(0)),
+        current_saving_usd=_money(sum((t.current_saving_usd for t in tasks), Decimal(0))),
+        current_monthly_cost_usd=_money(
+            sum((t.current_monthly_cost_usd for t in tasks), Decimal(0))
+        ),
         current_change=sum(w * t.current_change for t, w in zip(tasks, weights, strict=True)),
         thin=thin,
     )
