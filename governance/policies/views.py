@@ -87,7 +87,12 @@ class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
             return self.render_to_response(
                 self._base(
                     document_text=json.dumps(handed["document"], indent=2),
-                    form={"risk": "medium", "environment": "ci", "days": 30, "note": handed["note"]},
+                    form={
+                        "risk": "medium",
+                        "environment": "ci",
+                        "days": 30,
+                        "note": handed["note"],
+                    },
                     handed_note=handed["note"],
                 )
             )

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.calls.factories import call_record, post_calls
 from governance.quality.services import SuiteRunInput, suite_run_record
+from tests.calls.factories import call_record, post_calls
 from tests.quality.factories import catalog_pair
 
 FULL, MINI = "gpt-5-codex", "gpt-5-codex-mini"
