@@ -234,3 +234,20 @@ def plan_adopt(*, recommendation: Any, team: Any, actor: Any) -> AdoptedPlan:
             team=team,
         )  # fmt: skip
     return plan
+
+
+def pilot_rule(*, pilot: Pilot, task: TaskOptions) -> dict:
+    """The policy rule that routes the pilot's share: the flag's "on" side of
+    the task type goes to the option under test."""
+    then: dict[str, Any] = {"model": task.mini, "fallbacks": [task.full]}
+    if pilot.option == ESCALATE:
+        then["escalate_to"] = task.full
+    return {
+        "name": f"{pilot.flag_key}"[:MAX_RULE_NAME],
+        "when": [
+            {"kind": "task_type", "op": "eq", "value": task.task_type},
+            {"kind": "flag", "key": pilot.flag_key, "op": "eq", "value": True},
+        ],
+        "then": then,
+        "reason": "{task_type}: pilot of the advisor, this job is in the share sent to {model}",
+    }

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView
@@ -17,8 +17,10 @@ from governance.accounts.permissions import AdminRequiredMixin
 from governance.advisor.api import recommendation_for
 from governance.advisor.forms import ToleranceForm
 from governance.advisor.models import QualityTolerance
-from governance.advisor.selectors import tolerance_pp
+from governance.advisor.selectors import ESCALATE, MINI, OPTION_LABELS, tolerance_pp
 from governance.advisor.services import (
+    pilot_percentage,
+    pilot_rule,
     pilot_start,
     plan_adopt,
     plan_rules,
@@ -90,16 +92,50 @@ class DraftPlanView(AdminRequiredMixin, View):
         return redirect(reverse("policies:editor") + "?" + urlencode({"drafted": "advisor"}))
 
 
+def _pilot_subject(query):
+    """The recommendation, task type, option and team a pilot request names."""
+    rec = recommendation_for(query=query, auth=None)
+    task_type = (query.get("task_type") or "").strip()
+    option = (query.get("option") or "").strip()
+    task = next((r.task for r in rec.rows if r.task_type == task_type), None)
+    if task is None:
+        raise FieldError("task_type", f"no task type {task_type!r} in the plan")
+    if option not in (MINI, ESCALATE):
+        raise FieldError("option", f"must be {MINI} or {ESCALATE}")
+    team = Team.objects.get(slug=rec.team) if rec.team else None
+    return rec, task, option, team
+
+
 class PilotView(AdminRequiredMixin, View):
+    """A pilot is offered (GET: what it would do) and created only on confirmation (POST)."""
+
+    def get(self, request):
+        try:
+            rec, task, option, team = _pilot_subject(request.GET)
+        except FieldError as exc:
+            return _bad(exc)
+        chosen = task.option(option)
+        if not chosen.runs_needed:
+            return _bad(FieldError("option", "the evidence already decides this option"))
+        percentage = pilot_percentage(
+            runs_needed=chosen.runs_needed, monthly_jobs=task.monthly_jobs
+        )
+        return render(
+            request,
+            "advisor/pilot.html",
+            {
+                "task": task,
+                "option": chosen,
+                "label": OPTION_LABELS[option],
+                "percentage": percentage,
+                "fields": {k: v for k, v in request.GET.items()},
+                "tolerance_pp": rec.tolerance_pp,
+            },
+        )
+
     def post(self, request):
         try:
-            rec = recommendation_for(query=request.POST, auth=None)
-            task_type = (request.POST.get("task_type") or "").strip()
-            option = (request.POST.get("option") or "").strip()
-            task = next((r.task for r in rec.rows if r.task_type == task_type), None)
-            if task is None:
-                raise FieldError("task_type", f"no task type {task_type!r} in the plan")
-            team = Team.objects.get(slug=rec.team) if rec.team else None
+            _, task, option, team = _pilot_subject(request.POST)
             pilot = pilot_start(task=task, option=option, team=team, actor=request.user)
         except FieldError as exc:
             return _bad(exc)
@@ -107,4 +143,14 @@ class PilotView(AdminRequiredMixin, View):
             request,
             f"Pilot started: {pilot.percentage} % of {pilot.task_type} through flag {pilot.flag_key}.",
         )
-        return redirect(reverse("dashboard:savings"))
+        # The flag splits; a policy rule that reads it routes. Both are drafted
+        # for the admin to dry-run and publish, like any other change.
+        current = policy_current()
+        request.session[DRAFT_SESSION_KEY] = {
+            "document": policy_with_plan(
+                policy=dict(current.document if current else DEFAULT_POLICY),
+                rules=[pilot_rule(pilot=pilot, task=task)],
+            ),
+            "note": f"Pilot {pilot.flag_key}: {pilot.percentage} % of {pilot.task_type}",
+        }
+        return redirect(reverse("policies:editor") + "?" + urlencode({"drafted": "pilot"}))

@@ -454,6 +454,17 @@ def savings_page(
     return page
 
 
+def _with_pilot_links(rows: list[dict], rec: Any, advisor_urls: dict[str, str]) -> list[dict]:
+    if not advisor_urls.get("pilot"):
+        return rows
+    base = {"tolerance_pp": str(rec.tolerance_pp), **({"team": rec.team} if rec.team else {})}
+    return [
+        {**row, "_href": advisor_urls["pilot"] + "?" + urlencode(
+            {**base, "task_type": row["task_type"], "option": row["option"]})}
+        for row in rows
+    ]  # fmt: skip
+
+
 def _savings_plan_lead(page: Page, *, filters: RollupFilter, advisor_urls: dict[str, str]) -> None:
     """The routing advisor's recommended plan first on the Savings page."""
     rec = advisor.savings_recommendation(filters=filters)
@@ -472,9 +483,10 @@ def _savings_plan_lead(page: Page, *, filters: RollupFilter, advisor_urls: dict[
         Table("plan", "Recommended plan", advisor_present.PLAN_COLUMNS,
               advisor_present.plan_rows(rec), note=advisor_present.PLAN_NOTE),
         *([Table("needs_more_runs", "Too few runs to decide", advisor_present.THIN_COLUMNS,
-                 advisor_present.thin_rows(rec),
+                 _with_pilot_links(advisor_present.thin_rows(rec), rec, advisor_urls),
                  note="More runs of the option needed before its one-sided 95 % bound can say "
-                 "whether it is within the tolerance; a pilot collects them.")]
+                 "whether it is within the tolerance; a pilot collects them.",
+                 row_action="Offer a pilot" if advisor_urls.get("pilot") else "")]
           if rec.thin else []),
     ]  # fmt: skip
     if advisor_urls.get("draft"):

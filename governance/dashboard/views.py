@@ -61,7 +61,11 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
         return reports.savings_page(
             filters=filters,
             draft_policy_url=draft_url,
-            advisor_urls={"draft": reverse("advisor:draft")} if draft_url else {},
+            advisor_urls=(
+                {"draft": reverse("advisor:draft"), "pilot": reverse("advisor:pilot")}
+                if draft_url
+                else {}
+            ),
         )
     if name == "quality":
         return reports.quality_page(filters=filters)

@@ -12,6 +12,7 @@ import pytest
 
 from governance.advisor.models import AdoptedPlan
 from governance.audit.models import AuditEvent
+from governance.policies.services import policy_check
 from tests.advisor.conftest import FULL, MINI
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,7 @@ def test_draft_this_plan__opens_the_editor_with_plan_rules_before_the_catch_all(
     page = response.content.decode()
     plan = AdoptedPlan.objects.get()
     document = json.loads(response.context["document_text"])
+    assert policy_check(document=document) == []  # publishable as drafted
     names = [r["name"] for r in document["rules"]]
     drafted = [r for r in document["rules"] if r["name"].startswith(plan.plan_marker)]
     assert [r["when"][0]["value"] for r in drafted] == ["docs"]
