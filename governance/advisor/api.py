@@ -58,7 +58,7 @@ def recommendation_for(*, query, auth) -> selectors.Recommendation:
     )
 
 
-_ROW = {
+_ROW: dict[str, serializers.Field] = {
     "task_type": serializers.CharField(),
     "option": serializers.ChoiceField(choices=list(selectors.OPTION_LABELS)),
     "option_label": serializers.CharField(),

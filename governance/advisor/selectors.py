@@ -16,15 +16,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
+from governance.accounts.models import Team
 from governance.accounts.selectors import team_scope
 from governance.advisor.models import DEFAULT_TOLERANCE_PP, ORG_SCOPE, QualityTolerance
 from governance.advisor.optimizer import Z_ONE_SIDED, Choice, plan_optimal
 from governance.catalog.models import Tier
 from governance.catalog.selectors import models_list
 from governance.dashboard.selectors import RollupFilter, tokens_by_day_model_task
+from governance.policies.selectors import policy_versions
 from governance.quality import stats
 from governance.quality.models import Outcome, SuiteRun
 from governance.quality.selectors import pass_rates
@@ -520,4 +523,92 @@ def savings_recommendation(*, filters) -> Recommendation | None:
         team_slug=scope.team.slug if scope.team is not None else None,
         start=filters.start,
         end=filters.end,
+    )
+
+
+def policy_version_with_rule(*, prefix: str, since: datetime):
+    """The first policy version published since `since` holding a rule named `prefix...`."""
+    for version in reversed(policy_versions()):
+        if version.published_at < since:
+            continue
+        rules = (version.document or {}).get("rules") or []
+        if any(str(r.get("name", "")).startswith(prefix) for r in rules if isinstance(r, dict)):
+            return version
+    return None
+
+
+@dataclass(frozen=True)
+class Realised:
+    """What a published plan did since publication, on the task types it moved."""
+
+    passed: int
+    executed: int
+    baseline_passed: int
+    baseline_executed: int
+    change: float | None  # traffic-weighted, fraction, against the full model's baseline
+    saving_usd: Decimal
+    mini: str
+    worst_task_type: str
+    busiest_team: Any
+
+
+def plan_realised(*, plan, now: datetime) -> Realised:
+    """Final results of the moved task types since publication (an escalated
+    mini attempt is replaced by its redo, as in the plan's estimate), against
+    the full model's record the plan was made on. Realised saving: the
+    jobs the mini model took since publication, at the plan's saving per job,
+    scaled to 30 days."""
+    moved = {t: c for t, c in plan.choices.items() if c["option"] != FULL}
+    since = plan.published_at
+    runs = SuiteRun.objects.filter(
+        timestamp__gte=since, timestamp__lt=now, task_type__in=list(moved)
+    ).exclude(outcome=Outcome.ESCALATED)
+    if plan.team_id is not None:
+        runs = runs.filter(team_id=plan.team_id)
+    rows = runs.values("task_type", "model", "team_id").annotate(
+        n=Count("id"), p=Sum("passed"), f=Sum("failed"), e=Sum("errored")
+    )
+    per_task: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # passed, executed, mini runs
+    per_team: dict[int, int] = defaultdict(int)
+    for r in rows.order_by():
+        acc = per_task[r["task_type"]]
+        acc[0] += r["p"]
+        acc[1] += r["p"] + r["f"] + r["e"]
+        if r["model"] == moved[r["task_type"]]["mini"]:
+            acc[2] += r["n"]
+        per_team[r["team_id"]] += r["n"]
+    days = max((now - since).total_seconds() / 86400, 1 / 24)
+    change, weights, worst, worst_change = 0.0, 0.0, "", math.inf
+    passed = executed = base_passed = base_executed = 0
+    saving = Decimal(0)
+    for task_type, choice in moved.items():
+        got = per_task.get(task_type)
+        base = plan.baseline.get(task_type)
+        if not got or not got[1] or not base or not base[1]:
+            continue
+        delta = got[0] / got[1] - base[0] / base[1]
+        change += choice["weight"] * delta
+        weights += choice["weight"]
+        passed, executed = passed + got[0], executed + got[1]
+        base_passed, base_executed = base_passed + base[0], base_executed + base[1]
+        if delta < worst_change:
+            worst, worst_change = task_type, delta
+        jobs = Decimal(choice.get("monthly_jobs") or 0)
+        if jobs:
+            per_job = Decimal(choice["saving_usd"]) / jobs
+            saving += per_job * Decimal(got[2]) * Decimal(30) / Decimal(str(days))
+    team = None
+    if per_team:
+        team = Team.objects.filter(pk=max(per_team, key=lambda k: per_team[k])).first()
+    mini = next(iter(moved.values()))["mini"] if moved else ""
+    return Realised(
+        passed=passed,
+        executed=executed,
+        baseline_passed=base_passed,
+        baseline_executed=base_executed,
+        change=change if weights else None,
+        saving_usd=_money(saving),
+        mini=mini,
+        worst_task_type=worst,
+        busiest_team=team,
     )

@@ -6,24 +6,31 @@ from __future__ import annotations
 import logging
 import math
 import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from governance.advisor.models import ORG_SCOPE, AdoptedPlan, Pilot, QualityTolerance
+from governance.advisor.models import ORG_SCOPE, AdoptedPlan, Pilot, PlanState, QualityTolerance
 from governance.advisor.selectors import (
     ESCALATE,
     FULL,
     MINI,
     OPTION_LABELS,
+    Realised,
     TaskOptions,
     plan_baseline,
+    plan_realised,
+    policy_version_with_rule,
 )
 from governance.audit.services import audit_record_and_notify
 from governance.core.errors import FieldError
 from governance.flags.services import flag_create
+from governance.quality import stats
+from governance.quality.conf import RegressionConfig
+from governance.quality.services import quality_alert_raise
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +223,7 @@ def plan_adopt(*, recommendation: Any, team: Any, actor: Any) -> AdoptedPlan:
                     "variance": r.chosen.variance,
                     "weight": r.weight,
                     "saving_usd": str(r.chosen.monthly_saving_usd),
+                    "monthly_jobs": str(r.task.monthly_jobs),
                 }
                 for r in recommendation.rows
             },
@@ -251,3 +259,81 @@ def pilot_rule(*, pilot: Pilot, task: TaskOptions) -> dict:
         "then": then,
         "reason": "{task_type}: pilot of the advisor, this job is in the share sent to {model}",
     }
+
+
+PLAN_ACTOR = "system:advisor-plan-follow-up"
+EVENT_PLAN_BREACHED = "quality.plan.breached"
+
+
+def plans_follow(
+    *, now: datetime | None = None, config: RegressionConfig | None = None
+) -> list[int]:
+    """Follow every drafted plan: note when a policy holding its rules is
+    published, then compare what it realises with what it promised. A loss
+    beyond the tolerance, judged like a regression alert (at least
+    `min_tests` executed tests on each side, one-sided pooled z-test p <
+    `alpha`), raises a quality alert and the webhook `quality.plan.breached`.
+    Returns the ids of the plans found in breach."""
+    now = now or timezone.now()
+    config = config or RegressionConfig.from_settings()
+    breached = []
+    for plan in AdoptedPlan.objects.exclude(state=PlanState.BREACHED).select_related("team"):
+        if plan.published_at is None:
+            version = policy_version_with_rule(prefix=plan.plan_marker, since=plan.created_at)
+            if version is None:
+                continue
+            plan.published_version, plan.published_at = version.number, version.published_at
+            plan.state = PlanState.FOLLOWING
+        realised = plan_realised(plan=plan, now=now)
+        plan.last_checked_at = now
+        plan.realised_saving_usd = realised.saving_usd
+        plan.realised_change_pp = (
+            None if realised.change is None else round(realised.change * 100, 3)
+        )
+        if realised.change is not None and _breach(plan=plan, realised=realised, config=config):
+            with transaction.atomic():
+                plan.state = PlanState.BREACHED
+                plan.save()
+                _plan_breach_alert(plan=plan, realised=realised, now=now, config=config)
+            breached.append(plan.pk)
+            continue
+        plan.save()
+    return breached
+
+
+def _breach(*, plan: AdoptedPlan, realised: Realised, config: RegressionConfig) -> bool:
+    if realised.executed < config.min_tests or realised.baseline_executed < config.min_tests:
+        return False
+    if realised.change is None or -realised.change * 100 < float(plan.tolerance_pp):
+        return False
+    test = stats.two_proportion_z_test(
+        realised.passed, realised.executed, realised.baseline_passed, realised.baseline_executed
+    )
+    return test.p_less < config.alpha
+
+
+def _plan_breach_alert(
+    *, plan: AdoptedPlan, realised: Realised, now: datetime, config: RegressionConfig
+) -> None:
+    test = stats.two_proportion_z_test(
+        realised.passed, realised.executed, realised.baseline_passed, realised.baseline_executed
+    )
+    team = plan.team or realised.busiest_team
+    if team is None:
+        return
+    quality_alert_raise(
+        team_id=team.pk,
+        team_slug=team.slug,
+        model=realised.mini,
+        task_type=realised.worst_task_type,
+        now=now,
+        window_start=plan.published_at,
+        counts=(realised.baseline_passed, realised.baseline_executed, realised.passed,
+                realised.executed),
+        p_value=test.p_less,
+        threshold_pp=float(plan.tolerance_pp),
+        event=EVENT_PLAN_BREACHED,
+        reason=f"advisor plan {plan.pk}: pass rate {(realised.change or 0) * 100:+.2f} pp since "
+        f"publication, beyond its {plan.tolerance_pp} pp tolerance (promised "
+        f"{plan.promised_change_pp:+.2f} pp)",
+    )  # fmt: skip

@@ -32,8 +32,8 @@ def traffic(key_client):
     catalog_pair()
     client = key_client.api_key.client
 
-    def send(task_type, model, *, runs, tests=200, pass_rate, escalate=None):
-        ts = timezone.now() - timedelta(hours=1)
+    def send(task_type, model, *, runs, tests=200, pass_rate, escalate=None, at=None):
+        ts = at or timezone.now() - timedelta(hours=1)
         records, plans = [], []
         for i in range(runs):
             passed = round(tests * pass_rate)

@@ -8,8 +8,8 @@ import pytest
 
 from governance.advisor.models import Pilot
 from governance.audit.models import AuditEvent
-from governance.policies.services import policy_check
 from governance.flags.models import Flag
+from governance.policies.services import policy_check
 from tests.advisor.conftest import FULL, MINI
 
 pytestmark = pytest.mark.django_db
