@@ -218,7 +218,9 @@ def task_options(
         mini = mini_of[full]
         full_calls, full_cost = calls.get((full, task_type), (0, Decimal(0)))
         mini_calls, mini_cost = calls.get((mini, task_type), (0, Decimal(0)))
-        jobs = full_calls + mini_calls
+        redo = follow_up_keys.get((full, task_type))
+        # A redo of an escalated job is a second call of the same job, not more traffic.
+        jobs = full_calls + mini_calls - min(redo.runs if redo else 0, full_calls)
         if not jobs:
             continue
         monthly_jobs = Decimal(jobs) * per_month
@@ -227,7 +229,6 @@ def task_options(
         # The full model's own record, without the redo runs of escalated jobs
         # (harder work by selection, which would make the full model look worse).
         full_q = _counts(quality.get((full, task_type)))
-        redo = follow_up_keys.get((full, task_type))
         if redo:
             full_q = _Counts(
                 passed=full_q.passed - redo.passed,
@@ -259,7 +260,7 @@ def task_options(
                 cost_mini=cost_mini, monthly_jobs=monthly_jobs, tolerance=tolerance,
             ),
         ]  # fmt: skip
-        mini_share = mini_calls / jobs
+        mini_share = min(mini_calls / jobs, 1.0)
         current_cost = _money((full_cost + mini_cost) * per_month)
         saving_now = options[1].monthly_saving_usd * Decimal(mini_share)
         result.append(
