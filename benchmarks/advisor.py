@@ -81,7 +81,10 @@ def true_options(task: dict, cost: dict[str, Decimal]) -> dict[str, tuple[float,
     return {
         "full": (c_full, task["p_full"]),
         "mini": (c_mini, task["p_mini"]),
-        "mini_escalate": (c_mini + escalation * c_full, (1 - escalation) + escalation * task["p_full"]),
+        "mini_escalate": (
+            c_mini + escalation * c_full,
+            (1 - escalation) + escalation * task["p_full"],
+        ),
     }
 
 
@@ -186,7 +189,9 @@ def send_month(api: Api, tasks: list[dict], seed: int) -> tuple[int, int]:
 
 def true_costs(env: dict[str, str], tasks: list[dict]) -> dict[str, dict[str, Decimal]]:
     """Each task type's cost per call on each model, from the catalog's list prices."""
-    os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
+    os.environ.update(
+        {k: v for k, v in env.items() if k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    )
     import django
 
     django.setup()
@@ -266,7 +271,7 @@ with the workload's true parameters against a brute-force oracle that knows them
 {table}
 
 Target (>= 0.9 of the oracle's saving, true loss within the tolerance, on every seed): {"met" if ok else "NOT met"}.
-Worst share {min(r['share'] for r in rows):.3f}. GET /api/v1/recommendations, median of 5 per seed:
+Worst share {min(r["share"] for r in rows):.3f}. GET /api/v1/recommendations, median of 5 per seed:
 {statistics.median(latencies) * 1000:.0f} ms (max {max(latencies) * 1000:.0f} ms) over a month of
 one team's data (the call roll-up, the quality roll-up, and the runs that name a job).
 """
