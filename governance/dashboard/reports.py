@@ -497,6 +497,10 @@ def _savings_plan_lead(page: Page, *, filters: RollupFilter, advisor_urls: dict[
             0, {"label": "Draft this plan", "href": advisor_urls["draft"], "method": "post",
                 "id": "draft-plan", "fields": fields},
         )  # fmt: skip
+    if advisor_urls.get("tolerance"):
+        page.actions.append(
+            {"label": "Set the quality tolerance", "href": advisor_urls["tolerance"]}
+        )
 
 
 def _pct_of(rate: float | None) -> Decimal | None:

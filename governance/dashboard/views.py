@@ -62,7 +62,11 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
             filters=filters,
             draft_policy_url=draft_url,
             advisor_urls=(
-                {"draft": reverse("advisor:draft"), "pilot": reverse("advisor:pilot")}
+                {
+                    "draft": reverse("advisor:draft"),
+                    "pilot": reverse("advisor:pilot"),
+                    "tolerance": reverse("advisor:tolerance"),
+                }
                 if draft_url
                 else {}
             ),

@@ -217,9 +217,15 @@ def suite_runs_batch_record(
             "run_id", flat=True
         )
     )
-    added = suite_runs_import(
-        client=client, runs=[r for r in runs if r.run_id not in existing], actor=actor
-    )
+    new = [r for r in runs if r.run_id not in existing]
+    try:
+        added = suite_runs_import(client=client, runs=new, actor=actor)
+    except IntegrityError:
+        # A concurrent batch stored some of these run ids first (the import
+        # rolled back whole): record them one by one, which replaces under lock.
+        for run in new:
+            suite_run_record(client=client, run=run, actor=actor)
+        added = len(new)
     replaced = 0
     for run in runs:
         if run.run_id in existing:
