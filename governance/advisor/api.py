@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     inline_serializer,
@@ -58,6 +57,28 @@ def recommendation_for(*, query, auth) -> selectors.Recommendation:
     )
 
 
+class RecommendationQuery(serializers.Serializer):
+    """The query parameters, for the schema (the view parses them with
+    `recommendation_for`, which the Savings page's forms share)."""
+
+    tolerance_pp = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=50,
+        required=False,
+        help_text="accepted loss of pass rate in percentage points (default: the team's "
+        "tolerance, else the organisation's)",
+    )
+    team = serializers.CharField(
+        required=False, help_text="team slug; an API key always reads its own team"
+    )
+    days = serializers.IntegerField(
+        min_value=1, max_value=MAX_DAYS, required=False,
+        help_text="days of data, today included (default 30)",
+    )  # fmt: skip
+
+
 _ROW: dict[str, serializers.Field] = {
     "task_type": serializers.CharField(),
     "option": serializers.ChoiceField(choices=list(selectors.OPTION_LABELS)),
@@ -83,18 +104,7 @@ class RecommendationsView(APIView):
 
     @extend_schema(
         operation_id="recommendations",
-        parameters=[
-            OpenApiParameter(
-                "tolerance_pp",
-                str,
-                description="accepted loss of pass rate in percentage points, 0 to 50 "
-                "(default: the team's tolerance, else the organisation's)",
-            ),
-            OpenApiParameter(
-                "team", str, description="team slug; an API key always reads its own team"
-            ),
-            OpenApiParameter("days", int, description="days of data, today included (default 30)"),
-        ],
+        parameters=[RecommendationQuery],
         responses={
             200: inline_serializer(
                 "Recommendation",
