@@ -56,6 +56,8 @@ bench: venv
 	$(BIN)/python benchmarks/otlp.py
 	$(BIN)/python benchmarks/policy.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/runs_batch.py
+	$(BIN)/python benchmarks/advisor.py
 
 # Mixed load (ingestion, decisions, pages) on loopback; LOAD_ARGS="--duration 300".
 load: venv

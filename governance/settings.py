@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "governance.flags",
     "governance.policies",
     "governance.changes",
+    "governance.advisor",
     "governance.dashboard",
     "governance.ops",
 ]

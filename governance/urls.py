@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("governance.flags.urls")),
     path("", include("governance.audit.urls")),
     path("", include("governance.changes.urls")),
+    path("", include("governance.advisor.urls")),
     path("", include("governance.dashboard.urls")),
     path("", include("governance.ops.urls")),
 ]

@@ -44,7 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Upload a JUnit XML report of generated tests. Uploading the same --run-id again "
         "replaces that run. Reads GOVERNOR_URL and GOVERNOR_API_KEY (key with the 'ingest' scope).",
     )
-    parser.add_argument("report", help="path to the JUnit XML report, or - for standard input")
+    parser.add_argument(
+        "report",
+        nargs="+",
+        help="path to the JUnit XML report, or - for standard input; with several reports each "
+        "is its own run, named <run-id>-<report file name without .xml>",
+    )
     parser.add_argument(
         "--run-id", required=True, help="this run's id, unique per client (e.g. the CI job id)"
     )
@@ -98,26 +103,39 @@ def run(
             file=err,
         )
         return EXIT_USAGE
-    try:
-        body = _read_report(args.report, stdin or sys.stdin)
-    except OSError as exc:
-        print(
-            f"governor upload-junit: cannot read the report {args.report!r}: {exc.strerror or exc}",
-            file=err,
-        )
-        return EXIT_USAGE
+    reports = list(args.report)
+    bodies = []
+    for path in reports:
+        try:
+            bodies.append(_read_report(path, stdin or sys.stdin))
+        except OSError as exc:
+            print(
+                f"governor upload-junit: cannot read the report {path!r}: {exc.strerror or exc}",
+                file=err,
+            )
+            return EXIT_USAGE
     transport = transport_factory(
         base_url=url, api_key=key, timeout=args.timeout, max_attempts=args.max_attempts
     )
-    try:
-        response = transport.request(
-            "POST", f"{PATH}?{_query(args)}", body=body, content_type="application/xml"
-        )
-    except GovernorError as exc:
-        print(f"governor upload-junit: upload of run {args.run_id!r} failed: {exc}", file=err)
-        return EXIT_FAILED
-    print(_summary(response.json()), file=out)
-    return EXIT_OK
+    code = EXIT_OK
+    for path, body in zip(reports, bodies, strict=True):
+        run_id = args.run_id if len(reports) == 1 else f"{args.run_id}-{_stem(path)}"
+        query = _query(argparse.Namespace(**{**vars(args), "run_id": run_id}))
+        try:
+            response = transport.request(
+                "POST", f"{PATH}?{query}", body=body, content_type="application/xml"
+            )
+        except GovernorError as exc:
+            print(f"governor upload-junit: upload of run {run_id!r} failed: {exc}", file=err)
+            code = EXIT_FAILED
+            continue
+        print(_summary(response.json()), file=out)
+    return code
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    return name[: -len(".xml")] if name.lower().endswith(".xml") else name
 
 
 def _read_report(path: str, stdin: TextIO) -> bytes:

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from governance.advisor import present as advisor_present
+from governance.advisor import selectors as advisor
 from governance.dashboard import charts, selectors
 from governance.dashboard.selectors import RollupFilter
 from governance.policies.selectors import model_health_list
@@ -52,7 +54,7 @@ class Page:
     metrics: list[Metric] = field(default_factory=list)
     charts: list[charts.Chart] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    actions: list[dict[str, str]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
@@ -345,7 +347,9 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
     )
 
 
-def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
+def savings_page(
+    *, filters: RollupFilter, draft_policy_url: str = "", advisor_urls: dict[str, str] | None = None
+) -> Page:
     """Queries: catalog siblings, price book freshness, roll-up tokens; 3 for
     the quality comparison (runs, linked calls, catalog)."""
     from governance.quality import selectors as quality
@@ -446,7 +450,57 @@ def savings_page(*, filters: RollupFilter, draft_policy_url: str = "") -> Page:
     )
     if draft_policy_url:
         page.actions.append({"label": "Draft a policy change", "href": draft_policy_url})
+    _savings_plan_lead(page, filters=filters, advisor_urls=advisor_urls or {})
     return page
+
+
+def _with_pilot_links(rows: list[dict], rec: Any, advisor_urls: dict[str, str]) -> list[dict]:
+    if not advisor_urls.get("pilot"):
+        return rows
+    base = {"tolerance_pp": str(rec.tolerance_pp), **({"team": rec.team} if rec.team else {})}
+    return [
+        {**row, "_href": advisor_urls["pilot"] + "?" + urlencode(
+            {**base, "task_type": row["task_type"], "option": row["option"]})}
+        for row in rows
+    ]  # fmt: skip
+
+
+def _savings_plan_lead(page: Page, *, filters: RollupFilter, advisor_urls: dict[str, str]) -> None:
+    """The routing advisor's recommended plan first on the Savings page."""
+    rec = advisor.savings_recommendation(filters=filters)
+    if rec is None:
+        return
+    totals = advisor_present.totals(rec)
+    page.metrics[:0] = [
+        Metric("plan_saving", "Recommended plan saves a month", totals["monthly_saving_usd"], "usd",
+               note=f"within a {totals['tolerance_pp']} pp pass-rate tolerance"),
+        Metric("plan_change", "Plan pass-rate change (pp)", totals["pass_change_pp"], "pp",
+               note=f"one-sided 95 % lower bound {totals['pass_change_lower_bound_pp']} pp"),
+        Metric("current_saving", "Current policy saves a month", totals["current_saving_usd"], "usd",
+               note=f"pass-rate change {totals['current_change_pp']} pp"),
+    ]  # fmt: skip
+    page.tables[:0] = [
+        Table("plan", "Recommended plan", advisor_present.PLAN_COLUMNS,
+              advisor_present.plan_rows(rec), note=advisor_present.PLAN_NOTE),
+        *([Table("needs_more_runs", "Too few runs to decide", advisor_present.THIN_COLUMNS,
+                 _with_pilot_links(advisor_present.thin_rows(rec), rec, advisor_urls),
+                 note="More runs of the option needed before its one-sided 95 % bound can say "
+                 "whether it is within the tolerance; a pilot collects them.",
+                 row_action="Offer a pilot" if advisor_urls.get("pilot") else "")]
+          if rec.thin else []),
+    ]  # fmt: skip
+    if advisor_urls.get("draft"):
+        fields = {"tolerance_pp": str(rec.tolerance_pp), "days": str(filters.days)}
+        if rec.team:
+            fields["team"] = rec.team
+        page.actions.insert(
+            0, {"label": "Draft this plan", "href": advisor_urls["draft"], "method": "post",
+                "id": "draft-plan", "fields": fields},
+        )  # fmt: skip
+    if advisor_urls.get("tolerance"):
+        page.actions.append(
+            {"label": "Set the quality tolerance", "href": advisor_urls["tolerance"]}
+        )
 
 
 def _pct_of(rate: float | None) -> Decimal | None:

@@ -57,8 +57,19 @@ def build_page(name: str, request: HttpRequest, filters: RollupFilter) -> report
             raise FilterError("stack_by", f"must be one of {', '.join(STACK_DIMENSIONS)}")
         return reports.spend_page(filters=filters, stack_by=stack_by)
     if name == "savings":
+        draft_url = _draft_policy_url(request.user)
         return reports.savings_page(
-            filters=filters, draft_policy_url=_draft_policy_url(request.user)
+            filters=filters,
+            draft_policy_url=draft_url,
+            advisor_urls=(
+                {
+                    "draft": reverse("advisor:draft"),
+                    "pilot": reverse("advisor:pilot"),
+                    "tolerance": reverse("advisor:tolerance"),
+                }
+                if draft_url
+                else {}
+            ),
         )
     if name == "quality":
         return reports.quality_page(filters=filters)

@@ -84,6 +84,21 @@ class PolicyEditorPage(ReadOrAdminMixin, TemplateView):
         # Drafts from the savings page and replays are the admins' work.
         if roles.is_admin(request.user) and "move_to_mini" in request.GET:
             return self._draft_task_on_mini(request.GET)
+        # A draft handed over by another page (the advisor's "Draft this plan").
+        handed = request.session.pop("policy_draft", None) if roles.is_admin(request.user) else None
+        if handed and request.GET.get("drafted"):
+            return self.render_to_response(
+                self._base(
+                    document_text=json.dumps(handed["document"], indent=2),
+                    form={
+                        "risk": "medium",
+                        "environment": "ci",
+                        "days": 30,
+                        "note": handed["note"],
+                    },
+                    handed_note=handed["note"],
+                )
+            )
         replay_id = request.GET.get("replay") if roles.is_admin(request.user) else None
         if not replay_id:
             context = self._base()

@@ -37,7 +37,7 @@ from governance.quality.serializers import (
     SuiteRunCountsSerializer,
     SuiteRunRecordedSerializer,
 )
-from governance.quality.services import SuiteRunInput, suite_run_record
+from governance.quality.services import SuiteRunInput, suite_run_record, suite_runs_batch_record
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -133,6 +133,11 @@ class SuiteRunIngestView(APIView):
             "text/xml": OpenApiTypes.BINARY,
         },
         responses={
+            207: OpenApiResponse(
+                description='A batch ({"runs": [...]}, up to 1,000) with some runs rejected: '
+                '{"accepted", "replaced", "rejected": [{"index", "run_id", "errors"}]}; the '
+                "others are stored. A batch with none rejected answers 200 with the same body."
+            ),
             201: SuiteRunRecordedSerializer,
             200: OpenApiResponse(
                 SuiteRunRecordedSerializer, description="The run replaced an earlier upload."
@@ -147,6 +152,8 @@ class SuiteRunIngestView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = request.data
+        if isinstance(data, dict) and "runs" in data:
+            return _batch_record(request, data["runs"])
         if isinstance(data, bytes):
             run = self._from_junit(request, data)
         else:
@@ -191,6 +198,41 @@ class SuiteRunIngestView(APIView):
         return _run_input(
             {**serializer.validated_data, **dataclasses.asdict(counts)}, source=Source.JUNIT
         )
+
+
+MAX_BATCH_RUNS = 1000
+
+
+def _batch_record(request: Request, raws: object) -> Response:
+    """`{"runs": [...]}`: every valid run is stored (new ones in bulk, a run
+    sent before replaced as one upload would be); each invalid one is named by
+    its index with its fields' errors, in a 207, like POST /api/v1/calls. A
+    batch sent again stores nothing twice."""
+    if not isinstance(raws, list):
+        raise exceptions.ValidationError({"runs": ["must be a list of test runs"]})
+    if len(raws) > MAX_BATCH_RUNS:
+        raise exceptions.ValidationError({"runs": [f"at most {MAX_BATCH_RUNS} runs per batch"]})
+    valid: dict[str, SuiteRunInput] = {}
+    rejected: list[dict] = []
+    for index, raw in enumerate(raws):
+        serializer = SuiteRunCountsSerializer(data=raw)
+        run_id = raw.get("run_id") if isinstance(raw, dict) else None
+        if not serializer.is_valid():
+            rejected.append({"index": index, "run_id": run_id, "errors": serializer.errors})
+        elif serializer.validated_data["run_id"] in valid:
+            rejected.append(
+                {"index": index, "run_id": run_id, "errors": {"run_id": ["repeated in this batch"]}}
+            )
+        else:
+            valid[serializer.validated_data["run_id"]] = _run_input(
+                serializer.validated_data, source=Source.JSON
+            )
+    key: ApiKey = request.auth  # type: ignore[assignment]  # HasIngestScope admits API keys only
+    outcome = suite_runs_batch_record(
+        client=key.client, runs=list(valid.values()), actor=f"client:{key.client.name}"
+    )
+    body = {"accepted": outcome.added, "replaced": outcome.replaced, "rejected": rejected}
+    return Response(body, status=status.HTTP_207_MULTI_STATUS if rejected else status.HTTP_200_OK)
 
 
 def _run_input(values: dict, *, source: str) -> SuiteRunInput:

@@ -54,6 +54,7 @@ PAGES = (
     Page("audit", "audit/", READERS),
     Page("webhooks", "audit/webhooks/", READERS),
     Page("api", "api/docs/", READERS),
+    Page("tolerance", "advisor/tolerance/", ADMINS),
 )
 NOT_PAGES = (
     # Answers for programs, not people: JSON, YAML, Prometheus text, a redirect.
@@ -75,6 +76,10 @@ NOT_PAGES = (
     "flags/<str:key>/toggle/",
     "audit/webhooks/<int:pk>/active/",
     "audit/webhooks/deliveries/<int:pk>/retry/",
+    # The advisor's actions: a form posts to "draft"; a pilot is offered from
+    # the Savings page with its parameters (tests/advisor/test_browser.py).
+    "advisor/draft/",
+    "advisor/pilot/",
     # A CSV file.
     "exports/<uuid:pk>/download",
 )

@@ -239,15 +239,17 @@ def test_plotly_js__served_by_the_app_itself(client):
         # (the quality roll-up).
         ("/spend/", 3 + 3 + 8 + 1),
         # catalog models, price book freshness (catalog version), roll-up
-        # tokens; the mini vs full comparison: quality roll-up, catalog.
-        ("/savings/", 3 + 3 + 3 + 2),
+        # tokens; the mini vs full comparison: quality roll-up, catalog; the
+        # advisor's plan: tolerance, catalog, call roll-up, quality roll-up,
+        # the runs that name a job, failing mini runs per task type.
+        ("/savings/", 3 + 3 + 3 + 2 + 6),
         # pass rates per day and per model (the quality roll-up each), the
         # comparison (quality roll-up, catalog), open alerts.
         ("/quality/", 3 + 3 + 5),
         # the same selectors without the filter bar
         ("/api/v1/dashboard/overview", 3 + 4 + 2 + 2 + 1),
         ("/api/v1/dashboard/spend", 3 + 8 + 1),
-        ("/api/v1/dashboard/savings", 3 + 3 + 2),
+        ("/api/v1/dashboard/savings", 3 + 3 + 2 + 6),
         ("/api/v1/dashboard/quality", 3 + 5),
         # the budgets and their spend (2), one burn-down per budget (2 here).
         ("/burn-down/", 3 + 3 + 2 + 2),

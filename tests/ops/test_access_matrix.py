@@ -125,6 +125,14 @@ MATRIX = (
     Endpoint("GET", "api/v1/quality/pass-rates", ANY_KEY | READERS),
     Endpoint("GET", "api/v1/quality/comparisons", ANY_KEY | READERS),
     Endpoint("GET", "api/v1/quality/alerts", ANY_KEY | READERS),
+    # The routing advisor: any key reads its team's plan, people read all;
+    # only admins set the tolerance, draft a plan or start a pilot.
+    Endpoint("GET", "api/v1/recommendations", ANY_KEY | READERS),
+    Endpoint("GET", "advisor/tolerance/", ADMINS),
+    Endpoint("POST", "advisor/tolerance/", ADMINS, body=dict, content_type="form"),
+    Endpoint("POST", "advisor/draft/", ADMINS, body=dict, content_type="form"),
+    Endpoint("GET", "advisor/pilot/", ADMINS),
+    Endpoint("POST", "advisor/pilot/", ADMINS, body=dict, content_type="form"),
     # Decisions and the policy snapshot: keys with `policy:read` only.
     Endpoint("POST", "api/v1/decide", POLICY, body=_decide_body),
     Endpoint("GET", "api/v1/policy", POLICY),

@@ -191,3 +191,22 @@ def test_governor_main__upload_junit_without_environment__returns_two(monkeypatc
     monkeypatch.delenv("GOVERNOR_API_KEY", raising=False)
     assert cli.main(["upload-junit", REPORT, "--run-id", "r", "--model", "m"]) == 2
     assert "set GOVERNOR_URL" in capsys.readouterr().err
+
+
+def test_upload_junit__several_reports__one_run_each_named_after_its_file():
+    second = str(FIXTURES / "pytest.xml")
+    with StubGovernor([(201, ACCEPTED), (201, {**ACCEPTED, "run_id": "r-1-pytest"})]) as stub:
+        code, out, err = governor(
+            ["upload-junit", REPORT, second, "--run-id", "r-1", "--model", "gpt-5-codex-mini"],
+            {"GOVERNOR_URL": stub.url, "GOVERNOR_API_KEY": "gov_abc_secret"},
+        )
+    assert (code, err) == (0, "")
+    run_ids = [
+        urllib.parse.parse_qs(r["path"].partition("?")[2])["run_id"][0] for r in stub.requests
+    ]
+    assert run_ids == ["r-1-surefire", "r-1-pytest"]
+    assert [r["body"] for r in stub.requests] == [
+        Path(REPORT).read_bytes(),
+        Path(second).read_bytes(),
+    ]
+    assert out.count("recorded run") == 2

@@ -12,14 +12,9 @@ from governance.dashboard.selectors.common import (
     MICRO_USD,
     ZERO,
     FilterOptions,
-    RollupFilter,
     calls_filter,
-    day_of,
-    dimensions_filter,
     filter_options,
-    money,
     quality_scope,
-    rollups_filter,
     team_ids,
 )
 from governance.dashboard.selectors.savings import (
@@ -39,7 +34,6 @@ from governance.dashboard.selectors.spend import (
     RepoSpend,
     SpendPoint,
     SpendSummary,
-    TokenUse,
     cost_per_call_percentiles,
     spend_by_day,
     spend_by_model,
@@ -48,6 +42,14 @@ from governance.dashboard.selectors.spend import (
     spend_summary,
     spend_top_clients,
     spend_top_repos,
+)
+from governance.rollups.selectors import (
+    RollupFilter,
+    TokenUse,
+    day_of,
+    dimensions_filter,
+    money,
+    rollups_filter,
     tokens_by_day_model_task,
 )
 

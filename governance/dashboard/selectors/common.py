@@ -4,107 +4,25 @@ query over the roll-ups, the filter bar's choices, and money and day helpers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from governance.calls.models import Call
-from governance.catalog.pricing import e10_to_usd
-from governance.rollups.selectors import daily_rollups
+from governance.rollups.selectors import (
+    RollupFilter,
+    daily_rollups,
+    dimensions_filter,
+)
 
 ZERO = Decimal("0")
 # Money on the pages is rounded to a millionth of a dollar.
 MICRO_USD = Decimal("0.000001")
 
 
-@dataclass(frozen=True)
-class RollupFilter:
-    """What a dashboard view asks for: whole UTC days from `start` to `end`
-    (both included), optionally narrowed to teams (slugs), models, task types
-    and environments. Empty tuples mean "all"."""
-
-    start: date
-    end: date
-    teams: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-    task_types: tuple[str, ...] = ()
-    environments: tuple[str, ...] = ()
-
-    @property
-    def start_at(self) -> datetime:
-        return datetime.combine(self.start, time.min, tzinfo=UTC)
-
-    @property
-    def end_before(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def with_range(self, *, start: date, end: date) -> RollupFilter:
-        return RollupFilter(
-            start=start,
-            end=end,
-            teams=self.teams,
-            models=self.models,
-            task_types=self.task_types,
-            environments=self.environments,
-        )
-
-    def as_query(self) -> dict[str, list[str] | str]:
-        """The filter as URL query parameters (what the pages put in links)."""
-        query: dict[str, list[str] | str] = {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-        }
-        for key, values in (
-            ("team", self.teams),
-            ("model", self.models),
-            ("task_type", self.task_types),
-            ("environment", self.environments),
-        ):
-            if values:
-                query[key] = list(values)
-        return query
-
-
-def dimensions_filter(*, filters: RollupFilter, queryset: QuerySet, time_field: str) -> QuerySet:
-    """Narrow any queryset with the filter's dimension columns (team, model,
-    task_type, environment) and its time range on `time_field`."""
-    qs = queryset.filter(
-        **{f"{time_field}__gte": filters.start_at, f"{time_field}__lt": filters.end_before}
-    )
-    if filters.teams:
-        qs = qs.filter(team__slug__in=filters.teams)
-    if filters.models:
-        qs = qs.filter(model__in=filters.models)
-    if filters.task_types:
-        qs = qs.filter(task_type__in=filters.task_types)
-    if filters.environments:
-        qs = qs.filter(environment__in=filters.environments)
-    return qs
-
-
-def rollups_filter(*, filters: RollupFilter, queryset: QuerySet | None = None) -> QuerySet:
-    """Dashboard daily roll-up rows (or rows of any model with the same
-    dimension columns and a `bucket`, e.g. the cost histogram) matching the filter."""
-    qs = queryset if queryset is not None else daily_rollups()
-    return dimensions_filter(filters=filters, queryset=qs, time_field="bucket")
-
-
 def calls_filter(*, filters: RollupFilter) -> QuerySet:
     """Raw calls matching the filter: for exports only, never for a page."""
     return dimensions_filter(filters=filters, queryset=Call.objects.all(), time_field="timestamp")
-
-
-def day_of(value: datetime | date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def money(value_e10: int | None) -> Decimal:
-    return e10_to_usd(value_e10)
 
 
 # ---------------------------------------------------------------- filter bar

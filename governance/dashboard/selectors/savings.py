@@ -8,11 +8,8 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from governance.catalog.selectors import price_book
-from governance.dashboard.selectors.common import (
-    MICRO_USD,
-    RollupFilter,
-)
-from governance.dashboard.selectors.spend import tokens_by_day_model_task
+from governance.dashboard.selectors.common import MICRO_USD
+from governance.rollups.selectors import RollupFilter, tokens_by_day_model_task
 
 
 @dataclass(frozen=True)

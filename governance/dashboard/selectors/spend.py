@@ -11,15 +11,16 @@ from decimal import Decimal
 from django.db.models import Max, Q, Sum
 
 from governance.catalog.pricing import e10_to_usd
-from governance.dashboard.selectors.common import (
-    MICRO_USD,
+from governance.dashboard.selectors.common import MICRO_USD
+from governance.rollups.histogram import bin_estimate, percentile_bin
+from governance.rollups.selectors import (
     RollupFilter,
+    cost_histograms,
     day_of,
     money,
+    repo_rollups,
     rollups_filter,
 )
-from governance.rollups.histogram import bin_estimate, percentile_bin
-from governance.rollups.selectors import cost_histograms, repo_rollups
 
 STACK_DIMENSIONS = {
     "model": "model",
@@ -245,61 +246,6 @@ def spend_fallbacks_by_day(*, filters: RollupFilter) -> list[FallbackPoint]:
             model=r["model"],
             fallback_calls=r["fb"],
             fallback_cost_usd=money(r["cost"]),
-        )
-        for r in rows
-    ]
-
-
-@dataclass(frozen=True)
-class TokenUse:
-    """Tokens used per UTC day, model and task type: what a re-pricing at
-    another model's rate needs."""
-
-    day: date
-    model: str
-    task_type: str
-    calls: int
-    input_tokens: int
-    cached_input_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    cost_usd: Decimal
-    unpriced_calls: int = 0
-
-
-def tokens_by_day_model_task(
-    *, filters: RollupFilter, models: list[str] | None = None
-) -> list[TokenUse]:
-    """Token sums per day, model and task type (optionally only some models).
-    One query."""
-    qs = rollups_filter(filters=filters)
-    if models is not None:
-        qs = qs.filter(model__in=models)
-    rows = (
-        qs.values("bucket", "model", "task_type")
-        .annotate(
-            n=Sum("calls"),
-            i=Sum("input_tokens"),
-            c=Sum("cached_input_tokens"),
-            o=Sum("output_tokens"),
-            r=Sum("reasoning_tokens"),
-            cost=Sum("cost_usd_e10"),
-            unpriced=Sum("unpriced_calls"),
-        )
-        .order_by("bucket", "model", "task_type")
-    )
-    return [
-        TokenUse(
-            day=day_of(r["bucket"]),
-            model=r["model"],
-            task_type=r["task_type"],
-            calls=r["n"],
-            input_tokens=r["i"],
-            cached_input_tokens=r["c"],
-            output_tokens=r["o"],
-            reasoning_tokens=r["r"],
-            cost_usd=money(r["cost"]),
-            unpriced_calls=r["unpriced"],
         )
         for r in rows
     ]

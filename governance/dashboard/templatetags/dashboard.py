@@ -26,6 +26,8 @@ def metric_display(value, kind: str) -> str:
         return f"${amount:,.2f}" if abs(amount) >= 1 else f"${amount:,.4f}"
     if kind == "pct":
         return f"{Decimal(value):.1f} %"
+    if kind == "pp":
+        return f"{Decimal(value):+.2f} pp"
     if kind == "pct_change":
         return f"{Decimal(value):+.1f} %"
     return f"{int(value):,}"

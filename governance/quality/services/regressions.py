@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -151,6 +152,8 @@ def _alert_raise(
     counts: tuple[int, int, int, int],
     p_value: float,
     threshold_pp: float,
+    event: str = EVENT_ALERT_RAISED,
+    reason: str = "",
 ) -> QualityAlert | None:
     base_passed, base_executed, recent_passed, recent_executed = counts
     try:
@@ -179,10 +182,17 @@ def _alert_raise(
     _alert_announce(
         alert=alert,
         team_slug=team_slug,
-        event=EVENT_ALERT_RAISED,
-        reason=f"pass rate of {model}/{task_type or '-'} fell {alert.drop_pp} pp (p={p_value:.2g})",
+        event=event,
+        reason=reason
+        or f"pass rate of {model}/{task_type or '-'} fell {alert.drop_pp} pp (p={p_value:.2g})",
     )
     return alert
+
+
+def quality_alert_raise(**alert: Any) -> QualityAlert | None:
+    """Raise an alert found by another check (the advisor's plan follow-up),
+    announced as that check's `event`; None when the series already has one open."""
+    return _alert_raise(**alert)
 
 
 def _alert_clear(*, alert: QualityAlert, rate: float, now: datetime, team_slug: str) -> None:

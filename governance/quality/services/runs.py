@@ -195,6 +195,39 @@ def suite_runs_import(*, client: Client, runs: Sequence[SuiteRunInput], actor=No
     return len(created)
 
 
+@dataclass(frozen=True)
+class BatchRecorded:
+    added: int
+    replaced: int
+
+
+def suite_runs_batch_record(
+    *, client: Client, runs: Sequence[SuiteRunInput], actor=None
+) -> BatchRecorded:
+    """A batch from the API: new runs in bulk (`suite_runs_import`), runs this
+    client sent before replaced one by one as a single upload would."""
+    existing = set(
+        SuiteRun.objects.filter(client=client, run_id__in=[r.run_id for r in runs]).values_list(
+            "run_id", flat=True
+        )
+    )
+    new = [r for r in runs if r.run_id not in existing]
+    try:
+        added = suite_runs_import(client=client, runs=new, actor=actor)
+    except IntegrityError:
+        # A concurrent batch stored some of these run ids first (the import
+        # rolled back whole): record them one by one, which replaces under lock.
+        for run in new:
+            suite_run_record(client=client, run=run, actor=actor)
+        added = len(new)
+    replaced = 0
+    for run in runs:
+        if run.run_id in existing:
+            suite_run_record(client=client, run=run, actor=actor)
+            replaced += 1
+    return BatchRecorded(added=added, replaced=replaced)
+
+
 def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) -> dict[str, int]:
     """Link runs to the calls they name; returns the call ids already logged, with their pks."""
     wanted = {call_id for call_ids in call_ids_by_run.values() for call_id in call_ids}
