@@ -259,6 +259,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 401/403/429/413/415/503 documented once for every operation.
         "governance.ops.schema.add_standard_error_responses",
+        # Links from one operation's answer to the next, for the stateful fuzz.
+        "governance.ops.schema.add_links",
         # Request bodies validated by msgspec types are documented by them.
         "governance.core.rest.add_msgspec_components",
     ],
