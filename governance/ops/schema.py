@@ -76,7 +76,7 @@ def add_standard_error_responses(result: dict, generator, request, public) -> di
 # What one answer lets a client ask next (OpenAPI links): the stateful fuzz
 # (`make fuzz`) follows them, sending what one operation stored or answered
 # to the next one.
-_LINKS = {
+_LINKS: dict[str, dict[tuple[str, ...], dict[str, dict]]] = {
     "calls_ingest": {
         ("200", "207"): {
             "CallsOfTheModelSent": {
