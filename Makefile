@@ -13,7 +13,7 @@ DEMO_ENV := CELERY_BROKER_URL=filesystem:// DEBUG=1 $(PLAIN_LOGS)
 SERVE_ENV := DEBUG=0 GOVERNOR_MANIFEST_STATIC=1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
 	CELERY_BROKER_URL=$(or $(CELERY_BROKER_URL),filesystem://) PORT=$(or $(PORT),8000)
 
-.PHONY: demo test lint bench load serve venv clean
+.PHONY: demo test lint bench load serve venv clean fuzz
 
 venv: $(STAMP)
 
@@ -62,6 +62,14 @@ bench: venv
 # Mixed load (ingestion, decisions, pages) on loopback; LOAD_ARGS="--duration 300".
 load: venv
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+
+# The long schema-driven fuzz: every phase (stateful included), 1,000 cases per
+# operation, against the production web server on a fresh PostgreSQL database
+# (created on FUZZ_DATABASE_URL's server, dropped afterwards). No 5xx allowed.
+# FUZZ_ARGS="--examples 200 --timeout 900" for a shorter run.
+FUZZ_DATABASE_URL ?= $(or $(filter postgres%,$(DATABASE_URL)),postgres://postgres@127.0.0.1:5432/postgres)
+fuzz: venv
+	DATABASE_URL=$(FUZZ_DATABASE_URL) $(BIN)/python -m tests.ops.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf var/*.sqlite3* var/celery-broker var/celerybeat-schedule*

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -18,6 +19,7 @@ from governance.core.egress import networks_parse
 from governance.core.env import (
     ConfigurationError,
     env_bool,
+    env_decimal,
     env_float,
     env_int,
     env_list,
@@ -261,6 +263,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 401/403/429/413/415/503 documented once for every operation.
         "governance.ops.schema.add_standard_error_responses",
+        # Links from one operation's answer to the next, for the stateful fuzz.
+        "governance.ops.schema.add_links",
         # Request bodies validated by msgspec types are documented by them.
         "governance.core.rest.add_msgspec_components",
     ],
@@ -375,6 +379,12 @@ GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)
+# Ingestion: a call priced above this many USD is implausible and refused (one
+# fabricated call must not exhaust a budget). A full context window of the
+# costliest model genai-prices lists costs under $190, even all at the output rate.
+GOVERNOR_MAX_CALL_COST_USD = env_decimal(
+    "GOVERNOR_MAX_CALL_COST_USD", Decimal(250), minimum=Decimal(0)
+)
 
 # Webhooks (audit app): attempts per delivery, first retry delay (doubling), per-request timeout.
 GOVERNOR_WEBHOOK_MAX_ATTEMPTS = env_int("GOVERNOR_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)

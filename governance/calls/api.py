@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from governance.accounts.permissions import HasIngestScope, IsReaderOrApiKey
 from governance.accounts.selectors import team_scope
+from governance.calls.plausibility import call_plausible, plausibility_current
 from governance.calls.selectors import calls_list
 from governance.calls.serializers import (
     CALL_BATCH,
@@ -133,10 +134,13 @@ class CallsView(APIView):
         now = timezone.now()
         valid: list[ValidCall] = []
         rejected: list[Rejection] = []
+        limits = plausibility_current()
         for index, raw in enumerate(raws):
             result = validate_record(
                 raw, index=index, now=now, max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES
             )
+            if isinstance(result, ValidCall):
+                result = call_plausible(result, index=index, limits=limits)
             (rejected if isinstance(result, Rejection) else valid).append(result)
         outcome = calls_ingest(client=request.user.client, calls=valid, received_at=now)
         metrics.record_ingest(

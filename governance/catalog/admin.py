@@ -24,7 +24,16 @@ class ModelPriceInline(admin.TabularInline):
 class ModelAdmin(admin.ModelAdmin):
     list_display = ("name", "provider", "tier", "priced_as", "full_counterpart")
     list_filter = ("tier", "provider")
-    fields = ("name", "display_name", "provider", "tier", "priced_as", "full_counterpart")
+    fields = (
+        "name",
+        "display_name",
+        "provider",
+        "tier",
+        "priced_as",
+        "full_counterpart",
+        "context_window",
+        "max_output_tokens",
+    )
     inlines = [ModelPriceInline]
 
     def save_model(self, request, obj, form, change):
@@ -35,6 +44,8 @@ class ModelAdmin(admin.ModelAdmin):
             priced_as=obj.priced_as,
             display_name=obj.display_name,
             full_counterpart=obj.full_counterpart,
+            context_window=obj.context_window,
+            max_output_tokens=obj.max_output_tokens,
             actor=request.user,
         )
         obj.pk = saved.pk

@@ -26,6 +26,18 @@ class Model(models.Model):
     full_counterpart = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="mini_siblings"
     )
+    # What one call can take, in tokens: blank means genai-prices' context
+    # window (it publishes no output limit). A call over either is refused.
+    context_window = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Input plus output tokens one call can take. Blank: the published window.",
+    )
+    max_output_tokens = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Output tokens (reasoning included) one call can produce. Blank: no own limit.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

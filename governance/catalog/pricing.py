@@ -72,6 +72,9 @@ class CatalogEntry:
     priced_as: str
     # (effective_from, UnitPrice), sorted by effective_from.
     custom_prices: tuple[tuple[datetime, UnitPrice], ...] = ()
+    # Admin overrides of what one call can take (None: the published figure).
+    context_window: int | None = None
+    max_output_tokens: int | None = None
 
     def custom_price_at(self, when: datetime) -> UnitPrice | None:
         starts = [start for start, _ in self.custom_prices]
@@ -125,6 +128,45 @@ class PriceBook:
             return True
         ref = (entry.priced_as or entry.name) if entry else model
         return _published_model(ref, (entry.provider if entry else "") or provider) is not None
+
+    def token_limits(self, *, model: str, provider: str = "") -> TokenLimits:
+        """What one call of `model` can take: the admin's figures, else genai-prices'."""
+        entry = self.entries.get(model)
+        if entry is None:
+            return TokenLimits(context_window=_published_window(model, provider))
+        window = entry.context_window
+        if window is None:
+            window = _published_window(entry.priced_as or entry.name, entry.provider or provider)
+        return TokenLimits(context_window=window, max_output_tokens=entry.max_output_tokens)
+
+
+@dataclass(frozen=True)
+class TokenLimits:
+    """Tokens one call can take; None where nothing is known."""
+
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+
+
+@lru_cache(maxsize=1024)
+def _published_window(ref: str, provider: str) -> int | None:
+    found = _published_model(ref, provider)
+    if found is None:
+        return None
+    model_info = found[1]
+    window = model_info.context_window
+    if not window:
+        return None
+    # Some providers sell a longer context than the published window (Claude
+    # Sonnet 4.5: a 200K window, priced in tiers up to 1M): a price tier that
+    # starts at or past the window says the window is not a limit.
+    variants = model_info.prices if isinstance(model_info.prices, list) else [model_info.prices]
+    for variant in variants:
+        prices = getattr(variant, "prices", variant)
+        for tier in getattr(getattr(prices, "input_mtok", None), "tiers", None) or ():
+            if tier.start >= window:
+                return None
+    return int(window)
 
 
 @lru_cache(maxsize=1024)

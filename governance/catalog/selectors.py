@@ -49,6 +49,8 @@ def _build_price_book(version: int) -> PriceBook:
             tier=m.tier,
             priced_as=m.priced_as,
             custom_prices=tuple(prices.get(m.pk, ())),
+            context_window=m.context_window,
+            max_output_tokens=m.max_output_tokens,
         )
         for m in Model.objects.all()
     }

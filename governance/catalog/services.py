@@ -30,6 +30,8 @@ def model_upsert(
     priced_as: str = "",
     display_name: str = "",
     full_counterpart: Model | None = None,
+    context_window: int | None = None,
+    max_output_tokens: int | None = None,
     actor=None,
 ) -> Model:
     from governance.calls.tasks import calls_reprice_task
@@ -44,6 +46,8 @@ def model_upsert(
         model.priced_as = priced_as
         model.display_name = display_name or name
         model.full_counterpart = full_counterpart
+        model.context_window = context_window
+        model.max_output_tokens = max_output_tokens
         model.updated_at = timezone.now()
         model.save()
         after = _model_state(model)
@@ -110,4 +114,6 @@ def _model_state(model: Model) -> dict:
         "tier": model.tier,
         "priced_as": model.priced_as,
         "full_counterpart": model.full_counterpart.name if model.full_counterpart else None,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
     }

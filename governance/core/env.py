@@ -10,6 +10,7 @@ import math
 import os
 import secrets
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,6 +49,22 @@ def env_float(
     name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
 ) -> float:
     return _env_number(name, default, float, "a finite number", minimum=minimum, maximum=maximum)
+
+
+def env_decimal(name: str, default: Decimal, *, minimum: Decimal | None = None) -> Decimal:
+    """A finite Decimal (money settings are never floats)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigurationError(f"{name} must be a decimal number, got {raw!r}") from None
+    if not value.is_finite():
+        raise ConfigurationError(f"{name} must be a decimal number, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return value
 
 
 def _env_number(

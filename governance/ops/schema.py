@@ -71,3 +71,49 @@ def add_standard_error_responses(result: dict, generator, request, public) -> di
                     response["headers"] = _RETRY_AFTER
                 operation["responses"][code] = response
     return result
+
+
+# What one answer lets a client ask next (OpenAPI links): the stateful fuzz
+# (`make fuzz`) follows them, sending what one operation stored or answered
+# to the next one.
+_LINKS: dict[str, dict[tuple[str, ...], dict[str, dict]]] = {
+    "calls_ingest": {
+        ("200", "207"): {
+            "CallsOfTheModelSent": {
+                "operationId": "calls_list",
+                "parameters": {"model": "$request.body#/calls/0/model"},
+                "description": "The stored calls of the first record's model.",
+            }
+        }
+    },
+    "test_runs_record": {
+        ("200", "201"): {
+            "PassRatesOfTheRunsModel": {
+                "operationId": "quality_pass_rates",
+                "parameters": {"model": "$response.body#/model"},
+                "description": "Pass rates of the model the run was made with.",
+            }
+        }
+    },
+    "ofrep_evaluate_flags": {
+        ("200",): {
+            "TheFirstFlagAlone": {
+                "operationId": "ofrep_evaluate_flag",
+                "parameters": {"key": "$response.body#/flags/0/key"},
+                "description": "The first flag of the bulk answer, evaluated alone.",
+            }
+        }
+    },
+}
+
+
+def add_links(result: dict, generator, request, public) -> dict:
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for codes, links in _LINKS.get(operation.get("operationId", ""), {}).items():
+                for code in codes:
+                    if code in operation.get("responses", {}):
+                        operation["responses"][code].setdefault("links", {}).update(links)
+    return result

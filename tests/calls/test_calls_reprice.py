@@ -89,11 +89,15 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
         key_client,
         [
             call_record(
-                input_tokens=1_000_000, cached_input_tokens=0, output_tokens=0, reasoning_tokens=0
+                # A full context window of gpt-5-codex (a longer call is refused).
+                input_tokens=400_000,
+                cached_input_tokens=0,
+                output_tokens=0,
+                reasoning_tokens=0,
             )
         ],
     )
-    assert e10_to_usd(CallRollup.objects.get().cost_usd_e10) == Decimal("1.25")
+    assert e10_to_usd(CallRollup.objects.get().cost_usd_e10) == Decimal("0.50")
 
     with django_capture_on_commit_callbacks(execute=True):
         model_price_add(
@@ -104,9 +108,9 @@ def test_reprice__priced_model_gets_negotiated_rate__rollup_totals_move_by_the_d
             output_per_mtok=Decimal("8"),
         )
 
-    assert Call.objects.get().cost_usd == Decimal("1.00")
-    assert {e10_to_usd(r.cost_usd_e10) for r in CallRollup.objects.all()} == {Decimal("1.00")}
-    assert [e10_to_usd(r.cost_usd_e10) for r in TeamHourRollup.objects.all()] == [Decimal("1.00")]
+    assert Call.objects.get().cost_usd == Decimal("0.40")
+    assert {e10_to_usd(r.cost_usd_e10) for r in CallRollup.objects.all()} == {Decimal("0.40")}
+    assert [e10_to_usd(r.cost_usd_e10) for r in TeamHourRollup.objects.all()] == [Decimal("0.40")]
 
 
 def test_reprice__dashboard_rollups__move_with_the_calls(

@@ -108,3 +108,27 @@ def test_price_book__change_rolled_back_then_another_made__the_one_made_is_price
     )
 
     assert cost == Decimal("2")
+
+
+def test_token_limits__published_window__known_for_gpt_5_codex_and_absent_for_unknown_names():
+    book = price_book()
+
+    assert book.token_limits(model="gpt-5-codex").context_window == 400_000
+    assert book.token_limits(model="gpt-5-codex").max_output_tokens is None
+    assert book.token_limits(model="invented-model").context_window is None
+
+
+def test_token_limits__prices_tiered_past_the_published_window__the_window_is_no_limit():
+    # genai-prices: Claude Sonnet 4.5 has a 200K window but is priced up to 1M (beta).
+    assert price_book().token_limits(model="claude-sonnet-4-5").context_window is None
+    assert price_book().token_limits(model="claude-opus-4-1").context_window == 200_000
+
+
+def test_token_limits__admin_figures__win_over_the_published_window():
+    model_upsert(
+        name="gpt-5-codex", provider="openai", context_window=1_000_000, max_output_tokens=128_000
+    )
+
+    limits = price_book().token_limits(model="gpt-5-codex")
+
+    assert (limits.context_window, limits.max_output_tokens) == (1_000_000, 128_000)

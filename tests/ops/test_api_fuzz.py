@@ -1,31 +1,15 @@
 """Every API operation in the served OpenAPI schema, fuzzed by schemathesis:
 no server error, and every response conforms to the schema."""
 
-import json
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+import tests.ops.fuzz_hooks  # noqa: F401  # registers the NDJSON and protobuf bodies
 from governance.wsgi import application
-
-# NDJSON bodies: a few lines of arbitrary JSON objects, one per line.
-schemathesis.openapi.media_type(
-    "application/x-ndjson",
-    st.lists(
-        st.dictionaries(
-            st.text(max_size=12), st.integers() | st.text(max_size=20) | st.none(), max_size=4
-        ),
-        max_size=4,
-    ).map(lambda rows: b"\n".join(json.dumps(row).encode() for row in rows)),
-)
-
-# OTLP protobuf bodies: arbitrary bytes, which the receivers must refuse with a 4xx.
-schemathesis.openapi.media_type("application/x-protobuf", st.binary(max_size=512))
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 

@@ -142,4 +142,3 @@ def test_405__address_a_form_posts_to__page_with_a_way_back(client, admin_user):
     assert 'class="topbar"' in text and 'id="error-405"' in text
     assert "/audit/webhooks/1/active/" in text
     assert '<a href="/">Back to the overview</a>' in text
-

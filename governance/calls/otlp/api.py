@@ -32,6 +32,7 @@ from governance.calls.otlp import wire
 from governance.calls.otlp.decoding import decode
 from governance.calls.otlp.mapping import Intake, calls_from_records
 from governance.calls.otlp.wire import JSON, LOGS, PROTOBUF, TRACES
+from governance.calls.plausibility import plausibility_current
 from governance.calls.services import calls_ingest
 from governance.core import metrics
 from governance.core.parsers import BodyError, body_read
@@ -157,7 +158,10 @@ class OtlpReceiver(APIView):
             return _refusal(exc.status, exc.message, media or JSON)
         now = timezone.now()
         intake = calls_from_records(
-            records, now=now, max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES
+            records,
+            now=now,
+            max_metadata_bytes=settings.GOVERNOR_MAX_METADATA_BYTES,
+            limits=plausibility_current(),
         )
         outcome = calls_ingest(client=request.user.client, calls=intake.calls, received_at=now)
         metrics.record_ingest(

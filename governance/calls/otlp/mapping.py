@@ -33,6 +33,7 @@ import msgspec
 
 from governance.calls.otlp.decoding import STATUS_ERROR, Record, Scalar
 from governance.calls.otlp.wire import LOGS
+from governance.calls.plausibility import Plausibility, call_plausible
 from governance.calls.serializers import Rejection, ValidCall, validate_record
 
 MAX_CALL_ID = 128
@@ -138,10 +139,10 @@ class Intake:
 
 
 def calls_from_records(
-    records: Iterable[Record], *, now: datetime, max_metadata_bytes: int
+    records: Iterable[Record], *, now: datetime, max_metadata_bytes: int, limits: Plausibility
 ) -> Intake:
-    """The valid calls among `records`, the records that look like calls but
-    cannot be stored (with why), and how many are not calls at all."""
+    """The valid and plausible calls among `records`, the records that look like
+    calls but cannot be stored (with why), and how many are not calls at all."""
     intake = Intake()
     for record in records:
         try:
@@ -160,6 +161,8 @@ def calls_from_records(
             now=now,
             max_metadata_bytes=max_metadata_bytes,
         )
+        if isinstance(result, ValidCall):
+            result = call_plausible(result, index=record.index, limits=limits)
         if isinstance(result, Rejection):
             errors = {draft.origins.get(name, name): text for name, text in result.errors.items()}
             intake.rejected.append(RecordRejection(record.index, _label(record), errors))

@@ -15,7 +15,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from google.protobuf.json_format import MessageToDict
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
@@ -207,6 +210,15 @@ def post(client, path: str, request, *, media: str = PROTOBUF, compress: bool = 
     return client.generic(
         "POST", path, encode(request, media, compress=compress), content_type=media, **headers
     )
+
+
+def partial_success(response, media: str) -> tuple[int, str]:
+    """(records rejected, error message) of an export answer, in either encoding."""
+    if media == PROTOBUF:
+        partial = ExportLogsServiceResponse.FromString(response.content).partial_success
+        return partial.rejected_log_records, partial.error_message
+    partial = json.loads(response.content)["partialSuccess"]
+    return int(partial["rejectedLogRecords"]), partial["errorMessage"]
 
 
 def unique_conversation() -> str:

@@ -12,10 +12,14 @@ from django.utils import timezone
 from governance.calls.otlp.decoding import Record
 from governance.calls.otlp.mapping import calls_from_records
 from governance.calls.otlp.wire import LOGS, TRACES
+from governance.calls.plausibility import Plausibility
+from governance.catalog.pricing import PriceBook
 from tests.calls.otlp.builders import claude_api_request, codex_completion, genai_chat, nanos
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
+# No catalog (these tests need no database): published limits and prices only.
+UNCATALOGUED = Plausibility(book=PriceBook(version=0), max_cost_usd=Decimal(250))
 
 
 def _record(attributes: dict, *, signal: str = LOGS, **fields) -> Record:
@@ -39,7 +43,9 @@ def _record(attributes: dict, *, signal: str = LOGS, **fields) -> Record:
 
 
 def _map(*records: Record):
-    intake = calls_from_records(records, now=timezone.now(), max_metadata_bytes=4096)
+    intake = calls_from_records(
+        records, now=timezone.now(), max_metadata_bytes=4096, limits=UNCATALOGUED
+    )
     return intake
 
 

@@ -26,6 +26,7 @@ from tests.calls.otlp.builders import (
     log_record,
     logs_request,
     nanos,
+    partial_success,
     post,
     span,
     traces_request,
@@ -200,12 +201,7 @@ def test_otlp_logs__some_records_invalid__valid_ones_stored_partial_success_coun
     response = post(key_client, LOGS, logs_request(records), media=media)
 
     assert response.status_code == 200
-    if media == PROTOBUF:
-        partial = ExportLogsServiceResponse.FromString(response.content).partial_success
-        rejected, message = partial.rejected_log_records, partial.error_message
-    else:
-        partial = json.loads(response.content)["partialSuccess"]
-        rejected, message = int(partial["rejectedLogRecords"]), partial["errorMessage"]
+    rejected, message = partial_success(response, media)
     assert rejected == 2
     assert "input_token_count: 'lots' is not a whole number" in message
     assert "governor.risk" in message
