@@ -244,29 +244,42 @@ def policy_replay(
     are today's. The cost after a move prices the same tokens at the new
     model's current price (reasoning tokens are part of output tokens).
 
-    The roll-ups are summed one day at a time, calling `on_progress(days read,
-    days)` after each, so a 90-day replay run as a job can show how far it
-    got. The sums are integers (cost in 1e-10 USD), so adding the days up
-    gives exactly what one query over the whole range would.
+    The roll-ups are summed one day at a time (`replay_day_add`), calling
+    `on_progress(days read, days)` after each; a replay job does the same,
+    a day per batch, keeping the sums in its checkpoint. The sums are
+    integers (cost in 1e-10 USD), so adding the days up gives exactly what
+    one query over the whole range would.
     """
-    start = now - timedelta(days=days)
     sums: dict[tuple, list[int]] = {}
     for day in range(days):
-        rows = (
-            CallRollup.objects.filter(
-                granularity=Granularity.HOUR,
-                bucket__gte=start + timedelta(days=day),
-                bucket__lt=start + timedelta(days=day + 1),
-            )
-            .values(*REPLAY_KEY)
-            .annotate(**{f"sum_{column}": Sum(column) for column in REPLAY_SUMS})
-        )
-        for row in rows:
-            acc = sums.setdefault(tuple(row[k] for k in REPLAY_KEY), [0] * len(REPLAY_SUMS))
-            for i, column in enumerate(REPLAY_SUMS):
-                acc[i] += row[f"sum_{column}"]
+        replay_day_add(sums=sums, days=days, day=day, now=now)
         if on_progress is not None:
             on_progress(day + 1, days)
+    return replay_from_sums(document=document, days=days, now=now, sums=sums)
+
+
+def replay_day_add(*, sums: dict[tuple, list[int]], days: int, day: int, now: datetime) -> None:
+    """Add day `day` (0: the oldest) of a `days`-day replay ending at `now` to `sums`."""
+    start = now - timedelta(days=days)
+    rows = (
+        CallRollup.objects.filter(
+            granularity=Granularity.HOUR,
+            bucket__gte=start + timedelta(days=day),
+            bucket__lt=start + timedelta(days=day + 1),
+        )
+        .values(*REPLAY_KEY)
+        .annotate(**{f"sum_{column}": Sum(column) for column in REPLAY_SUMS})
+    )
+    for row in rows:
+        acc = sums.setdefault(tuple(row[k] for k in REPLAY_KEY), [0] * len(REPLAY_SUMS))
+        for i, column in enumerate(REPLAY_SUMS):
+            acc[i] += row[f"sum_{column}"]
+
+
+def replay_from_sums(
+    *, document: dict[str, Any], days: int, now: datetime, sums: dict[tuple, list[int]]
+) -> Replay:
+    """The replay of the roll-up sums `replay_day_add` gathered."""
     book = price_book()
     compiled = _draft_compiled(document=document, team=None, client=None)
     moves: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
