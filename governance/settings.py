@@ -285,7 +285,7 @@ GOVERNOR_TASK_CHUNK_SECONDS = env_int("GOVERNOR_TASK_CHUNK_SECONDS", 60, minimum
 # moves the heartbeat when it commits).
 GOVERNOR_JOB_BATCH_SECONDS = env_int("GOVERNOR_JOB_BATCH_SECONDS", 60, minimum=1)
 GOVERNOR_JOB_SOFT_TIME_LIMIT = GOVERNOR_TASK_CHUNK_SECONDS + GOVERNOR_JOB_BATCH_SECONDS
-GOVERNOR_JOB_TIME_LIMIT = GOVERNOR_JOB_SOFT_TIME_LIMIT + 30
+GOVERNOR_JOB_TIME_LIMIT = GOVERNOR_JOB_SOFT_TIME_LIMIT + GOVERNOR_JOB_BATCH_SECONDS
 # A running job whose heartbeat has not moved for this long lost its worker:
 # it shows as stalled and beat requeues it (at most GOVERNOR_JOB_MAX_REQUEUES times).
 GOVERNOR_JOB_STALL_SECONDS = env_int(
@@ -299,8 +299,10 @@ GOVERNOR_JOB_REQUEUE_INTERVAL_SECONDS = env_int(
 GOVERNOR_TASK_RETRY_MAX_SECONDS = env_int("GOVERNOR_TASK_RETRY_MAX_SECONDS", 300, minimum=1)
 # Redelivery: a margin past the longest a task may hold its message, either
 # running or waiting for its retry.
+GOVERNOR_REDELIVERY_MARGIN_SECONDS = env_int("GOVERNOR_REDELIVERY_MARGIN_SECONDS", 60, minimum=1)
 GOVERNOR_REDELIVERY_SECONDS = (
-    max(CELERY_TASK_TIME_LIMIT, GOVERNOR_JOB_TIME_LIMIT, GOVERNOR_TASK_RETRY_MAX_SECONDS) + 60
+    max(CELERY_TASK_TIME_LIMIT, GOVERNOR_JOB_TIME_LIMIT, GOVERNOR_TASK_RETRY_MAX_SECONDS)
+    + GOVERNOR_REDELIVERY_MARGIN_SECONDS
 )
 CELERY_TASK_SERIALIZER = "json"
 # One queue per installation; a shared broker (tests, staging) may name another.
@@ -416,6 +418,9 @@ GOVERNOR_PURGE_INTERVAL_SECONDS = env_int("GOVERNOR_PURGE_INTERVAL_SECONDS", 360
 # Finished CSV exports and policy replays (and their files) are kept this long.
 GOVERNOR_JOB_RETENTION_DAYS = env_int("GOVERNOR_JOB_RETENTION_DAYS", 7, minimum=1)
 GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
+# Rows per batch of a re-pricing and of a CSV export (each batch one transaction).
+GOVERNOR_REPRICE_BATCH = env_int("GOVERNOR_REPRICE_BATCH", 2000, minimum=1)
+GOVERNOR_EXPORT_BATCH = env_int("GOVERNOR_EXPORT_BATCH", 5000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -345,8 +346,6 @@ def _dashboard_sample(client: Client, p: _Priced) -> DashboardSample:
 
 # --- re-pricing ------------------------------------------------------------------------------
 
-REPRICE_BATCH = 2000
-
 
 def calls_reprice_request(*, model: str, reason: str = "") -> RepriceRun:
     """Re-price every stored call of `model` with the current catalog: one
@@ -383,7 +382,7 @@ def calls_reprice_run(
         run.checkpoint = {**run.checkpoint, "last_id": last_id}
         run.done += examined
         run.calls_repriced += changed
-        return examined < REPRICE_BATCH
+        return examined < settings.GOVERNOR_REPRICE_BATCH
 
     def finish(run: RepriceRun) -> None:
         run.total = max(run.total, run.done)
@@ -428,7 +427,7 @@ def _reprice_batch(*, book: PriceBook, model: str, after_id: int) -> tuple[int, 
         Call.objects.select_for_update()
         .select_related("client")
         .filter(model=model, pk__gt=after_id)
-        .order_by("pk")[:REPRICE_BATCH]
+        .order_by("pk")[: settings.GOVERNOR_REPRICE_BATCH]
     )
     if not batch:
         return after_id, 0, 0

@@ -30,6 +30,9 @@ def governor_task(
     **options: Any,
 ):
     """`shared_task` with Governor's policy; `options` go to Celery as they are."""
+    # CELERY_TASK_TIME_LIMIT is the ceiling of every task's own limit.
+    time_limit = min(time_limit, settings.CELERY_TASK_TIME_LIMIT)
+    soft_time_limit = min(soft_time_limit, settings.CELERY_TASK_SOFT_TIME_LIMIT, time_limit - 1)
     backoff_max = min(
         retry_backoff_max or settings.GOVERNOR_TASK_RETRY_MAX_SECONDS,
         settings.GOVERNOR_TASK_RETRY_MAX_SECONDS,
@@ -54,7 +57,11 @@ def governor_task(
 def job_task(**options: Any):
     """A task that runs a chunk of a long job (governance.core.jobs): bound,
     so that its delivery id holds the job, with the chunk's time limits."""
-    return governor_task(
+    return shared_task(
+        autoretry_for=TRANSIENT,
+        retry_backoff=True,
+        retry_backoff_max=settings.GOVERNOR_TASK_RETRY_MAX_SECONDS,
+        acks_late=True,
         soft_time_limit=settings.GOVERNOR_JOB_SOFT_TIME_LIMIT,
         time_limit=settings.GOVERNOR_JOB_TIME_LIMIT,
         max_retries=5,
