@@ -400,12 +400,19 @@ def jobs_requeue_stalled(*, now: datetime) -> int:
             models.Q(heartbeat_at__lt=stale) | models.Q(heartbeat_at__isnull=True),
             status=JobStatus.RUNNING,
         )
-        for job in stalled:
+        # A queued job waiting twice the broker's redelivery timeout lost its
+        # message (a broker restarted without persistence, say): sent again.
+        lost = manager.filter(
+            status=JobStatus.PENDING,
+            started_at__isnull=False,
+            queued_at__lt=now - 2 * timedelta(seconds=settings.GOVERNOR_REDELIVERY_SECONDS),
+        )
+        for job in [*stalled, *lost]:
             with transaction.atomic():
                 give_up = job.requeues >= settings.GOVERNOR_JOB_MAX_REQUEUES
                 # Conditional on the heartbeat read: a worker that beat meanwhile keeps it.
                 taken = manager.filter(
-                    pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at
+                    pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at
                 ).update(
                     **(
                         {
@@ -430,7 +437,7 @@ def jobs_requeue_stalled(*, now: datetime) -> int:
                     action="job.failed" if give_up else "job.requeue",
                     target=job,
                     actor="system:jobs",
-                    before={"status": JobStatus.RUNNING, "heartbeat_at": _iso(job.heartbeat_at)},
+                    before={"status": job.status, "heartbeat_at": _iso(job.heartbeat_at)},
                     after={
                         "kind": model.job_kind,
                         "done": job.done,
