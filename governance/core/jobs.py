@@ -22,7 +22,6 @@ static/governor/job.js.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import time
@@ -130,7 +129,7 @@ def job_models() -> list[type[BackgroundJob]]:
     return [m for m in apps.get_models() if issubclass(m, BackgroundJob)]
 
 
-def _stall_after() -> timedelta:
+def job_stall_after() -> timedelta:
     return timedelta(seconds=settings.GOVERNOR_JOB_STALL_SECONDS)
 
 
@@ -164,7 +163,7 @@ def _claim(model: type[J], job_id: Any, lease: Lease, now: datetime) -> bool:
     claimable = (
         models.Q(status=JobStatus.PENDING)
         | models.Q(status=JobStatus.RUNNING, lease=lease.holder)
-        | models.Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - _stall_after())
+        | models.Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - job_stall_after())
         | models.Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
     )
     manager = model._default_manager
@@ -312,7 +311,7 @@ def job_state(job: BackgroundJob, *, now: datetime) -> str:
     if job.status == JobStatus.PENDING:
         return JobState.QUEUED
     if job.status == JobStatus.RUNNING:
-        if job.heartbeat_at is None or job.heartbeat_at < now - _stall_after():
+        if job.heartbeat_at is None or job.heartbeat_at < now - job_stall_after():
             return JobState.STALLED
         return JobState.RUNNING
     return job.status
@@ -355,7 +354,7 @@ def jobs_gauges(*, now: datetime) -> Iterator[tuple[str, str, dict[str, str], fl
     """For /metrics: stalled jobs, and how long the oldest queued one waits."""
     stalled = 0
     oldest: datetime | None = None
-    stale = now - _stall_after()
+    stale = now - job_stall_after()
     for model in job_models():
         manager = model._default_manager
         stalled += manager.filter(
@@ -384,81 +383,6 @@ def jobs_gauges(*, now: datetime) -> Iterator[tuple[str, str, dict[str, str], fl
 
 
 # --- housekeeping, run by beat ---------------------------------------------------------------
-
-
-def jobs_requeue_stalled(*, now: datetime) -> int:
-    """Send stalled jobs to a worker again, each requeue audited; a job
-    requeued GOVERNOR_JOB_MAX_REQUEUES times already fails instead, so work
-    that kills every worker it meets does not go round for ever."""
-    from governance.audit.services import audit_record
-
-    requeued = 0
-    stale = now - _stall_after()
-    for model in job_models():
-        manager = model._default_manager
-        stalled = manager.filter(
-            models.Q(heartbeat_at__lt=stale) | models.Q(heartbeat_at__isnull=True),
-            status=JobStatus.RUNNING,
-        )
-        # A queued job waiting twice the broker's redelivery timeout lost its
-        # message (a broker restarted without persistence, say): sent again.
-        lost = manager.filter(
-            status=JobStatus.PENDING,
-            started_at__isnull=False,
-            queued_at__lt=now - 2 * timedelta(seconds=settings.GOVERNOR_REDELIVERY_SECONDS),
-        )
-        for job in [*stalled, *lost]:
-            with transaction.atomic():
-                give_up = job.requeues >= settings.GOVERNOR_JOB_MAX_REQUEUES
-                # Conditional on the heartbeat read: a worker that beat meanwhile keeps it.
-                taken = manager.filter(
-                    pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at
-                ).update(
-                    **(
-                        {
-                            "status": JobStatus.FAILED,
-                            "finished_at": now,
-                            "lease": "",
-                            "error": f"Stopped after {job.requeues} restarts: its worker "
-                            "was lost each time. Start it again.",
-                        }
-                        if give_up
-                        else {
-                            "status": JobStatus.PENDING,
-                            "lease": "",
-                            "queued_at": now,
-                            "requeues": models.F("requeues") + 1,
-                        }
-                    )
-                )
-                if not taken:
-                    continue
-                audit_record(
-                    action="job.failed" if give_up else "job.requeue",
-                    target=job,
-                    actor="system:jobs",
-                    before={"status": job.status, "heartbeat_at": _iso(job.heartbeat_at)},
-                    after={
-                        "kind": model.job_kind,
-                        "done": job.done,
-                        "total": job.total,
-                        "requeues": job.requeues + (0 if give_up else 1),
-                    },
-                )
-                if not give_up:
-                    transaction.on_commit(functools.partial(_enqueue, job))
-                    requeued += 1
-    if requeued:
-        logger.info("jobs.requeued", extra={"requeued": requeued})
-    return requeued
-
-
-def _enqueue(job: BackgroundJob) -> None:
-    job_enqueue(job=job)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def jobs_reap(*, now: datetime, keep_days: int) -> dict[str, int]:

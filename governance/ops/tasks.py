@@ -6,8 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from governance.calls.services import calls_purge_request, calls_purge_run
-from governance.core.jobs import jobs_reap, jobs_requeue_stalled
+from governance.core.jobs import jobs_reap
 from governance.core.tasking import governor_task, job_task
+from governance.ops.services import jobs_requeue_stalled
 
 
 @job_task()
