@@ -277,14 +277,64 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits, and how soon a lost worker's task runs again. Tasks are
+# acknowledged late: the broker hands a task out again only when the worker
+# holding it is gone, which Redis learns from its visibility timeout and
+# RabbitMQ from the closed connection (or, for a worker that hangs, its
+# consumer timeout). Either must outlast the longest task, or a task still
+# running would be handed to a second worker; so every task is bounded by the
+# limits below, long work runs in chunks of GOVERNOR_TASK_CHUNK_SECONDS that
+# checkpoint and queue the rest (governance.core.jobs), and the broker's
+# timeout is derived from the longest limit and the longest retry delay.
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=2)
+GOVERNOR_TASK_CHUNK_SECONDS = env_int("GOVERNOR_TASK_CHUNK_SECONDS", 60, minimum=1)
+# The longest one batch of a long job may take (it holds the job row and
+# moves the heartbeat when it commits).
+GOVERNOR_JOB_BATCH_SECONDS = env_int("GOVERNOR_JOB_BATCH_SECONDS", 60, minimum=1)
+GOVERNOR_JOB_SOFT_TIME_LIMIT = GOVERNOR_TASK_CHUNK_SECONDS + GOVERNOR_JOB_BATCH_SECONDS
+GOVERNOR_JOB_TIME_LIMIT = GOVERNOR_JOB_SOFT_TIME_LIMIT + GOVERNOR_JOB_BATCH_SECONDS
+# A running job whose heartbeat has not moved for this long lost its worker:
+# it shows as stalled and beat requeues it (at most GOVERNOR_JOB_MAX_REQUEUES times).
+GOVERNOR_JOB_STALL_SECONDS = env_int(
+    "GOVERNOR_JOB_STALL_SECONDS", 2 * GOVERNOR_JOB_BATCH_SECONDS, minimum=GOVERNOR_JOB_BATCH_SECONDS
+)
+GOVERNOR_JOB_MAX_REQUEUES = env_int("GOVERNOR_JOB_MAX_REQUEUES", 5, minimum=1)
+GOVERNOR_JOB_REQUEUE_INTERVAL_SECONDS = env_int(
+    "GOVERNOR_JOB_REQUEUE_INTERVAL_SECONDS", 60, minimum=1
+)
+# The longest delay before a retry (exponential backoff is capped here).
+GOVERNOR_TASK_RETRY_MAX_SECONDS = env_int("GOVERNOR_TASK_RETRY_MAX_SECONDS", 300, minimum=1)
+# Redelivery: a margin past the longest a task may hold its message, either
+# running or waiting for its retry.
+GOVERNOR_REDELIVERY_MARGIN_SECONDS = env_int("GOVERNOR_REDELIVERY_MARGIN_SECONDS", 60, minimum=1)
+GOVERNOR_REDELIVERY_SECONDS = (
+    max(CELERY_TASK_TIME_LIMIT, GOVERNOR_JOB_TIME_LIMIT, GOVERNOR_TASK_RETRY_MAX_SECONDS)
+    + GOVERNOR_REDELIVERY_MARGIN_SECONDS
+)
 CELERY_TASK_SERIALIZER = "json"
 # One queue per installation; a shared broker (tests, staging) may name another.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": GOVERNOR_REDELIVERY_SECONDS
+    }
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ requeues a lost connection's messages at once; a worker alive
+    # but stuck past every limit is cut off after this (x-consumer-timeout,
+    # RabbitMQ 3.12 and later; older servers apply their own consumer_timeout).
+    from kombu import Queue
+
+    CELERY_TASK_QUEUES = [
+        Queue(
+            CELERY_TASK_DEFAULT_QUEUE,
+            routing_key=CELERY_TASK_DEFAULT_QUEUE,
+            queue_arguments={"x-consumer-timeout": GOVERNOR_REDELIVERY_SECONDS * 1000},
+        )
+    ]
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded demo broker: kombu's filesystem transport under var/.
     _queue_dir = VAR_DIR / "celery-broker"
@@ -376,6 +426,9 @@ GOVERNOR_PURGE_INTERVAL_SECONDS = env_int("GOVERNOR_PURGE_INTERVAL_SECONDS", 360
 # Finished CSV exports and policy replays (and their files) are kept this long.
 GOVERNOR_JOB_RETENTION_DAYS = env_int("GOVERNOR_JOB_RETENTION_DAYS", 7, minimum=1)
 GOVERNOR_PURGE_BATCH = env_int("GOVERNOR_PURGE_BATCH", 2000, minimum=1)
+# Rows per batch of a re-pricing and of a CSV export (each batch one transaction).
+GOVERNOR_REPRICE_BATCH = env_int("GOVERNOR_REPRICE_BATCH", 2000, minimum=1)
+GOVERNOR_EXPORT_BATCH = env_int("GOVERNOR_EXPORT_BATCH", 5000, minimum=1)
 
 # Ingestion: the largest metadata object a call may carry, in bytes of JSON.
 GOVERNOR_MAX_METADATA_BYTES = env_int("GOVERNOR_MAX_METADATA_BYTES", 4096, minimum=64)

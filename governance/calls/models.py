@@ -1,5 +1,7 @@
 from django.db import models
 
+from governance.core.jobs import BackgroundJob
+
 
 class Risk(models.TextChoices):
     LOW = "low"
@@ -84,15 +86,38 @@ class Call(models.Model):
         return f"{self.call_id} {self.model} {self.timestamp:%Y-%m-%d %H:%M}"
 
 
-class RepriceRun(models.Model):
-    """A record that a re-pricing job ran, and what it changed."""
+class RepriceRun(BackgroundJob):
+    """One re-pricing of a model's stored calls, from the price change that
+    asked for it to its end: `done` counts the calls examined (of `total`),
+    `calls_repriced` those whose price changed; the checkpoint holds the last
+    call id done."""
+
+    job_kind = "Re-pricing"
+    job_task = "governance.calls.tasks.calls_reprice_task"
 
     model = models.CharField(max_length=128)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
     calls_repriced = models.BigIntegerField(default=0)
     calls_still_unpriced = models.BigIntegerField(default=0)
     reason = models.CharField(max_length=255, blank=True)
 
     def __str__(self) -> str:
-        return f"reprice {self.model} at {self.started_at:%Y-%m-%d %H:%M}"
+        return f"reprice {self.model} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def job_subject(self) -> str:
+        return self.model
+
+
+class PurgeRun(BackgroundJob):
+    """One retention purge: the calls older than `older_than`, deleted in
+    batches; `done` counts the calls deleted, the checkpoint the last one."""
+
+    job_kind = "Retention"
+    job_task = "governance.ops.tasks.calls_purge_task"
+
+    older_than = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"purge before {self.older_than:%Y-%m-%d} {self.status}"
+
+    def job_subject(self) -> str:
+        return f"calls before {self.older_than:%Y-%m-%d %H:%M} UTC"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,16 +13,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
-from governance.calls.models import Call, RepriceRun
+from governance.calls.models import Call, PurgeRun, RepriceRun
 from governance.calls.redaction import redact, redact_value
 from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source
 from governance.catalog.selectors import price_book
+from governance.core.jobs import JobStatus, job_enqueue_on_commit, job_work
+from governance.core.metrics import CALLS_PURGED
 from governance.rollups.services import (
     CallSample,
     rollups_apply,
@@ -248,107 +252,205 @@ def _sample(client: Client, p: _Priced) -> CallSample:
 
 # --- re-pricing ------------------------------------------------------------------------------
 
-REPRICE_BATCH = 2000
+
+def calls_reprice_request(*, model: str, reason: str = "") -> RepriceRun:
+    """Re-price every stored call of `model` with the current catalog: one
+    job, run by a worker once the current transaction commits."""
+    run = RepriceRun.objects.create(model=model, reason=reason[:255])
+    job_enqueue_on_commit(job=run)
+    return run
 
 
 def calls_reprice(*, model: str, reason: str = "", actor=None) -> RepriceRun:
-    """Price every stored call of `model` again with the current catalog, and
-    move the roll-ups by the difference. Runs in batches, each its own
-    transaction, so that ingestion is never blocked for long."""
-    run = RepriceRun.objects.create(model=model, started_at=timezone.now(), reason=reason[:255])
+    """Re-price `model`'s calls at once, in this process (commands, tests)."""
+    run = RepriceRun.objects.create(model=model, reason=reason[:255])
+    return calls_reprice_run(
+        job_id=run.pk, holder=f"inline-{run.pk}", seconds=math.inf, actor=actor
+    )
+
+
+def calls_reprice_run(
+    *, job_id: int, holder: str, seconds: float | None = None, actor=None
+) -> RepriceRun:
+    """Price the run's calls again, in batches from the last call id done, and
+    move the roll-ups by the difference. Each batch is its own transaction
+    with the checkpoint, so ingestion is never blocked for long and a run
+    resumed after a lost worker neither skips nor repeats a call."""
     book = price_book()
-    last_id = 0
-    repriced = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Call.objects.select_for_update()
-                .filter(model=model, pk__gt=last_id)
-                .order_by("pk")[:REPRICE_BATCH]
-            )
-            if not batch:
-                break
-            last_id = batch[-1].pk
-            changed: list[Call] = []
-            before: list[Call] = []
-            costs: dict[int, tuple[Decimal | None, Decimal | None]] = {}
-            for call in batch:
-                cost, source = _price(book, call)
-                if cost == call.cost_usd and source == call.price_source:
-                    continue
-                before.append(copy.copy(call))
-                costs[call.pk] = (call.cost_usd, cost)
-                call.cost_usd, call.price_source = cost, source
-                changed.append(call)
-            if changed:
-                Call.objects.bulk_update(changed, ["cost_usd", "price_source"])
-                # Every roll-up moves by the difference, and so does the cost per
-                # passing test of runs linked to these calls (quality listens).
-                rollups_calls_repriced(calls_old=before, calls_new=changed, changes=costs)
-                repriced += len(changed)
-    still_unpriced = Call.objects.filter(model=model, price_source=Source.UNPRICED).count()
-    with transaction.atomic():
-        run.finished_at = timezone.now()
-        run.calls_repriced = repriced
-        run.calls_still_unpriced = still_unpriced
-        run.save(update_fields=["finished_at", "calls_repriced", "calls_still_unpriced"])
+
+    def start(run: RepriceRun) -> None:
+        run.total = Call.objects.filter(model=run.model).count()
+
+    def batch(run: RepriceRun) -> bool:
+        last_id, examined, changed = _reprice_batch(
+            book=book, model=run.model, after_id=run.checkpoint.get("last_id", 0)
+        )
+        run.checkpoint = {**run.checkpoint, "last_id": last_id}
+        run.done += examined
+        run.calls_repriced += changed
+        return examined < settings.GOVERNOR_REPRICE_BATCH
+
+    def finish(run: RepriceRun) -> None:
+        run.total = max(run.total, run.done)
+        run.calls_still_unpriced = Call.objects.filter(
+            model=run.model, price_source=Source.UNPRICED
+        ).count()
         audit_record(
             action="calls.reprice",
             target=run,
             actor=actor,
-            reason=reason,
+            reason=run.reason,
             after={
-                "model": model,
-                "calls_repriced": repriced,
-                "calls_still_unpriced": still_unpriced,
+                "model": run.model,
+                "calls_repriced": run.calls_repriced,
+                "calls_still_unpriced": run.calls_still_unpriced,
             },
         )
-    logger.info(
-        "calls.repriced",
-        extra={"model": model, "repriced": repriced, "still_unpriced": still_unpriced},
+        logger.info(
+            "calls.repriced",
+            extra={
+                "model": run.model,
+                "repriced": run.calls_repriced,
+                "still_unpriced": run.calls_still_unpriced,
+            },
+        )
+
+    return job_work(
+        model=RepriceRun,
+        job_id=job_id,
+        holder=holder,
+        batch=batch,
+        start=start,
+        finish=finish,
+        seconds=seconds,
     )
-    return run
+
+
+def _reprice_batch(*, book: PriceBook, model: str, after_id: int) -> tuple[int, int, int]:
+    """Re-price the next batch of `model`'s calls after `after_id`, inside the
+    caller's transaction: (last id examined, calls examined, calls changed)."""
+    batch = list(
+        Call.objects.select_for_update()
+        .filter(model=model, pk__gt=after_id)
+        .order_by("pk")[: settings.GOVERNOR_REPRICE_BATCH]
+    )
+    if not batch:
+        return after_id, 0, 0
+    changed: list[Call] = []
+    before: list[Call] = []
+    costs: dict[int, tuple[Decimal | None, Decimal | None]] = {}
+    for call in batch:
+        cost, source = _price(book, call)
+        if cost == call.cost_usd and source == call.price_source:
+            continue
+        before.append(copy.copy(call))
+        costs[call.pk] = (call.cost_usd, cost)
+        call.cost_usd, call.price_source = cost, source
+        changed.append(call)
+    if changed:
+        Call.objects.bulk_update(changed, ["cost_usd", "price_source"])
+        # Every roll-up moves by the difference, and so does the cost per
+        # passing test of runs linked to these calls (quality listens).
+        rollups_calls_repriced(calls_old=before, calls_new=changed, changes=costs)
+    return batch[-1].pk, len(batch), len(changed)
+
+
+def calls_purge_request(*, older_than: datetime) -> PurgeRun | None:
+    """The retention job for calls before `older_than`: the unfinished one if
+    there is one (it carries on), else a new one when any call is that old."""
+    with transaction.atomic():
+        current = (
+            PurgeRun.objects.select_for_update()
+            .filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING))
+            .order_by("created_at")
+            .first()
+        )
+        if current is not None:
+            return current
+        if not Call.objects.filter(timestamp__lt=older_than).exists():
+            return None
+        return PurgeRun.objects.create(older_than=older_than)
 
 
 def calls_purge(
     *, older_than: datetime, batch_size: int = 2000, max_batches: int | None = None
 ) -> int:
-    """Delete calls whose timestamp is before `older_than`; their roll-ups stay,
-    except the cost they gave test runs linked to them: the links lose their
-    call (SET_NULL) and the quality roll-up follows, so that cost per passing
-    test stays what the stored runs and calls say.
+    """Delete calls before `older_than` at once, in this process (commands,
+    tests); returns how many. `max_batches` stops early (the job stays
+    unfinished, to be carried on)."""
+    run = calls_purge_request(older_than=older_than)
+    if run is None:
+        return 0
+    before = run.done
+    run = calls_purge_run(
+        job_id=run.pk,
+        holder=f"inline-{run.pk}",
+        batch_size=batch_size,
+        seconds=math.inf,
+        max_batches=max_batches,
+    )
+    return run.done - before
 
-    In batches of `batch_size` rows, each in its own short transaction, so the
-    table is never locked for long and ingestion carries on meanwhile. Returns
-    how many calls were deleted; one audit event records the run.
+
+def calls_purge_run(
+    *,
+    job_id: int,
+    holder: str,
+    batch_size: int,
+    seconds: float | None = None,
+    max_batches: int | None = None,
+) -> PurgeRun:
+    """Delete the run's calls, oldest first; their roll-ups stay, except the
+    cost they gave test runs linked to them: the links lose their call
+    (SET_NULL) and the quality roll-up follows, so that cost per passing test
+    stays what the stored runs and calls say.
+
+    In batches of `batch_size` rows, each in its own short transaction with
+    the checkpoint, so the table is never locked for long, ingestion carries
+    on meanwhile, and a run resumed after a lost worker counts every call
+    once. One audit event records the run when it ends.
     """
-    deleted = 0
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        with transaction.atomic():
-            # Oldest first, by the (timestamp) index; ids then delete by key.
-            # Locked: their linked cost leaves the quality roll-up before they go.
-            ids = list(
-                Call.objects.select_for_update()
-                .filter(timestamp__lt=older_than)
-                .order_by("timestamp", "id")
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                break
-            rollups_calls_deleted(call_ids=ids)
-            Call.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
-        batches += 1
-        if len(ids) < batch_size:
-            break
-    if deleted:
-        with transaction.atomic():
-            audit_record(
-                action="calls.purge",
-                target_type="calls.call",
-                actor="system:retention",
-                after={"deleted": deleted, "older_than": older_than.isoformat()},
-            )
-    logger.info("calls.purged", extra={"deleted": deleted, "older_than": older_than.isoformat()})
-    return deleted
+
+    def start(run: PurgeRun) -> None:
+        run.total = Call.objects.filter(timestamp__lt=run.older_than).count()
+
+    def batch(run: PurgeRun) -> bool:
+        # Oldest first, by the (timestamp) index; ids then delete by key.
+        # Locked: their linked cost leaves the quality roll-up before they go.
+        rows = list(
+            Call.objects.select_for_update()
+            .filter(timestamp__lt=run.older_than)
+            .order_by("timestamp", "id")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if rows:
+            rollups_calls_deleted(call_ids=rows)
+            Call.objects.filter(pk__in=rows).delete()
+            run.checkpoint = {**run.checkpoint, "last_id": rows[-1]}
+            run.done += len(rows)
+            transaction.on_commit(lambda: CALLS_PURGED.inc(len(rows)))
+        return len(rows) < batch_size
+
+    def finish(run: PurgeRun) -> None:
+        run.total = max(run.total, run.done)
+        audit_record(
+            action="calls.purge",
+            target=run,
+            actor="system:retention",
+            after={"deleted": run.done, "older_than": run.older_than.isoformat()},
+        )
+        logger.info(
+            "calls.purged",
+            extra={"deleted": run.done, "older_than": run.older_than.isoformat()},
+        )
+
+    return job_work(
+        model=PurgeRun,
+        job_id=job_id,
+        holder=holder,
+        batch=batch,
+        start=start,
+        finish=finish,
+        seconds=seconds,
+        max_batches=max_batches,
+    )

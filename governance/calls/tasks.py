@@ -2,16 +2,23 @@ from __future__ import annotations
 
 import logging
 
-from governance.calls.services import calls_reprice
-from governance.core.tasking import governor_task
+from governance.calls.services import calls_reprice_request, calls_reprice_run
+from governance.core.tasking import governor_task, job_task
 
 logger = logging.getLogger("governance.calls")
 
 
-@governor_task(soft_time_limit=1800, time_limit=1900, max_retries=5, retry_backoff_max=300)
-def calls_reprice_task(*, model: str, reason: str = "") -> int:
-    """Re-price a model's stored calls after its price or alias changed."""
-    return calls_reprice(model=model, reason=reason).calls_repriced
+@job_task()
+def calls_reprice_task(
+    self, job_id: str | None = None, *, model: str = "", reason: str = ""
+) -> str:
+    """Re-price a model's stored calls after its price or alias changed: a
+    chunk of the run, which queues the next chunk itself (`model` alone: a
+    message sent before runs were recorded first starts one)."""
+    if job_id is None:
+        calls_reprice_request(model=model, reason=reason)
+        return "queued"
+    return calls_reprice_run(job_id=int(job_id), holder=self.request.id).status
 
 
 @governor_task(soft_time_limit=60, time_limit=90, max_retries=5)

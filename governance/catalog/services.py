@@ -34,7 +34,7 @@ def model_upsert(
     max_output_tokens: int | None = None,
     actor=None,
 ) -> Model:
-    from governance.calls.tasks import calls_reprice_task
+    from governance.calls.services import calls_reprice_request
 
     with transaction.atomic():
         model = Model.objects.select_for_update().filter(name=name).first()
@@ -57,9 +57,7 @@ def model_upsert(
                 action="model.upsert", target=model, actor=actor, before=before, after=after
             )
             if before is not None and before["priced_as"] != after["priced_as"]:
-                transaction.on_commit(
-                    lambda: calls_reprice_task.delay(model=name, reason="pricing alias changed")
-                )
+                calls_reprice_request(model=name, reason="pricing alias changed")
     return model
 
 
@@ -74,7 +72,7 @@ def model_price_add(
     actor=None,
 ) -> ModelPrice:
     """Add an admin price (a negotiated rate) and re-price the calls it covers."""
-    from governance.calls.tasks import calls_reprice_task
+    from governance.calls.services import calls_reprice_request
 
     if timezone.is_naive(effective_from):
         raise ValueError("effective_from must be timezone-aware")
@@ -101,10 +99,7 @@ def model_price_add(
                 "output_per_mtok": str(output_per_mtok),
             },
         )
-        name = model.name
-        transaction.on_commit(
-            lambda: calls_reprice_task.delay(model=name, reason="admin price added")
-        )
+        calls_reprice_request(model=model.name, reason="admin price added")
     return price
 
 

@@ -8,7 +8,7 @@ Every module here is imported by several apps and imports none of them:
   parsers    the one strict reader of request bodies (size, encoding, JSON)
   tasking    how every Celery task is declared
   enqueue    enqueuing work so that a broker outage never fails a request
-  jobs       long jobs that a person follows with a progress bar
+  jobs       background jobs: one row, checkpoints, heartbeat, where work stands
   metrics    the Prometheus metrics, defined once
   csvsafe    CSV cells a spreadsheet cannot run as formulas
   egress     outgoing HTTP that cannot reach loopback, private or metadata addresses

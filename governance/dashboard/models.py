@@ -8,11 +8,17 @@ class ExportJob(ProgressJob):
     task writes it under var/exports/ and moves `done` (rows written) towards
     `total` (rows matched) so the page can show a progress bar."""
 
+    job_kind = "CSV export"
+    job_task = "governance.dashboard.tasks.export_calls_csv"
+
     filters = models.JSONField(default=dict)
     file_name = models.CharField(max_length=255, blank=True)
 
     def __str__(self) -> str:
         return f"export {self.id} {self.status}"
+
+    def job_subject(self) -> str:
+        return " ".join(f"{key}={value}" for key, value in sorted(self.filters.items()))
 
     def discard(self) -> None:
         from governance.dashboard.services import exports_dir

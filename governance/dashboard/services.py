@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.audit.services import audit_record
 from governance.core.csvsafe import csv_writer
-from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
+from governance.core.jobs import job_enqueue_on_commit, job_work
 from governance.dashboard.models import ExportJob
 
 logger = logging.getLogger("governance.dashboard")
@@ -51,61 +55,88 @@ def exports_dir() -> Path:
 def export_job_create(*, actor: Any, filters: dict) -> ExportJob:
     """Queue a CSV export of the raw calls matching `filters` (the URL form
     of a RollupFilter). The work runs in Celery after the commit."""
-    from governance.dashboard import tasks
-
     with transaction.atomic():
         job = ExportJob.objects.create(
             requested_by=actor, filters=filters, created_at=timezone.now()
         )
         audit_record(action="export.request", target=job, actor=actor, after={"filters": filters})
-        transaction.on_commit(lambda: tasks.export_calls_csv.delay(str(job.pk)))
+        job_enqueue_on_commit(job=job)
     return job
 
 
-def export_job_run(*, job_id: str, progress_every: int = 5000) -> ExportJob:
-    """Write the export file, moving `done` as it goes. Safe to run again:
-    only a pending job is claimed, so a redelivered task does not write the
-    file twice."""
+def export_job_run(
+    *,
+    job_id: str,
+    holder: str = "",
+    progress_every: int = 5000,
+    seconds: float | None = None,
+) -> ExportJob:
+    """Write the export file, `progress_every` rows a batch, moving `done` as
+    it goes. The calls are those received before the export was asked for,
+    in (timestamp, id) order; the checkpoint holds the last row written and
+    the file's length after it, so a run resumed after a lost worker cuts off
+    whatever it wrote past the checkpoint and carries on: every row once.
+    Safe to run again: a finished job is left as it is."""
     from governance.dashboard.filters import filter_from_query
     from governance.dashboard.selectors import calls_filter
 
-    job, claimed = job_claim(model=ExportJob, job_id=job_id)
-    if not claimed:
-        return job
     file_name = f"calls-{job_id}.csv"
-    try:
-        done = _export_write(
-            job_id=job_id,
-            qs=calls_filter(filters=filter_from_query(job.filters)),
-            path=exports_dir() / file_name,
-            progress_every=progress_every,
+    path = exports_dir() / file_name
+
+    def matching(job: ExportJob) -> Any:
+        return calls_filter(filters=filter_from_query(job.filters)).filter(
+            received_at__lte=job.created_at
         )
-    except OperationalError:
-        # export_calls_csv retries on this: hand the job back so that the retry
-        # can claim it (it rewrites the file from the start).
-        job_release(model=ExportJob, job_id=job_id)
-        raise
-    except OSError as exc:
-        logger.warning("export.failed", extra={"export_id": job_id})
-        return job_fail(model=ExportJob, job_id=job_id, error=str(exc))
-    logger.info("export.done", extra={"export_id": job_id, "rows": done})
-    return job_finish(model=ExportJob, job_id=job_id, done=done, file_name=file_name)
 
+    def start(job: ExportJob) -> None:
+        job.total = matching(job).count()
+        with path.open("w", newline="") as fh:
+            csv_writer(fh).writerow(list(EXPORT_COLUMNS))
+        job.checkpoint = {"bytes": path.stat().st_size}
 
-def _export_write(*, job_id: str, qs: Any, path: Path, progress_every: int) -> int:
-    job_progress(model=ExportJob, job_id=job_id, done=0, total=qs.count())
-    rows = (
-        qs.order_by("timestamp", "pk")
-        .values_list(*EXPORT_COLUMNS.values())
-        .iterator(chunk_size=progress_every)
+    def batch(job: ExportJob) -> bool:
+        rows = matching(job)
+        after = job.checkpoint.get("after")
+        if after is not None:
+            at = datetime.fromisoformat(after[0])
+            rows = rows.filter(Q(timestamp__gt=at) | Q(timestamp=at, pk__gt=after[1]))
+        chunk = list(
+            rows.order_by("timestamp", "pk").values_list("pk", *EXPORT_COLUMNS.values())[
+                :progress_every
+            ]
+        )
+        # Whatever a lost run wrote past its checkpoint goes.
+        os.truncate(path, job.checkpoint["bytes"])
+        with path.open("a", newline="") as fh:
+            writer = csv_writer(fh)
+            for row in chunk:
+                writer.writerow(row[1:])
+            fh.flush()
+            os.fsync(fh.fileno())
+        if chunk:
+            last = chunk[-1]
+            job.checkpoint = {
+                **job.checkpoint,
+                "bytes": path.stat().st_size,
+                "after": [last[_TIMESTAMP].isoformat(), last[0]],
+            }
+            job.done += len(chunk)
+        return len(chunk) < progress_every
+
+    def finish(job: ExportJob) -> None:
+        job.file_name = file_name
+        logger.info("export.done", extra={"export_id": job_id, "rows": job.done})
+
+    return job_work(
+        model=ExportJob,
+        job_id=job_id,
+        holder=holder or f"inline-{job_id}",
+        batch=batch,
+        start=start,
+        finish=finish,
+        seconds=math.inf if not holder else seconds,
     )
-    done = 0
-    with path.open("w", newline="") as fh:
-        writer = csv_writer(fh)
-        writer.writerow(list(EXPORT_COLUMNS))
-        for row in rows:
-            writer.writerow(row)
-            done += 1
-            if done % progress_every == 0:
-                job_progress(model=ExportJob, job_id=job_id, done=done)
-    return done
+
+
+# The position of the timestamp in an export row (after the call's id).
+_TIMESTAMP = 1 + list(EXPORT_COLUMNS).index("timestamp")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from governance.core.tasking import governor_task
+from governance.core.tasking import job_task
 
 
-@governor_task(soft_time_limit=300, time_limit=360, max_retries=5, retry_backoff_max=300)
-def export_calls_csv(job_id: str) -> str:
+@job_task()
+def export_calls_csv(self, job_id: str) -> str:
+    """A chunk of a CSV export; it queues the next chunk itself."""
+    from django.conf import settings
+
     from governance.dashboard.services import export_job_run
 
-    return export_job_run(job_id=job_id).status
+    return export_job_run(
+        job_id=job_id, holder=self.request.id, progress_every=settings.GOVERNOR_EXPORT_BATCH
+    ).status

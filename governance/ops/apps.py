@@ -13,7 +13,7 @@ class OpsConfig(AppConfig):
         # are counted without each task knowing about metrics.
         from governance.core.metrics import register_state_reader
         from governance.ops import signals  # noqa: F401
-        from governance.ops.state import budget_state, flags_state, policy_state
+        from governance.ops.state import budget_state, flags_state, jobs_state, policy_state
 
-        for reader in (flags_state, policy_state, budget_state):
+        for reader in (flags_state, policy_state, budget_state, jobs_state):
             register_state_reader(reader)

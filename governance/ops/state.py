@@ -82,3 +82,12 @@ def budget_state() -> Iterator[Sample]:
             {"state": state},
             float(counts.get(state, 0)),
         )
+
+
+@_guarded
+def jobs_state() -> Iterator[Sample]:
+    from django.utils import timezone
+
+    from governance.core.jobs import jobs_gauges
+
+    yield from jobs_gauges(now=timezone.now())

@@ -6,14 +6,19 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
-from django.views import defaults
+from django.utils import timezone
+from django.views import View, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from governance.accounts.permissions import AdminRequiredMixin
 from governance.core import metrics
+from governance.core.jobs import JobState, jobs_overview
 from governance.ops.requestid import get_request_id
 from governance.ops.selectors import readiness_checks
 
@@ -93,3 +98,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     page = loader.get_template("500.html").render({"request_id": request_id})
     return HttpResponseServerError(page)
+
+
+class JobsView(LoginRequiredMixin, AdminRequiredMixin, View):
+    """Where background work stands, for admins."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rows = jobs_overview(now=timezone.now())
+        counts = {state: 0 for state in JobState.values}
+        for row in rows:
+            counts[row.state] += 1
+        context = {
+            "jobs": rows,
+            "counts": counts,
+            "stall_seconds": settings.GOVERNOR_JOB_STALL_SECONDS,
+        }
+        return render(request, "ops/jobs.html", context)

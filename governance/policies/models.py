@@ -96,9 +96,15 @@ class ReplayJob(ProgressJob):
     as JSON (money as decimal strings). It replays up to `created_at`, so the
     result does not depend on when a worker picked it up."""
 
+    job_kind = "Policy replay"
+    job_task = "governance.policies.tasks.replay_job_run_task"
+
     document = models.JSONField()
     days = models.PositiveSmallIntegerField()
     result = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"replay {self.id} of {self.days} days {self.status}"
+
+    def job_subject(self) -> str:
+        return f"last {self.days} days"

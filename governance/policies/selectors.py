@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -244,23 +244,40 @@ def policy_replay(
     are today's. The cost after a move prices the same tokens at the new
     model's current price (reasoning tokens are part of output tokens).
 
-    The roll-ups are summed one day at a time, calling `on_progress(days read,
-    days)` after each, so a 90-day replay run as a job can show how far it
-    got. The sums are integers (cost in 1e-10 USD), so adding the days up
-    gives exactly what one query over the whole range would.
+    The roll-ups are summed one day at a time (`replay_day_add`), calling
+    `on_progress(days read, days)` after each; a replay job does the same,
+    a day per batch, keeping the sums in its checkpoint. The sums are
+    integers (cost in 1e-10 USD), so adding the days up gives exactly what
+    one query over the whole range would.
     """
-    start = now - timedelta(days=days)
-    sums: dict[tuple, Counter[str]] = defaultdict(Counter)
+    sums: dict[tuple, dict[str, int]] = {}
     for day in range(days):
-        for row in call_hour_sums(
-            start=start + timedelta(days=day),
-            end=start + timedelta(days=day + 1),
-            keys=REPLAY_KEY,
-            sums=REPLAY_SUMS,
-        ):
-            sums[tuple(row[k] for k in REPLAY_KEY)].update({c: row[c] for c in REPLAY_SUMS})
+        replay_day_add(sums=sums, days=days, day=day, now=now)
         if on_progress is not None:
             on_progress(day + 1, days)
+    return replay_from_sums(document=document, days=days, now=now, sums=sums)
+
+
+def replay_day_add(
+    *, sums: dict[tuple, dict[str, int]], days: int, day: int, now: datetime
+) -> None:
+    """Add day `day` (0: the oldest) of a `days`-day replay ending at `now` to `sums`."""
+    start = now - timedelta(days=days)
+    for row in call_hour_sums(
+        start=start + timedelta(days=day),
+        end=start + timedelta(days=day + 1),
+        keys=REPLAY_KEY,
+        sums=REPLAY_SUMS,
+    ):
+        totals = sums.setdefault(tuple(row[k] for k in REPLAY_KEY), dict.fromkeys(REPLAY_SUMS, 0))
+        for column in REPLAY_SUMS:
+            totals[column] += row[column]
+
+
+def replay_from_sums(
+    *, document: dict[str, Any], days: int, now: datetime, sums: dict[tuple, dict[str, int]]
+) -> Replay:
+    """The replay of the roll-up sums `replay_day_add` gathered."""
     book = price_book()
     compiled = _draft_compiled(document=document, team=None, client=None)
     moves: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])

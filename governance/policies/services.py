@@ -4,12 +4,13 @@ and rebuilding the snapshot that every decision reads."""
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -17,9 +18,10 @@ from governance.audit.services import audit_record, audit_record_and_notify
 from governance.calls.models import Call, Status
 from governance.catalog.selectors import model_tiers
 from governance.core.freshness import canonical_json, etag_for, generation_new
-from governance.core.jobs import job_claim, job_fail, job_finish, job_progress, job_release
+from governance.core.jobs import job_enqueue_on_commit, job_work
 from governance.engine.default_policy import DEFAULT_POLICY
 from governance.engine.policy_document import policy_models, policy_validate
+from governance.policies import selectors
 from governance.policies.models import (
     HealthState,
     ModelHealth,
@@ -27,11 +29,7 @@ from governance.policies.models import (
     PolicyVersion,
     ReplayJob,
 )
-from governance.policies.selectors import (
-    policy_replay,
-    policy_view_for,
-    snapshot_body_build,
-)
+from governance.policies.selectors import policy_view_for, snapshot_body_build
 from governance.policies.snapshots import SNAPSHOT_GENERATION, ClientView
 
 logger = logging.getLogger("governance.policies")
@@ -109,8 +107,6 @@ def policy_default_publish(*, actor=None) -> PolicyVersion:
 def replay_job_create(*, actor: Any, document: dict[str, Any], days: int) -> ReplayJob:
     """Queue a replay of the last `days` of calls under a draft (already checked
     by `policy_check`). The work runs in Celery after the commit."""
-    from governance.policies import tasks
-
     with transaction.atomic():
         job = ReplayJob.objects.create(
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -120,35 +116,40 @@ def replay_job_create(*, actor: Any, document: dict[str, Any], days: int) -> Rep
             created_at=timezone.now(),
         )
         audit_record(action="policy.replay", target=job, actor=actor, after={"days": days})
-        transaction.on_commit(lambda: tasks.replay_job_run_task.delay(str(job.pk)))
+        job_enqueue_on_commit(job=job)
     return job
 
 
-def replay_job_run(*, job_id: str) -> ReplayJob:
-    """Replay the job's draft, moving `done` a day at a time, and store the
-    result. Safe to run again: only a pending job is claimed, so a
-    redelivered task does not replay twice."""
-    job, claimed = job_claim(model=ReplayJob, job_id=job_id)
-    if not claimed:
-        return job
+def replay_job_run(*, job_id: str, holder: str = "", seconds: float | None = None) -> ReplayJob:
+    """Replay the job's draft a day per batch, the roll-up sums so far kept in
+    the checkpoint with the days done, and store the result. A run resumed
+    after a lost worker carries on from the last day done; a finished job is
+    left as it is, so a redelivered task does not replay twice."""
 
-    def progress(done: int, total: int) -> None:
-        job_progress(model=ReplayJob, job_id=job_id, done=done, total=total)
+    def batch(job: ReplayJob) -> bool:
+        sums = {tuple(row[0]): row[1] for row in job.checkpoint.get("sums", [])}
+        selectors.replay_day_add(sums=sums, days=job.days, day=job.done, now=job.created_at)
+        job.done += 1
+        job.checkpoint = {**job.checkpoint, "sums": [[list(k), v] for k, v in sums.items()]}
+        return job.done >= job.days
 
-    try:
-        replay = policy_replay(
-            document=job.document, days=job.days, now=job.created_at, on_progress=progress
+    def finish(job: ReplayJob) -> None:
+        sums = {tuple(row[0]): row[1] for row in job.checkpoint.get("sums", [])}
+        replay = selectors.replay_from_sums(
+            document=job.document, days=job.days, now=job.created_at, sums=sums
         )
-    except (OperationalError, InterfaceError):
-        # The task retries on these: hand the job back so that the retry can claim it.
-        job_release(model=ReplayJob, job_id=job_id)
-        raise
-    except Exception as exc:
-        # Anything else will fail again the same way: the page shows why.
-        logger.exception("policy_replay.failed", extra={"replay_id": job_id})
-        return job_fail(model=ReplayJob, job_id=job_id, error=f"{type(exc).__name__}: {exc}")
-    logger.info("policy_replay.done", extra={"replay_id": job_id, "calls": replay.calls})
-    return job_finish(model=ReplayJob, job_id=job_id, result=replay.to_json())
+        job.result = replay.to_json()
+        job.checkpoint = {"started": True}  # the sums are in the result now
+        logger.info("policy_replay.done", extra={"replay_id": job_id, "calls": replay.calls})
+
+    return job_work(
+        model=ReplayJob,
+        job_id=job_id,
+        holder=holder or f"inline-{job_id}",
+        batch=batch,
+        finish=finish,
+        seconds=math.inf if not holder else seconds,
+    )
 
 
 # --- snapshot -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from governance.core.tasking import governor_task
+from governance.core.tasking import governor_task, job_task
 from governance.policies.services import (
     model_health_evaluate,
     policy_snapshot_rebuild,
@@ -21,8 +21,8 @@ def policy_snapshot_refresh_task() -> int:
     return policy_snapshot_rebuild().generation
 
 
-# A 90-day replay reads 90 days of hourly roll-ups: more than the default limit allows.
-@governor_task(soft_time_limit=900, time_limit=960, max_retries=5, retry_backoff_max=300)
-def replay_job_run_task(job_id: str) -> str:
-    """A replay of a draft policy requested on the editor (idempotent: see replay_job_run)."""
-    return replay_job_run(job_id=job_id).status
+@job_task()
+def replay_job_run_task(self, job_id: str) -> str:
+    """A chunk of a replay of a draft policy requested on the editor; it
+    queues the next chunk itself (idempotent: see replay_job_run)."""
+    return replay_job_run(job_id=job_id, holder=self.request.id).status

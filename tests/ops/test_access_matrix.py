@@ -158,6 +158,9 @@ MATRIX = (
     # Replays of a draft and their status (no such replay: an admin meets a 404).
     Endpoint("GET", "policies/replays/<uuid:pk>/", ADMINS, {"pk": MISSING_UUID}),
     Endpoint("GET", "api/v1/policies/replays/<uuid:pk>", ADMINS, {"pk": MISSING_UUID}),
+    # Where background work stands: admins only (exports and replays hold filters and drafts).
+    Endpoint("GET", "jobs/", ADMINS),
+    Endpoint("GET", "api/v1/jobs", ADMINS),
     # Dashboard pages, exports and their JSON: managers and admins.
     Endpoint("GET", "", READERS),
     Endpoint("GET", "spend/", READERS),

@@ -1,6 +1,7 @@
-"""Housekeeping of exports and replays: a job whose worker was lost ends as
+"""Housekeeping of background jobs: a job no worker ever picked up ends as
 failed with a message instead of a progress bar that never moves, and old
-finished jobs go, with their files."""
+finished jobs go, with their files. (Jobs whose worker was lost are requeued:
+tests/ops/test_jobs_stalled.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance.core.jobs import JobStatus, job_claim, jobs_reap
+from governance.core.jobs import JobStatus, jobs_reap
 from governance.dashboard.models import ExportJob
 from governance.dashboard.services import exports_dir
 from governance.ops.tasks import jobs_reap_task
@@ -23,25 +24,12 @@ def export_job(**fields) -> ExportJob:
     return ExportJob.objects.create(created_at=fields.pop("created_at", timezone.now()), **fields)
 
 
-def test_reap__replay_claimed_by_a_worker_that_died__failed_saying_to_start_it_again():
-    now = timezone.now()
-    job = ReplayJobFactory(created_at=now - timedelta(hours=1))
-    job_claim(model=ReplayJob, job_id=job.pk)
-    ReplayJob.objects.filter(pk=job.pk).update(started_at=now - timedelta(minutes=50))
-
-    counts = jobs_reap(now=now, keep_days=7)
-
-    job.refresh_from_db()
-    assert counts == {"failed": 1, "deleted": 0}
-    assert job.status == JobStatus.FAILED
-    assert "Start it again" in job.error
-    assert job.finished_at == now
-
-
 def test_reap__jobs_running_or_waiting_for_a_short_while__left_alone():
     now = timezone.now()
-    running = ReplayJobFactory(created_at=now - timedelta(hours=3))
-    job_claim(model=ReplayJob, job_id=running.pk)  # a retry claimed it just now
+    # Long, but its worker beats: a retry claimed it just now.
+    running = ReplayJobFactory(
+        created_at=now - timedelta(hours=3), status=JobStatus.RUNNING, heartbeat_at=now
+    )
     waiting = export_job(created_at=now - timedelta(minutes=30))
 
     counts = jobs_reap(now=now, keep_days=7)

@@ -65,3 +65,51 @@ def test_beat_schedule__every_entry__names_a_registered_task_and_expires():
         assert entry["task"] in registered, entry_name
         # An entry that piled up while workers were down must not all run at once.
         assert entry.get("options", {}).get("expires"), f"{entry_name} never expires"
+
+
+@pytest.mark.parametrize(("name", "task"), TASKS, ids=[name for name, _ in TASKS])
+def test_task__time_limit_and_retry_delay__inside_the_brokers_redelivery_timeout(
+    name, task, settings
+):
+    # A task still running (or waiting for its retry) when the broker's
+    # timeout expires would be handed to a second worker.
+    hard = task.time_limit or app.conf.task_time_limit
+    backoff = getattr(task, "retry_backoff_max", 0) or 0
+
+    assert max(hard, backoff) < settings.GOVERNOR_REDELIVERY_SECONDS, name
+
+
+def test_redis_broker__visibility_timeout__derived_from_the_time_limits(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "GOVERNOR_"))},
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
+        "CELERY_TASK_TIME_LIMIT": "200",
+        "CELERY_TASK_SOFT_TIME_LIMIT": "150",
+        "GOVERNOR_TASK_CHUNK_SECONDS": "30",
+        "GOVERNOR_JOB_BATCH_SECONDS": "20",
+        "GOVERNOR_TASK_RETRY_MAX_SECONDS": "100",
+        "GOVERNOR_REDELIVERY_MARGIN_SECONDS": "10",
+        "GOVERNOR_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from django.conf import settings; "
+            "print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    # The longest hold: the default task limit (200 s) beats a job chunk
+    # (30 + 20 + 20 s) and the longest retry delay (100 s); then the margin.
+    assert json.loads(out.strip().splitlines()[-1]) == {"visibility_timeout": 210}

@@ -15,7 +15,7 @@ from governance.audit.models import AuditEvent
 from governance.calls.models import Call
 from governance.core.jobs import JobStatus
 from governance.engine.default_policy import DEFAULT_POLICY, FULL_MODEL, MINI_MODEL
-from governance.policies import selectors, services, tasks
+from governance.policies import selectors, tasks
 from governance.policies.models import ReplayJob
 from governance.policies.selectors import Replay, policy_replay
 from governance.policies.services import replay_job_create, replay_job_run
@@ -75,23 +75,19 @@ def test_replay_job_run__progress__moves_a_day_at_a_time_and_ends_with_done_equa
 ):
     job = ReplayJobFactory(requested_by=admin_user, days=5)
     seen = []
-    real_replay = selectors.policy_replay
+    real_day_add = selectors.replay_day_add
 
     def watching(**kwargs):
-        report = kwargs["on_progress"]
+        stored = ReplayJob.objects.get(pk=job.pk)
+        seen.append((stored.status, stored.done, stored.total))
+        real_day_add(**kwargs)
 
-        def on_progress(done, total):
-            report(done, total)
-            stored = ReplayJob.objects.get(pk=job.pk)
-            seen.append((stored.status, stored.done, stored.total))
-
-        return real_replay(**{**kwargs, "on_progress": on_progress})
-
-    monkeypatch.setattr(services, "policy_replay", watching)
+    monkeypatch.setattr(selectors, "replay_day_add", watching)
 
     job = replay_job_run(job_id=str(job.pk))
 
-    assert seen == [(JobStatus.RUNNING, day, 5) for day in range(1, 6)]
+    # Each day is read with the days before it stored as done.
+    assert seen == [(JobStatus.RUNNING, day, 5) for day in range(5)]
     assert (job.status, job.done, job.total, job.percent) == (JobStatus.DONE, 5, 5, 100)
     assert job.finished_at is not None
 
@@ -99,9 +95,9 @@ def test_replay_job_run__progress__moves_a_day_at_a_time_and_ends_with_done_equa
 def test_replay_job_run__task_delivered_twice__replays_once(admin_user, recent_calls, monkeypatch):
     job = ReplayJobFactory(requested_by=admin_user, days=7)
     runs = []
-    real_replay = selectors.policy_replay
+    real_replay = selectors.replay_from_sums
     monkeypatch.setattr(
-        services, "policy_replay", lambda **kwargs: runs.append(1) or real_replay(**kwargs)
+        selectors, "replay_from_sums", lambda **kwargs: runs.append(1) or real_replay(**kwargs)
     )
 
     first = tasks.replay_job_run_task.delay(str(job.pk)).get()
@@ -121,7 +117,7 @@ def test_replay_job_run__replay_raises__job_failed_with_the_message(
     def broken(**kwargs):
         raise ValueError("rule 'x' names no model")
 
-    monkeypatch.setattr(services, "policy_replay", broken)
+    monkeypatch.setattr(selectors, "replay_from_sums", broken)
 
     job = replay_job_run(job_id=str(job.pk))
 
@@ -134,8 +130,8 @@ def test_replay_job_task__database_drops_during_the_replay__the_retry_claims_it_
     admin_user, recent_calls, monkeypatch
 ):
     job = ReplayJobFactory(requested_by=admin_user, days=7)
-    replay = DropsOnce(selectors.policy_replay)
-    monkeypatch.setattr(services, "policy_replay", replay)
+    replay = DropsOnce(selectors.replay_day_add)
+    monkeypatch.setattr(selectors, "replay_day_add", replay)
 
     with pytest.raises(Retry) as retry:
         tasks.replay_job_run_task.delay(str(job.pk))
@@ -144,7 +140,7 @@ def test_replay_job_task__database_drops_during_the_replay__the_retry_claims_it_
     retry.value.sig.apply()
 
     job.refresh_from_db()
-    assert replay.calls == 2
+    assert replay.calls == 1 + 7  # the day that dropped, read again, then the six others
     assert job.status == JobStatus.DONE
     assert Replay.from_json(job.result).calls == 9
 
