@@ -245,6 +245,11 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
+    # Ids in paths are primary keys (BigAutoField): bounded like every integer
+    # a client sends, so that a schema-driven client never tries a larger one.
+    "PATH_CONVERTER_OVERRIDES": {
+        "int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    },
     "TITLE": "Governor API",
     "DESCRIPTION": "Cost and quality governance for AI coding models.",
     "VERSION": "1.0.0",

@@ -126,6 +126,16 @@ class AdminApiView(APIView):
             return response
         return super().handle_exception(exc)
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A body is read, and refused if it is not JSON a client may send, once
+        # the caller is known and before anything is looked up, so that a bad
+        # body gets the same 400 on every admin route.
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.META.get(
+            "CONTENT_LENGTH", "0"
+        ) not in ("", "0"):
+            self.body()
+
     def body(self) -> dict[str, Any]:
         data = self.request.data
         if not isinstance(data, dict):
@@ -509,7 +519,10 @@ class ReplaysAdminApi(AdminApiView):
         operation_id="admin_policy_replay_start",
         request=inline_serializer(
             "AdminReplay",
-            {"document": serializers.DictField(), "days": serializers.IntegerField()},
+            {
+                "document": serializers.DictField(),
+                "days": serializers.IntegerField(min_value=1, max_value=MAX_REPLAY_DAYS),
+            },
         ),
         responses={202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
@@ -571,7 +584,11 @@ class PolicyRollbackAdminApi(AdminApiView):
         operation_id="admin_policy_rollback",
         parameters=[IF_MATCH],
         request=inline_serializer(
-            "AdminPolicyRollback", {"number": serializers.IntegerField(), "reason": REASON}
+            "AdminPolicyRollback",
+            {
+                "number": serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+                "reason": REASON,
+            },
         ),
         responses={201: STATE, 400: OpenApiTypes.OBJECT, 412: STALE},
         description="An emergency path: applies at once even under four-eyes, and raises "
