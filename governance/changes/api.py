@@ -598,6 +598,28 @@ TOLERANCE_HELP = (
     f"{sel.tolerance_text(DEFAULT_TOLERANCE_PP)} unless set. Under four-eyes a change "
     "waits for a second admin (202 with the change request)."
 )
+_TOLERANCE_FIELDS = {
+    "team": serializers.CharField(allow_null=True, help_text="null: the organisation"),
+    "tolerance_pp": serializers.CharField(
+        allow_null=True, help_text="Percentage points; a team without an override: null"
+    ),
+    "in_force_pp": serializers.CharField(
+        required=False, help_text="A team's: its own tolerance, else the organisation's"
+    ),
+    "version": serializers.CharField(help_text="Also the ETag header; send it as If-Match"),
+}
+TOLERANCE_STATE = OpenApiResponse(
+    response=inline_serializer(
+        "AdminToleranceState",
+        {
+            **_TOLERANCE_FIELDS,
+            "teams": inline_serializer(
+                "AdminTeamTolerance", _TOLERANCE_FIELDS, many=True, required=False
+            ),
+        },
+    ),
+    description="The new state, with its `version` (also the ETag header).",
+)
 TOLERANCE_BODY = inline_serializer(
     "AdminTolerance",
     {"tolerance_pp": serializers.DecimalField(max_digits=5, decimal_places=2), "reason": REASON},
@@ -640,7 +662,7 @@ class ToleranceAdminApi(ToleranceAdminView):
     @extend_schema(
         tags=TAG,
         operation_id="admin_tolerance_get",
-        responses={200: STATE},
+        responses={200: TOLERANCE_STATE},
         description="The organisation's tolerance (`version` is its version) and every "
         "team's override, each with its own version.",
         examples=[
@@ -672,7 +694,7 @@ class ToleranceAdminApi(ToleranceAdminView):
         operation_id="admin_tolerance_set",
         parameters=[IF_MATCH],
         request=TOLERANCE_BODY,
-        responses={200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
         description=f"Set the organisation's tolerance. {TOLERANCE_HELP}",
         examples=[
             OpenApiExample(
@@ -690,7 +712,7 @@ class TeamToleranceAdminApi(ToleranceAdminView):
     @extend_schema(
         tags=TAG,
         operation_id="admin_team_tolerance_get",
-        responses={200: STATE},
+        responses={200: TOLERANCE_STATE},
         description="A team's override (null when it has none) and the tolerance in force "
         "for it (`in_force_pp`: its own, else the organisation's).",
     )
@@ -702,7 +724,7 @@ class TeamToleranceAdminApi(ToleranceAdminView):
         operation_id="admin_team_tolerance_set",
         parameters=[IF_MATCH],
         request=TOLERANCE_BODY,
-        responses={200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
         description=f"Set a team's override. {TOLERANCE_HELP}",
         examples=[
             OpenApiExample(
@@ -721,7 +743,7 @@ class TeamToleranceAdminApi(ToleranceAdminView):
         operation_id="admin_team_tolerance_remove",
         parameters=[IF_MATCH],
         request=inline_serializer("AdminToleranceRemove", {"reason": REASON}),
-        responses={200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
         description="Remove a team's override: the organisation's tolerance applies to it again.",
     )
     def delete(self, request, slug: str):

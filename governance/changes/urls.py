@@ -23,7 +23,7 @@ urlpatterns = [
     # The quality tolerance (governance.advisor), written through the advisor's own service.
     path(f"{A}quality/tolerance", api.ToleranceAdminApi.as_view(), name="api-tolerance"),
     path(
-        f"{A}quality/tolerance/teams/<slug:slug>",
+        f"{A}quality/tolerance/teams/<str:slug>",
         api.TeamToleranceAdminApi.as_view(),
         name="api-team-tolerance",
     ),

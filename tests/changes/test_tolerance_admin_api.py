@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from governance.advisor.selectors import tolerance_pp
 from governance.advisor.services import tolerance_set
@@ -202,3 +203,21 @@ def test_tolerance_four_eyes__removal_waits_too__stale_once_the_override_moved(
     assert decided.status_code == 409
     assert ChangeRequest.objects.get().status == ChangeStatus.STALE
     assert tolerance_pp(team_id=payments.pk) == Decimal("0.75")
+
+
+def test_tolerance_schema__request_examples__accepted_and_answered_with_the_documented_fields(
+    admin_api, payments
+):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    answered = []
+
+    for path, url in ((ORG, ORG), (f"{ORG}/teams/{{slug}}", PAYMENTS)):
+        operation = schema["paths"][path]["put"]
+        (example,) = operation["requestBody"]["content"]["application/json"]["examples"].values()
+        response = admin_api.put(url, example["value"], format="json")
+        answered.append((response.status_code, response.json()["tolerance_pp"]))
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        documented = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+        assert set(response.json()) <= set(documented)
+
+    assert answered == [(200, "1.5"), (200, "0.5")]
