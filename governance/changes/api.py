@@ -598,7 +598,7 @@ TOLERANCE_HELP = (
     f"{sel.tolerance_text(DEFAULT_TOLERANCE_PP)} unless set. Under four-eyes a change "
     "waits for a second admin (202 with the change request)."
 )
-_TOLERANCE_FIELDS = {
+_TOLERANCE_FIELDS: dict[str, serializers.Field] = {
     "team": serializers.CharField(allow_null=True, help_text="null: the organisation"),
     "tolerance_pp": serializers.CharField(
         allow_null=True, help_text="Percentage points; a team without an override: null"

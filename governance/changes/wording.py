@@ -107,6 +107,8 @@ def tolerances_changed(
             lines.append(
                 f"tolerance {name}: {before} pp → removed (the organisation's {org_then} pp applies)"
             )
+        elif before is None and after == org_now:
+            lines.append(f"tolerance {name}: {after} pp, its own now (was the organisation's)")
         else:
             lines.append(f"tolerance {name}: {before or org_now} pp → {after} pp")
     return lines

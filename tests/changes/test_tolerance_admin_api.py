@@ -221,3 +221,13 @@ def test_tolerance_schema__request_examples__accepted_and_answered_with_the_docu
         assert set(response.json()) <= set(documented)
 
     assert answered == [(200, "1.5"), (200, "0.5")]
+
+
+def test_tolerance_four_eyes__override_equal_to_the_organisation__still_said_in_words(
+    admin_api, payments, four_eyes
+):
+    asked = admin_api.put(PAYMENTS, {"tolerance_pp": "1", "reason": "pin it"}, format="json")
+
+    assert asked.json()["change_request"]["diff"] == [
+        "tolerance payments: 1.0 pp, its own now (was the organisation's)"
+    ]
