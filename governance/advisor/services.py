@@ -84,6 +84,30 @@ def tolerance_set(
     return row
 
 
+def tolerance_remove(*, team: Any, actor: Any, reason: str = "") -> None:
+    """Remove one team's override: the organisation's tolerance applies to it
+    again. Removing an override the team does not have changes and records nothing."""
+    scope = f"team:{team.pk}"
+    with transaction.atomic():
+        row = QualityTolerance.objects.select_for_update().filter(scope=scope).first()
+        if row is None:
+            return
+        before = {"tolerance_pp": str(row.tolerance_pp)}
+        audit_record_and_notify(
+            event="advisor.tolerance.changed",
+            payload={"scope": scope, "team": team.slug, "tolerance_pp": None},
+            action="advisor.tolerance.removed",
+            target=row,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={"tolerance_pp": None},
+            team=team,
+        )
+        row.delete()
+    logger.info("advisor.tolerance_removed", extra={"scope": scope})
+
+
 # Pilots collect what they need in about two weeks, and never send more than
 # half of a task type (nor less than 5 %) to the option under test.
 PILOT_DAYS = 14

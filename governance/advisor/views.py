@@ -27,6 +27,9 @@ from governance.advisor.services import (
     policy_with_plan,
     tolerance_set,
 )
+from governance.changes.models import ChangeKind
+from governance.changes.selectors import four_eyes_on, tolerance_text
+from governance.changes.services import change_from_page, waiting_message
 from governance.core.errors import FieldError
 from governance.engine.default_policy import DEFAULT_POLICY
 from governance.policies.selectors import policy_current
@@ -48,12 +51,31 @@ class ToleranceView(AdminRequiredMixin, FormView):
 
     def form_valid(self, form):
         team = form.cleaned_data["team"]
-        tolerance_set(
-            team=team,
-            tolerance_pp=form.cleaned_data["tolerance_pp"],
-            actor=self.request.user,
-            reason=form.cleaned_data["reason"],
-        )
+        if four_eyes_on():
+            # A tolerance moves quality: like the admin API's, it waits for a second admin.
+            try:
+                waiting = change_from_page(
+                    kind=ChangeKind.TOLERANCE_SET,
+                    payload={
+                        "team": team.slug if team else None,
+                        "tolerance_pp": tolerance_text(form.cleaned_data["tolerance_pp"]),
+                    },
+                    actor=self.request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except FieldError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                return self.form_invalid(form)
+            if waiting is not None:
+                messages.info(self.request, waiting_message(waiting))
+                return redirect("advisor:tolerance")
+        else:
+            tolerance_set(
+                team=team,
+                tolerance_pp=form.cleaned_data["tolerance_pp"],
+                actor=self.request.user,
+                reason=form.cleaned_data["reason"],
+            )
         messages.success(
             self.request,
             f"Tolerance of {team.slug if team else 'the organisation'} set to "

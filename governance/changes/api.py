@@ -28,6 +28,8 @@ from rest_framework.views import APIView
 from governance.accounts.authentication import ApiKeyAuthentication
 from governance.accounts.models import ApiKey, Team
 from governance.accounts.permissions import IsAdminOrAdminKey
+from governance.advisor.models import DEFAULT_TOLERANCE_PP
+from governance.advisor.services import TOLERANCE_MAX_PP
 from governance.audit.models import WebhookEndpoint
 from governance.audit.services import webhook_endpoint_create, webhook_endpoint_set_active
 from governance.budgets.models import Budget
@@ -49,6 +51,7 @@ from governance.changes.services import (
     flag_changes,
     four_eyes_set,
     reason_required,
+    tolerance_value,
     version_check,
 )
 from governance.core.errors import FieldError
@@ -602,6 +605,166 @@ class PolicyRollbackAdminApi(AdminApiView):
             raise FieldError("number", f"there is no policy version {number}")
         self.make(ChangeKind.POLICY_ROLLBACK, {"number": number}, emergency=True)
         return _policy_answer(status.HTTP_201_CREATED)
+
+
+# --- the quality tolerance ---------------------------------------------------------
+
+TOLERANCE_HELP = (
+    "Percentage points of generated-test pass rate the routing advisor may trade for a "
+    f"saving: from 0 to {TOLERANCE_MAX_PP}, two decimals at most; "
+    f"{sel.tolerance_text(DEFAULT_TOLERANCE_PP)} unless set. Under four-eyes a change "
+    "waits for a second admin (202 with the change request)."
+)
+_TOLERANCE_FIELDS: dict[str, serializers.Field] = {
+    "team": serializers.CharField(allow_null=True, help_text="null: the organisation"),
+    "tolerance_pp": serializers.CharField(
+        allow_null=True, help_text="Percentage points; a team without an override: null"
+    ),
+    "in_force_pp": serializers.CharField(
+        required=False, help_text="A team's: its own tolerance, else the organisation's"
+    ),
+    "version": serializers.CharField(help_text="Also the ETag header; send it as If-Match"),
+}
+TOLERANCE_STATE = OpenApiResponse(
+    response=inline_serializer(
+        "AdminToleranceState",
+        {
+            **_TOLERANCE_FIELDS,
+            "teams": inline_serializer(
+                "AdminTeamTolerance", _TOLERANCE_FIELDS, many=True, required=False
+            ),
+        },
+    ),
+    description="The new state, with its `version` (also the ETag header).",
+)
+TOLERANCE_BODY = inline_serializer(
+    "AdminTolerance",
+    {"tolerance_pp": serializers.DecimalField(max_digits=5, decimal_places=2), "reason": REASON},
+)
+
+
+def _team_or_404(slug: str) -> Team:
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        raise NotFound(f"There is no team {slug!r}.")
+    return team
+
+
+def _tolerance_answer(team: Team | None) -> Response:
+    state = sel.tolerance_state(team)
+    if team is None:
+        teams = Team.objects.filter(slug__in=sel.tolerances()).order_by("slug")
+        state["teams"] = [
+            {**sel.tolerance_state(t), "version": sel.tolerance_version(t)} for t in teams
+        ]
+    return _versioned(state, sel.tolerance_version(team))
+
+
+class ToleranceAdminView(AdminApiView):
+    def tolerance_change(self, team: Team | None, value: str | None) -> Response:
+        outcome = self.make(
+            ChangeKind.TOLERANCE_SET,
+            {"team": team.slug if team else None, "tolerance_pp": value},
+        )
+        return _waiting(outcome) or _tolerance_answer(team)
+
+    def tolerance_given(self) -> str:
+        data = self.body()
+        if "tolerance_pp" not in data:
+            raise FieldError("tolerance_pp", "is required: percentage points, such as 0.5")
+        return tolerance_value("tolerance_pp", data["tolerance_pp"])
+
+
+class ToleranceAdminApi(ToleranceAdminView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="admin_tolerance_get",
+        responses={200: TOLERANCE_STATE},
+        description="The organisation's tolerance (`version` is its version) and every "
+        "team's override, each with its own version.",
+        examples=[
+            OpenApiExample(
+                "The organisation at 1.0 pp, payments at 0.5 pp",
+                value={
+                    "team": None,
+                    "tolerance_pp": "1.0",
+                    "teams": [
+                        {
+                            "team": "payments",
+                            "tolerance_pp": "0.5",
+                            "in_force_pp": "0.5",
+                            "version": '"3f1c…"',
+                        }
+                    ],
+                    "version": '"9a0b…"',
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
+    def get(self, request):
+        return _tolerance_answer(None)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="admin_tolerance_set",
+        parameters=[IF_MATCH],
+        request=TOLERANCE_BODY,
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        description=f"Set the organisation's tolerance. {TOLERANCE_HELP}",
+        examples=[
+            OpenApiExample(
+                "Trade a little more quality for savings",
+                value={"tolerance_pp": "1.5", "reason": "Q4 cost target, quality board agreed"},
+                request_only=True,
+            )
+        ],
+    )
+    def put(self, request):
+        return self.tolerance_change(None, self.tolerance_given())
+
+
+class TeamToleranceAdminApi(ToleranceAdminView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="admin_team_tolerance_get",
+        responses={200: TOLERANCE_STATE},
+        description="A team's override (null when it has none) and the tolerance in force "
+        "for it (`in_force_pp`: its own, else the organisation's).",
+    )
+    def get(self, request, slug: str):
+        return _tolerance_answer(_team_or_404(slug))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="admin_team_tolerance_set",
+        parameters=[IF_MATCH],
+        request=TOLERANCE_BODY,
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        description=f"Set a team's override. {TOLERANCE_HELP}",
+        examples=[
+            OpenApiExample(
+                "Payments keeps quality tighter",
+                value={"tolerance_pp": "0.5", "reason": "payments code is audited"},
+                request_only=True,
+            )
+        ],
+    )
+    def put(self, request, slug: str):
+        team = _team_or_404(slug)
+        return self.tolerance_change(team, self.tolerance_given())
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="admin_team_tolerance_remove",
+        parameters=[IF_MATCH],
+        request=inline_serializer("AdminToleranceRemove", {"reason": REASON}),
+        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        description="Remove a team's override: the organisation's tolerance applies to it again.",
+    )
+    def delete(self, request, slug: str):
+        return self.tolerance_change(_team_or_404(slug), None)
 
 
 # --- webhooks ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ class ChangeKind(models.TextChoices):
     FLAG_ARCHIVE = "flag.archive", "Archive a flag"
     BUDGET_UPDATE = "budget.update", "Change a budget"
     CONFIG_APPLY = "config.apply", "Apply a configuration document"
+    TOLERANCE_SET = "tolerance.set", "Change the quality tolerance"
 
 
 class ChangeStatus(models.TextChoices):

@@ -8,16 +8,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from governance.accounts.models import Team
+from governance.advisor.models import DEFAULT_TOLERANCE_PP, ORG_SCOPE, QualityTolerance
 from governance.audit.models import WebhookEndpoint
 from governance.budgets.models import Budget
 from governance.budgets.services import EDITABLE_FIELDS
 from governance.changes.models import ChangeControl, ChangeRequest, ChangeStatus
+from governance.changes.wording import ORGANISATION
 from governance.core.freshness import canonical_json, etag_for
 from governance.flags.models import Flag
 from governance.flags.services import flag_state
 from governance.policies.selectors import policy_current
 
-ORGANISATION = "organisation"
 # The document's fields of a flag: its spec and metadata, without its key
 # (the document's key) and its archive mark (archived flags are left out).
 FLAG_FIELDS = (
@@ -120,11 +122,50 @@ def webhook_version(endpoint: WebhookEndpoint) -> str:
     return version_of(webhook_state(endpoint))
 
 
+def tolerance_text(value: Decimal) -> str:
+    """1.00 -> "1.0", 0.50 -> "0.5", 0.25 -> "0.25": percentage points as people write them."""
+    text = decimal_text(value)
+    return text if "." in text else f"{text}.0"
+
+
+def tolerances() -> dict[str, str]:
+    """`organisation` (always: 1.0 pp unless set) and each team's override, by team slug."""
+    rows = QualityTolerance.objects.select_related("team").order_by("scope")
+    found = {row.team.slug if row.team else ORGANISATION: row.tolerance_pp for row in rows}
+    found.setdefault(ORGANISATION, DEFAULT_TOLERANCE_PP)
+    return {name: tolerance_text(found[name]) for name in sorted(found)}
+
+
+def tolerance_state(team: Team | None) -> dict[str, Any]:
+    """The organisation's tolerance (team None), or one team's override (None
+    when it has none) and the tolerance in force for it."""
+    scope = ORG_SCOPE if team is None else f"team:{team.pk}"
+    row = QualityTolerance.objects.filter(scope=scope).first()
+    if team is None:
+        return {
+            "team": None,
+            "tolerance_pp": tolerance_text(row.tolerance_pp if row else DEFAULT_TOLERANCE_PP),
+        }
+    in_force = row or QualityTolerance.objects.filter(scope=ORG_SCOPE).first()
+    return {
+        "team": team.slug,
+        "tolerance_pp": tolerance_text(row.tolerance_pp) if row else None,
+        "in_force_pp": tolerance_text(in_force.tolerance_pp if in_force else DEFAULT_TOLERANCE_PP),
+    }
+
+
+def tolerance_version(team: Team | None) -> str:
+    # A team's version covers its own override, not the organisation's value.
+    state = tolerance_state(team)
+    return version_of({"tolerance": state["team"] or ORGANISATION, "pp": state["tolerance_pp"]})
+
+
 # --- the configuration document ---------------------------------------------------
 
 
 def config_export() -> dict[str, Any]:
-    """The policy in force, every flag not archived and every budget, in one
+    """The policy in force, every flag not archived, every budget and the
+    quality tolerances (the organisation's and each team's override), in one
     document whose keys sort (so that a file under version control changes
     only where the configuration did)."""
     current = policy_current()
@@ -135,6 +176,7 @@ def config_export() -> dict[str, Any]:
         "policy": current.document if current is not None else None,
         "flags": {flag.key: {f: flag_state(flag)[f] for f in FLAG_FIELDS} for flag in flags},
         "budgets": {budget_name(b): budget_fields(b) for b in budgets},
+        "tolerances": tolerances(),
     }
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.accounts.models import Team
+from governance.advisor.services import tolerance_parse, tolerance_remove, tolerance_set
 from governance.audit.services import actor_label_for, audit_record_and_notify, webhooks_dispatch
 from governance.budgets.models import Budget
 from governance.budgets.services import budget_save
@@ -35,8 +36,16 @@ from governance.changes.selectors import (
     decimal_text,
     flag_version,
     policy_version,
+    tolerance_text,
+    tolerance_version,
+    tolerances,
 )
-from governance.changes.wording import document_changes, fields_changed, policy_changed
+from governance.changes.wording import (
+    document_changes,
+    fields_changed,
+    policy_changed,
+    tolerances_changed,
+)
 from governance.core.errors import FieldError
 from governance.core.freshness import etag_matches
 from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
@@ -182,15 +191,54 @@ def _flag_document(key: str, values: Any, current: dict[str, Any] | None) -> dic
     }
 
 
+def tolerance_value(field: str, value: Any) -> str:
+    """A tolerance as documents and change requests spell it ("0.5"), checked
+    by the advisor's own rule (0 to its maximum, two decimals at most)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise FieldError(field, "must be a number of percentage points, such as 0.5")
+    return tolerance_text(tolerance_parse(value, field=field))
+
+
+def _team(slug: str, field: str) -> Team:
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        raise FieldError(field, f"there is no team {slug!r}")
+    return team
+
+
+def _tolerances_document(values: Any) -> dict[str, str | None]:
+    """`{"organisation": "1.0", "payments": "0.5", "search": null}`: null removes
+    a team's override (the organisation's tolerance applies to it again)."""
+    if not isinstance(values, dict):
+        raise FieldError("tolerances", "must be a JSON object keyed by organisation or team")
+    parsed: dict[str, str | None] = {}
+    for name, value in sorted(values.items()):
+        field = f"tolerances.{name}"
+        if name != ORGANISATION:
+            _team(name, field)
+        if value is None:
+            if name == ORGANISATION:
+                raise FieldError(field, "the organisation always has a tolerance; give a number")
+            parsed[name] = None
+        else:
+            parsed[name] = tolerance_value(field, value)
+    return parsed
+
+
 def config_parse(document: Any) -> dict[str, Any]:
     """Check a configuration document and spell it as `config_export` does, so
     that equal configurations compare equal. Raises FieldError naming the field
-    (`flags.peak-hours.schedule`, `budgets.payments/Monthly.limit`, `policy`)."""
+    (`flags.peak-hours.schedule`, `budgets.payments/Monthly.limit`, `policy`,
+    `tolerances.payments`)."""
     if not isinstance(document, dict):
-        raise FieldError("document", "must be a JSON object with policy, flags and budgets")
-    unknown = sorted(set(document) - {"format", "policy", "flags", "budgets"})
+        raise FieldError(
+            "document", "must be a JSON object with policy, flags, budgets and tolerances"
+        )
+    unknown = sorted(set(document) - {"format", "policy", "flags", "budgets", "tolerances"})
     if unknown:
-        raise FieldError(unknown[0], "unknown section; expected format, policy, flags, budgets")
+        raise FieldError(
+            unknown[0], "unknown section; expected format, policy, flags, budgets, tolerances"
+        )
     if document.get("format", DOCUMENT_FORMAT) != DOCUMENT_FORMAT:
         raise FieldError("format", f"this Governor reads format {DOCUMENT_FORMAT}")
     current = config_export()
@@ -222,6 +270,7 @@ def config_parse(document: Any) -> dict[str, Any]:
         if "name" in given:
             raise FieldError(prefix + "name", "the name is the document's key")
         parsed["budgets"][name] = {**(current["budgets"].get(name) or {}), **_json_safe(given)}
+    parsed["tolerances"] = _tolerances_document(document.get("tolerances") or {})
     return parsed
 
 
@@ -275,6 +324,13 @@ def config_apply(*, document: Any, actor: Any, reason: str) -> list[str]:
             except ValidationError as exc:
                 field, messages = next(iter(exc.message_dict.items()))
                 raise FieldError(f"budgets.{name}.{field}", messages[0]) from None
+        for name, value in wanted["tolerances"].items():
+            if value != current["tolerances"].get(name):
+                _tolerance_put(
+                    {"team": None if name == ORGANISATION else name, "tolerance_pp": value},
+                    actor,
+                    reason,
+                )
     return lines
 
 
@@ -336,6 +392,28 @@ def _budget_update(payload: dict, actor: Any, reason: str) -> Budget:
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise FieldError(field, messages[0]) from None
+
+
+def _tolerance_team(payload: dict) -> Team | None:
+    slug = payload.get("team")
+    return None if slug is None else _team(slug, "team")
+
+
+def _tolerance_name(payload: dict) -> str:
+    return payload.get("team") or ORGANISATION
+
+
+def _tolerance_put(payload: dict, actor: Any, reason: str) -> None:
+    """Through the advisor's own service: set a tolerance, or (None) remove a team's override."""
+    team = _tolerance_team(payload)
+    if payload["tolerance_pp"] is None:
+        if team is None:
+            raise FieldError("tolerance_pp", "the organisation always has a tolerance")
+        tolerance_remove(team=team, actor=actor, reason=reason)
+    else:
+        tolerance_set(
+            team=team, tolerance_pp=Decimal(payload["tolerance_pp"]), actor=actor, reason=reason
+        )
 
 
 @dataclass(frozen=True)
@@ -411,6 +489,16 @@ KINDS: dict[str, Kind] = {
         apply=lambda p, actor, reason: config_apply(
             document=p["document"], actor=actor, reason=reason
         ),
+    ),
+    # A tolerance moves quality (how much pass rate the advisor may trade for
+    # a saving): under four-eyes it always waits for a second admin.
+    ChangeKind.TOLERANCE_SET: Kind(
+        target=lambda p: f"tolerance {_tolerance_name(p)}",
+        version=lambda p: tolerance_version(_tolerance_team(p)),
+        describe=lambda p: tolerances_changed(
+            tolerances(), {_tolerance_name(p): p["tolerance_pp"]}
+        ),
+        apply=_tolerance_put,
     ),
 }
 

@@ -20,8 +20,13 @@ urlpatterns = [
     path(f"{A}policy/replays/<uuid:pk>", api.ReplayAdminApi.as_view(), name="api-replay"),
     path(f"{A}policy/publish", api.PolicyPublishAdminApi.as_view(), name="api-policy-publish"),
     path(f"{A}policy/rollback", api.PolicyRollbackAdminApi.as_view(), name="api-policy-rollback"),
-    # The quality tolerance (governance.advisor) gets its admin route here, as
-    # f"{A}quality/tolerance", written through the advisor's own service.
+    # The quality tolerance (governance.advisor), written through the advisor's own service.
+    path(f"{A}quality/tolerance", api.ToleranceAdminApi.as_view(), name="api-tolerance"),
+    path(
+        f"{A}quality/tolerance/teams/<str:slug>",
+        api.TeamToleranceAdminApi.as_view(),
+        name="api-team-tolerance",
+    ),
     path(f"{A}webhooks", api.WebhooksAdminApi.as_view(), name="api-webhooks"),
     path(f"{A}webhooks/<int:pk>", api.WebhookAdminApi.as_view(), name="api-webhook"),
     path(f"{A}config", api.ConfigAdminApi.as_view(), name="api-config"),

@@ -12,7 +12,10 @@ from typing import Any
 from governance.flags.readable import schedule_text
 from governance.policies.readable import policy_readable
 
-SECTIONS = ("budgets", "flags", "policy")
+SECTIONS = ("budgets", "flags", "policy", "tolerances")
+# The name of what belongs to no team: a budget `organisation/Monthly`, the
+# organisation's quality tolerance `organisation`.
+ORGANISATION = "organisation"
 
 
 def _text(value: Any) -> str:
@@ -81,4 +84,31 @@ def document_changes(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> l
                 lines.append(f"{noun} {name}: created")
             else:
                 lines += fields_changed(f"{noun} {name}", have[name], values)
+    return lines + tolerances_changed(
+        current.get("tolerances") or {}, wanted.get("tolerances") or {}
+    )
+
+
+def tolerances_changed(
+    current: Mapping[str, str | None], wanted: Mapping[str, str | None]
+) -> list[str]:
+    """`tolerance payments: 1.0 pp → 0.5 pp`, one per tolerance `wanted` moves.
+    Tolerances are keyed `organisation` or by team; a team's None removes its
+    override. `before` is what the team has in force now (the organisation's
+    when it has no override of its own)."""
+    org_now = current.get(ORGANISATION)
+    org_then = wanted.get(ORGANISATION) or org_now
+    lines: list[str] = []
+    for name, after in sorted(wanted.items()):
+        before = current.get(name)
+        if after == before:
+            continue
+        if after is None:
+            lines.append(
+                f"tolerance {name}: {before} pp → removed (the organisation's {org_then} pp applies)"
+            )
+        elif before is None and after == org_now:
+            lines.append(f"tolerance {name}: {after} pp, its own now (was the organisation's)")
+        else:
+            lines.append(f"tolerance {name}: {before or org_now} pp → {after} pp")
     return lines

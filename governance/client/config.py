@@ -1,6 +1,6 @@
 """`governor config`: Governor's configuration as code (standard library only).
 
-    governor config export > governor.json          the policy in force, flags and budgets
+    governor config export > governor.json          the policy, flags, budgets and tolerances
     governor config diff governor.json              what applying it would change, in words
     governor config apply governor.json --reason "…"  apply it, all or nothing
 
@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "config",
         help="export, diff and apply Governor's configuration as code",
-        description="Governor's policy, flags and budgets as one JSON document. Reads "
-        "GOVERNOR_URL and GOVERNOR_API_KEY (a key with the 'admin' scope).",
+        description="Governor's policy, flags, budgets and quality tolerances as one JSON "
+        "document. Reads GOVERNOR_URL and GOVERNOR_API_KEY (a key with the 'admin' scope).",
     )
     actions = parser.add_subparsers(dest="action", required=True)
     export = actions.add_parser("export", help="print the configuration in force")

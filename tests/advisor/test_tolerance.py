@@ -8,6 +8,8 @@ import pytest
 
 from governance.advisor.selectors import tolerance_pp
 from governance.audit.models import AuditEvent
+from governance.changes.models import ChangeRequest
+from governance.changes.services import four_eyes_set
 from tests.accounts.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +59,24 @@ def test_recommendations__team_tolerance_is_the_default_for_that_team(client, ad
     body = client.get("/api/v1/recommendations", {"team": "payments"}).json()
 
     assert body["tolerance_pp"] == "0.25"
+
+
+def test_tolerance_form__four_eyes_on__waits_for_a_second_admin_like_the_admin_api(
+    client, admin_user
+):
+    team = TeamFactory(slug="payments")
+    four_eyes_set(on=True, actor=admin_user, reason="quality moves too")
+    client.force_login(admin_user)
+
+    without_reason = client.post("/advisor/tolerance/", {"team": "payments", "tolerance_pp": "0.5"})
+    asked = client.post(
+        "/advisor/tolerance/",
+        {"team": "payments", "tolerance_pp": "0.5", "reason": "audited code"},
+        follow=True,
+    )
+
+    assert "say why you make this change" in without_reason.content.decode()
+    assert "waits for another admin" in asked.content.decode()
+    change = ChangeRequest.objects.get()
+    assert change.diff == ["tolerance payments: 1.0 pp → 0.5 pp"]
+    assert tolerance_pp(team_id=team.pk) == Decimal("1.00")

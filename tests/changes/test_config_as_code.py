@@ -11,6 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from governance.accounts.models import Team
+from governance.advisor.selectors import tolerance_pp
+from governance.advisor.services import tolerance_set
 from governance.audit.models import AuditEvent
 from governance.budgets.models import Budget
 from governance.changes.models import ChangeRequest
@@ -154,3 +157,95 @@ def test_config_apply__four_eyes_on__waits_for_another_admin(running, tmp_path, 
     assert "  budget payments/Monthly: limit 1000 → 1200" in out.splitlines()
     assert ChangeRequest.objects.get().kind == "config.apply"
     assert Budget.objects.get().limit == Decimal("1000")
+
+
+def test_config_tolerances__export_diff_apply_reapply__through_the_advisor(
+    running, tmp_path, admin_user
+):
+    search = TeamFactory(slug="search")
+    tolerance_set(team=search, tolerance_pp=Decimal("2"), actor=admin_user, reason="setup")
+    path = tmp_path / "governor.json"
+
+    # Export: the organisation's tolerance (1.0 unless set) and each override, sorted
+    document = json.loads(governor(["config", "export"], running)[1])
+    assert list(document["tolerances"].items()) == [("organisation", "1.0"), ("search", "2.0")]
+
+    # Edit: payments gets its own, search follows the organisation again
+    document["tolerances"] |= {"payments": "0.5", "search": None}
+    document["budgets"]["payments/Monthly"]["limit"] = "1200"
+    path.write_text(document_text(document))
+    code, diff, _ = governor(["config", "diff", str(path)], running)
+    assert code == 0
+    assert diff.splitlines()[-3:] == [
+        "budget payments/Monthly: limit 1000 → 1200",
+        "tolerance payments: 1.0 pp → 0.5 pp",
+        "tolerance search: 2.0 pp → removed (the organisation's 1.0 pp applies)",
+    ]
+
+    # Apply: together with the budget, audited with the key as actor
+    code, _, err = governor(["config", "apply", str(path), "--reason", "quality board"], running)
+    assert (code, err) == (0, "")
+    payments = Team.objects.get(slug="payments")
+    assert tolerance_pp(team_id=payments.pk) == Decimal("0.50")
+    assert tolerance_pp(team_id=search.pk) == Decimal("1.00")
+    assert Budget.objects.get().limit == Decimal("1200")
+    assert AuditEvent.objects.filter(
+        action="advisor.tolerance.removed", actor_label__startswith="client:payments/ci key"
+    ).exists()
+
+    # Apply again: nothing changes, nothing recorded; the export says what was applied
+    events = AuditEvent.objects.count()
+    code, second, _ = governor(["config", "apply", str(path), "--reason", "again"], running)
+    assert code == 0 and "no changes" in second
+    assert AuditEvent.objects.count() == events
+    exported = json.loads(governor(["config", "export"], running)[1])["tolerances"]
+    assert exported == {"organisation": "1.0", "payments": "0.5"}
+
+
+@pytest.mark.parametrize(
+    "tolerances, field",
+    [
+        ({"payments": "80"}, "tolerances.payments"),
+        ({"payments": "-1"}, "tolerances.payments"),
+        ({"organisation": "lots"}, "tolerances.organisation"),
+        ({"organisation": None}, "tolerances.organisation"),
+        ({"nobody": "1"}, "tolerances.nobody"),
+    ],
+)
+def test_config_apply__bad_tolerance__names_the_field_and_applies_nothing(
+    running, tmp_path, tolerances, field
+):
+    document = json.loads(governor(["config", "export"], running)[1])
+    document["budgets"]["payments/Monthly"]["limit"] = "1200"
+    document["tolerances"] |= tolerances
+    path = tmp_path / "governor.json"
+    path.write_text(document_text(document))
+    events = AuditEvent.objects.count()
+
+    code, _, err = governor(["config", "apply", str(path), "--reason", "typo"], running)
+
+    assert code == 1 and field in err
+    assert Budget.objects.get().limit == Decimal("1000")
+    assert AuditEvent.objects.count() == events
+
+
+def test_config_apply__tolerance_under_four_eyes__waits_then_applies_on_approval(
+    running, tmp_path, admin_user, second_admin
+):
+    four_eyes_set(on=True, actor=admin_user, reason="quality moves too")
+    document = json.loads(governor(["config", "export"], running)[1])
+    document["tolerances"]["organisation"] = "1.5"
+    path = tmp_path / "governor.json"
+    path.write_text(document_text(document))
+
+    code, out, _ = governor(["config", "apply", str(path), "--reason", "Q4"], running)
+    waiting = tolerance_pp(team_id=None)
+    change = ChangeRequest.objects.get()
+    approved = second_admin.post(
+        f"/api/v1/admin/changes/{change.pk}/approve", {"reason": "ok"}, format="json"
+    )
+
+    assert code == 0 and "  tolerance organisation: 1.0 pp → 1.5 pp" in out.splitlines()
+    assert waiting == Decimal("1.00")
+    assert approved.status_code == 200
+    assert tolerance_pp(team_id=None) == Decimal("1.50")

@@ -219,6 +219,7 @@ MATRIX = (
 )
 
 A = "api/v1/admin/"
+T = f"{A}quality/tolerance/teams/<str:slug>"
 MATRIX += (
     # The admin API (change control): an `admin` key or an admin. Bodies
     # without the fields they need: an allowed caller meets a 400 or 404.
@@ -242,6 +243,13 @@ MATRIX += (
     Endpoint("GET", f"{A}webhooks", ADMIN_API),
     Endpoint("POST", f"{A}webhooks", ADMIN_API, body=_reason_body),
     Endpoint("PATCH", f"{A}webhooks/<int:pk>", ADMIN_API, {"pk": "webhook"}, _reason_body),
+    # The quality tolerance: a PUT without a value meets a 400; removing an
+    # override team-a does not have changes nothing.
+    Endpoint("GET", f"{A}quality/tolerance", ADMIN_API),
+    Endpoint("PUT", f"{A}quality/tolerance", ADMIN_API, body=_reason_body),
+    Endpoint("GET", T, ADMIN_API, {"slug": "team-a"}),
+    Endpoint("PUT", T, ADMIN_API, {"slug": "team-a"}, _reason_body),
+    Endpoint("DELETE", T, ADMIN_API, {"slug": "team-a"}, _reason_body),
     Endpoint("GET", f"{A}config", ADMIN_API),
     Endpoint("POST", f"{A}config/diff", ADMIN_API, body=lambda: b'{"document": []}'),
     Endpoint("POST", f"{A}config/apply", ADMIN_API, body=_reason_body),
