@@ -55,6 +55,8 @@ PAGES = (
     Page("webhooks", "audit/webhooks/", READERS),
     Page("api", "api/docs/", READERS),
     Page("tolerance", "advisor/tolerance/", ADMINS),
+    Page("changes", "changes/", READERS),
+    Page("jobs", "jobs/", ADMINS),
 )
 NOT_PAGES = (
     # Answers for programs, not people: JSON, YAML, Prometheus text, a redirect.
@@ -80,6 +82,9 @@ NOT_PAGES = (
     # the Savings page with its parameters (tests/advisor/test_browser.py).
     "advisor/draft/",
     "advisor/pilot/",
+    # Change requests are approved or rejected, and four-eyes switched, from the changes page.
+    "changes/<int:pk>/decide",
+    "changes/four-eyes",
     # A CSV file.
     "exports/<uuid:pk>/download",
 )
