@@ -57,6 +57,7 @@ PAGES = [
     ("API quality", "/api/v1/dashboard/quality"),
     # The default period is the last 30 days up to now: not whole UTC days.
     ("API pass rates by model, day", "/api/v1/quality/pass-rates?group_by=model,day"),
+    ("API recommendations", "/api/v1/recommendations"),
 ]
 # One test run per RUN_EVERY calls, named after a call it links to.
 RUN_EVERY = 20
@@ -177,17 +178,17 @@ RUN_COLUMNS = (
 def copy_runs(cursor, *, runs: io.StringIO, links: io.StringIO) -> None:
     """COPY the generated test runs and their links, then resolve the links
     to the calls already loaded, as `suite_run_links_resolve` would."""
-    with cursor.copy(f"COPY quality_testrun ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY quality_suiterun ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
         copy.write(runs.getvalue())
     with cursor.copy(
-        "COPY quality_testruncall (suite_run_id, client_id, call_id) FROM STDIN"
+        "COPY quality_suiteruncall (suite_run_id, client_id, call_id) FROM STDIN"
     ) as copy:
         copy.write(links.getvalue())
     cursor.execute(
-        "SELECT setval(pg_get_serial_sequence('quality_testrun', 'id'), max(id)) FROM quality_testrun"
+        "SELECT setval(pg_get_serial_sequence('quality_suiterun', 'id'), max(id)) FROM quality_suiterun"
     )
     cursor.execute(
-        "UPDATE quality_testruncall l SET resolved_call_id = c.id FROM calls_call c "
+        "UPDATE quality_suiteruncall l SET resolved_call_id = c.id FROM calls_call c "
         "WHERE l.resolved_call_id IS NULL AND c.client_id = l.client_id AND c.call_id = l.call_id"
     )
 
@@ -245,10 +246,10 @@ SELECT (r.timestamp AT TIME ZONE 'UTC')::date, r.team_id, r.model, r.task_type, 
     count(*) FILTER (WHERE r.outcome = 'promoted'), count(*) FILTER (WHERE r.outcome = 'escalated'),
     coalesce(sum(l.linked), 0), coalesce(sum(l.resolved), 0), coalesce(sum(l.priced), 0),
     coalesce(sum(l.cost_e10), 0)
-FROM quality_testrun r LEFT JOIN (
+FROM quality_suiterun r LEFT JOIN (
     SELECT k.suite_run_id, count(*) AS linked, count(k.resolved_call_id) AS resolved, count(c.cost_usd) AS priced,
         sum((c.cost_usd * 10000000000)::bigint) AS cost_e10
-    FROM quality_testruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.suite_run_id
+    FROM quality_suiteruncall k LEFT JOIN calls_call c ON c.id = k.resolved_call_id GROUP BY k.suite_run_id
 ) l ON l.suite_run_id = r.id
 GROUP BY 1, 2, 3, 4
 """
@@ -362,7 +363,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM dashboard_dailyrollup")
             (daily_rows,) = cursor.fetchone()
-            cursor.execute("SELECT count(*) FROM quality_testrun")
+            cursor.execute("SELECT count(*) FROM quality_suiterun")
             (test_runs,) = cursor.fetchone()
         print(
             f"{size:,} calls, {test_runs:,} test runs: COPY {load_s:.1f} s, roll-ups {rollup_s:.1f} s, "
