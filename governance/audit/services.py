@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from governance.audit.models import AuditEvent, WebhookDelivery, WebhookEndpoint
 from governance.core.egress import EgressRefused, address_refusal, opener_build, url_origin
+from governance.core.enqueue import task_enqueue
 from governance.core.errors import FieldError
 
 logger = logging.getLogger("governance.audit")
@@ -230,11 +231,12 @@ def webhooks_dispatch(*, event: str, payload: dict) -> None:
 
 
 def _enqueue_deliveries(ids: list[int]) -> None:
+    # A delivery the broker refuses stays pending (logged and counted), on the
+    # webhooks page where an admin can send it again; the change that raised
+    # the event still succeeds.
     def _enqueue() -> None:
-        from governance.audit.tasks import webhook_deliver
-
         for delivery_id in ids:
-            webhook_deliver.delay(delivery_id)
+            task_enqueue("governance.audit.tasks.webhook_deliver", delivery_id=delivery_id)
 
     transaction.on_commit(_enqueue)
 

@@ -24,6 +24,7 @@ from governance.calls.redaction import redact, redact_value
 from governance.calls.serializers import ValidCall
 from governance.catalog.pricing import PriceBook, Source
 from governance.catalog.selectors import price_book
+from governance.core.enqueue import task_enqueue_on_commit
 from governance.core.jobs import JobStatus, job_enqueue_on_commit, job_work
 from governance.core.metrics import CALLS_PURGED
 from governance.rollups.services import (
@@ -119,11 +120,9 @@ def calls_ingest(
 
 
 def _after_ingest(*, team_ids: list[int]) -> None:
-    from governance.calls.tasks import calls_after_ingest
-    from governance.core.enqueue import task_enqueue_on_commit
 
     # A broker outage must not fail ingestion: the calls are stored already.
-    task_enqueue_on_commit(calls_after_ingest, team_ids=team_ids)
+    task_enqueue_on_commit("governance.calls.tasks.calls_after_ingest", team_ids=team_ids)
 
 
 def _is_transient(exc: OperationalError) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from governance.budgets.services import budgets_evaluate
 from governance.calls.services import calls_reprice_request, calls_reprice_run
 from governance.core.tasking import governor_task, job_task
 
@@ -24,7 +25,6 @@ def calls_reprice_task(
 @governor_task(soft_time_limit=60, time_limit=90, max_retries=5)
 def calls_after_ingest(*, team_ids: list[int]) -> None:
     """Work that follows newly stored calls: re-evaluating the teams' budgets."""
-    from governance.budgets.services import budgets_evaluate
 
     logger.debug("calls.after_ingest", extra={"team_ids": team_ids})
     budgets_evaluate(team_ids=team_ids)

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.audit.services import audit_record
+from governance.calls.services import calls_reprice_request
 from governance.catalog.models import CatalogVersion, Model, ModelPrice
 from governance.catalog.selectors import CATALOG_GENERATION
 from governance.core.freshness import generation_new
@@ -34,7 +35,6 @@ def model_upsert(
     max_output_tokens: int | None = None,
     actor=None,
 ) -> Model:
-    from governance.calls.services import calls_reprice_request
 
     with transaction.atomic():
         model = Model.objects.select_for_update().filter(name=name).first()
@@ -72,7 +72,6 @@ def model_price_add(
     actor=None,
 ) -> ModelPrice:
     """Add an admin price (a negotiated rate) and re-price the calls it covers."""
-    from governance.calls.services import calls_reprice_request
 
     if timezone.is_naive(effective_from):
         raise ValueError("effective_from must be timezone-aware")

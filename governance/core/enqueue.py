@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
+from celery.app.task import Task
 from django.db import transaction
 from kombu.exceptions import KombuError
 
@@ -27,8 +29,15 @@ PUBLISH_RETRY_POLICY = {
 }
 
 
-def task_enqueue(task, /, **kwargs: object) -> bool:
-    """Send `task` with keyword arguments; False (logged) if the broker refused."""
+def task_enqueue(task: Task | str, /, **kwargs: object) -> bool:
+    """Send `task` with keyword arguments; False (logged) if the broker refused.
+
+    A service names its task ("governance.calls.tasks.calls_after_ingest")
+    rather than importing it: the task module imports the service it runs,
+    so an import the other way would be a cycle.
+    """
+    if isinstance(task, str):
+        task = current_app.tasks[task]
     if task.app.conf.task_always_eager:
         task.apply_async(kwargs=kwargs)
         return True
@@ -43,6 +52,6 @@ def task_enqueue(task, /, **kwargs: object) -> bool:
     return True
 
 
-def task_enqueue_on_commit(task, /, **kwargs: object) -> None:
+def task_enqueue_on_commit(task: Task | str, /, **kwargs: object) -> None:
     """Enqueue once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: task_enqueue(task, **kwargs))

@@ -22,7 +22,6 @@ static/governor/job.js.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import uuid
@@ -37,6 +36,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from governance.core.enqueue import task_enqueue
 
 logger = logging.getLogger("governance.jobs")
 
@@ -137,11 +138,8 @@ def job_enqueue(*, job: BackgroundJob) -> bool:
     """Send the task that runs (or continues) `job`: at once, or after the
     current transaction commits. False if the broker refused (the job then
     stalls and is requeued once the broker is back)."""
-    from governance.core.enqueue import task_enqueue
 
-    module, _, name = type(job).job_task.rpartition(".")
-    task = getattr(importlib.import_module(module), name)
-    return task_enqueue(task, job_id=str(job.pk))
+    return task_enqueue(type(job).job_task, job_id=str(job.pk))
 
 
 def job_enqueue_on_commit(*, job: BackgroundJob) -> None:

@@ -1,6 +1,16 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.db import models
 
 from governance.core.jobs import ProgressJob
+
+
+def exports_dir() -> Path:
+    """Where export files are written (under VAR_DIR), created on first use."""
+    path = Path(settings.VAR_DIR) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 class ExportJob(ProgressJob):
@@ -21,8 +31,6 @@ class ExportJob(ProgressJob):
         return " ".join(f"{key}={value}" for key, value in sorted(self.filters.items()))
 
     def discard(self) -> None:
-        from governance.dashboard.services import exports_dir
-
         if self.file_name:
             (exports_dir() / self.file_name).unlink(missing_ok=True)
         super().discard()

@@ -20,9 +20,11 @@ from django.urls import reverse
 
 from governance.advisor import present as advisor_present
 from governance.advisor import selectors as advisor
+from governance.budgets import selectors as budgets
 from governance.dashboard import charts, selectors
 from governance.dashboard.selectors import RollupFilter
 from governance.policies.selectors import model_health_list
+from governance.quality import selectors as quality
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,6 @@ def overview_page(*, filters: RollupFilter, today: date, link: Callable[..., str
     open quality alerts. Queries: 1 for the four summaries, 2 for the models (roll-ups +
     catalog tiers), 1 for the trend, 3 for quality (runs, linked calls, alerts),
     2 for budgets, 1 for model health."""
-    from governance.quality import selectors as quality
 
     scope = selectors.quality_scope(filters=filters)
     runs = quality.pass_rates(group_by=("model",), **scope)
@@ -242,7 +243,6 @@ def spend_page(*, filters: RollupFilter, stack_by: str) -> Page:
     """Queries: trend, summary, cost histogram, top clients, top repos,
     fallbacks per day, models (+ catalog tiers), escalated test runs (runs +
     linked calls)."""
-    from governance.quality import selectors as quality
 
     runs = quality.pass_rates(group_by=("model",), **selectors.quality_scope(filters=filters))
     trend = selectors.spend_by_day(filters=filters, stack_by=stack_by)
@@ -352,7 +352,6 @@ def savings_page(
 ) -> Page:
     """Queries: catalog siblings, price book freshness, roll-up tokens; 3 for
     the quality comparison (runs, linked calls, catalog)."""
-    from governance.quality import selectors as quality
 
     savings = selectors.savings_summary(filters=filters)
     scope = selectors.quality_scope(filters=filters)
@@ -516,7 +515,6 @@ def _pp(value: float | None) -> Decimal | None:
 def quality_page(*, filters: RollupFilter) -> Page:
     """Pass rates over time with their interval, mini vs full per task type,
     cost per passing test, open alerts. Reads the quality app's selectors."""
-    from governance.quality import selectors as quality
 
     scope = selectors.quality_scope(filters=filters)
     by_day = quality.pass_rates(group_by=("model", "day"), **scope)
@@ -605,8 +603,6 @@ def _budget_statuses(*, filters: RollupFilter) -> list:
     every budget). Two queries: the budgets, and their spend."""
     from django.utils import timezone
 
-    from governance.budgets import selectors as budgets
-
     team_ids = selectors.team_ids(filters=filters)
     visible = budgets.budgets_visible()
     if team_ids is not None:
@@ -622,7 +618,6 @@ def budgets_page(*, filters: RollupFilter, now) -> Page:
     """Burn-down per budget with its threshold and reserve lines and the
     forecast of its exhaustion. Budgets keep their own periods, so only the
     team filter applies. Reads the budgets app's selectors."""
-    from governance.budgets import selectors as budgets
 
     statuses = _budget_statuses(filters=filters)
     statuses.sort(

@@ -6,10 +6,8 @@ import logging
 import math
 import os
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +15,9 @@ from django.utils import timezone
 from governance.audit.services import audit_record
 from governance.core.csvsafe import csv_writer
 from governance.core.jobs import job_enqueue_on_commit, job_work
-from governance.dashboard.models import ExportJob
+from governance.dashboard.filters import filter_from_query
+from governance.dashboard.models import ExportJob, exports_dir
+from governance.dashboard.selectors import calls_filter
 
 logger = logging.getLogger("governance.dashboard")
 
@@ -46,12 +46,6 @@ EXPORT_COLUMNS = {
 }
 
 
-def exports_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def export_job_create(*, actor: Any, filters: dict) -> ExportJob:
     """Queue a CSV export of the raw calls matching `filters` (the URL form
     of a RollupFilter). The work runs in Celery after the commit."""
@@ -77,8 +71,6 @@ def export_job_run(
     the file's length after it, so a run resumed after a lost worker cuts off
     whatever it wrote past the checkpoint and carries on: every row once.
     Safe to run again: a finished job is left as it is."""
-    from governance.dashboard.filters import filter_from_query
-    from governance.dashboard.selectors import calls_filter
 
     file_name = f"calls-{job_id}.csv"
     path = exports_dir() / file_name

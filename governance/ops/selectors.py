@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from governance.celery import app
+
 logger = logging.getLogger("governance.ops")
 
 BROKER_TIMEOUT_SECONDS = 1.0
@@ -34,7 +36,6 @@ def readiness_database() -> Check:
 
 
 def readiness_broker() -> Check:
-    from governance.celery import app
 
     if app.conf.task_always_eager or not settings.CELERY_BROKER_URL:
         return Check("broker", True, "eager (no broker configured)")

@@ -13,6 +13,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from django.db import DatabaseError
+from django.utils import timezone
+
+from governance.budgets import selectors as budgets_selectors
+from governance.budgets.models import BudgetState
+from governance.core.jobs import jobs_gauges
+from governance.flags import selectors as flags_selectors
+from governance.policies import selectors as policies_selectors
 
 logger = logging.getLogger("governance.ops")
 
@@ -37,9 +44,7 @@ def _guarded(reader: Callable[[], Iterator[Sample]]) -> Callable[[], Iterator[Sa
 
 @_guarded
 def flags_state() -> Iterator[Sample]:
-    from governance.flags import selectors
-
-    snapshot = selectors.flags_snapshot_current()
+    snapshot = flags_selectors.flags_snapshot_current()
     yield (
         "governor_flags_snapshot_version",
         "Version of the flags snapshot served to clients.",
@@ -51,16 +56,14 @@ def flags_state() -> Iterator[Sample]:
 
 @_guarded
 def policy_state() -> Iterator[Sample]:
-    from governance.policies import selectors
-
-    current = selectors.policy_current()
+    current = policies_selectors.policy_current()
     yield (
         "governor_policy_version",
         "Number of the policy version in force (0: none published).",
         {},
         float(current.number if current else 0),
     )
-    for health in selectors.model_health_list():
+    for health in policies_selectors.model_health_list():
         yield (
             "governor_model_health",
             "1 for each model's current circuit state.",
@@ -71,10 +74,7 @@ def policy_state() -> Iterator[Sample]:
 
 @_guarded
 def budget_state() -> Iterator[Sample]:
-    from governance.budgets import selectors
-    from governance.budgets.models import BudgetState
-
-    counts = Counter(selectors.budgets_visible().values_list("state", flat=True))
+    counts = Counter(budgets_selectors.budgets_visible().values_list("state", flat=True))
     for state in BudgetState.values:
         yield (
             "governor_budgets",
@@ -86,8 +86,4 @@ def budget_state() -> Iterator[Sample]:
 
 @_guarded
 def jobs_state() -> Iterator[Sample]:
-    from django.utils import timezone
-
-    from governance.core.jobs import jobs_gauges
-
     yield from jobs_gauges(now=timezone.now())

@@ -259,3 +259,31 @@ def test_failed_delivery__manager_posts_retry__403(
     )
     delivery.refresh_from_db()
     assert delivery.status == "failed"
+
+
+def test_dispatch__broker_refuses__change_succeeds_and_delivery_left_pending(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    from governance.audit.tasks import webhook_deliver
+    from governance.celery import app as celery_app
+
+    def refuse(*args, **kwargs):
+        raise BrokerDown("connection refused")
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    monkeypatch.setattr(webhook_deliver, "apply_async", refuse)
+    endpoint("https://hooks.example.com/all")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record_and_notify(
+            action="flag.toggle", event="flag.toggled", payload={}, actor="system:tests"
+        )
+
+    celery_app.conf.task_always_eager = eager
+
+    assert AuditEvent.objects.filter(action="flag.toggle").count() == 1
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending"

@@ -11,8 +11,7 @@ import pytest
 from django.utils import timezone
 
 from governance.core.jobs import JobStatus, jobs_reap
-from governance.dashboard.models import ExportJob
-from governance.dashboard.services import exports_dir
+from governance.dashboard.models import ExportJob, exports_dir
 from governance.ops.tasks import jobs_reap_task
 from governance.policies.models import ReplayJob
 from tests.policies.factories import ReplayJobFactory

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from governance.calls.models import Call
+from governance.accounts.models import Team
+from governance.calls.models import Call, Environment
+from governance.catalog.models import Model
 from governance.rollups.selectors import (
     RollupFilter,
     daily_rollups,
@@ -39,9 +41,6 @@ class FilterOptions:
 def filter_options(*, filters: RollupFilter) -> FilterOptions:
     """Choices for the filter bar. Three queries: teams, catalogued models,
     task types seen in the range's daily roll-ups (index on bucket)."""
-    from governance.accounts.models import Team
-    from governance.calls.models import Environment
-    from governance.catalog.models import Model
 
     teams = list(Team.objects.order_by("slug").values_list("slug", "name"))
     models = list(Model.objects.order_by("name").values_list("name", flat=True))
@@ -62,7 +61,6 @@ def quality_scope(*, filters: RollupFilter) -> dict:
     """The dashboard filter in the quality app's terms: its selectors take one
     team (by id), one model and one task type, so a filter naming several
     of one of them reads all of them. One query when a team is named."""
-    from governance.accounts.models import Team
 
     team_id = None
     if len(filters.teams) == 1:
@@ -80,7 +78,6 @@ def quality_scope(*, filters: RollupFilter) -> dict:
 
 def team_ids(*, filters: RollupFilter) -> list[int] | None:
     """The filter's teams as ids (None: every team). One query when teams are named."""
-    from governance.accounts.models import Team
 
     if not filters.teams:
         return None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from governance.catalog.selectors import price_book
+from governance.catalog.models import Tier
+from governance.catalog.selectors import models_list, price_book
 from governance.dashboard.selectors.common import MICRO_USD
 from governance.rollups.selectors import RollupFilter, tokens_by_day_model_task
 
@@ -20,8 +21,6 @@ class Sibling:
 
 def model_siblings() -> list[Sibling]:
     """Mini models and the full model their savings are measured against. One query."""
-    from governance.catalog.models import Tier
-    from governance.catalog.selectors import models_list
 
     return [
         Sibling(mini=m.name, full=m.full_counterpart.name)

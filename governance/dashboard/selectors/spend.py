@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Max, Q, Sum
 
+from governance.catalog.models import Model
 from governance.catalog.pricing import e10_to_usd
 from governance.dashboard.selectors.common import MICRO_USD
 from governance.rollups.histogram import bin_estimate, percentile_bin
@@ -141,7 +142,6 @@ class ModelSpend:
 def spend_by_model(*, filters: RollupFilter) -> list[ModelSpend]:
     """Calls, cost and fallbacks per model with the model's catalog tier
     ("" when the model is not catalogued). Two queries: roll-ups, catalog."""
-    from governance.catalog.models import Model
 
     rows = list(
         rollups_filter(filters=filters)
