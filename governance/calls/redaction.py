@@ -223,10 +223,27 @@ def _clean_value_remember(text: str) -> None:
     _clean_values.add(text)
 
 
+def _flat_and_clean(mapping: dict) -> bool:
+    # The common metadata, {"repo": ..., "pull_request": 812}: no container
+    # inside, no secret-named key with a value, every string short or known clean.
+    shortest = shortest_secret()
+    for name, child in mapping.items():
+        if not isinstance(name, str) or (child not in (None, "") and _key_sensitive(name)):
+            return False
+        if isinstance(child, str):
+            if len(child) >= shortest and child not in _clean_values:
+                return False
+        elif isinstance(child, dict | list):
+            return False
+    return True
+
+
 def redact_value(value: Any) -> Any:
     """A JSON value (call metadata) with secrets redacted: every string is
     redacted as text, and the whole value of a secret-named key is replaced.
     Iterative, so nesting depth costs no stack."""
+    if type(value) is dict and _flat_and_clean(value):
+        return value
     root: list[Any] = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
     while stack:

@@ -77,7 +77,13 @@ def calls_ingest(
     book = price_book()
     team = client.team
     keep_text = team.store_prompts
-    priced = [_Priced(call, *_price(book, call)) for call in unique.values()]
+    # Calls from an intake were priced by its plausibility check (the current book): once is enough.
+    priced = [
+        _Priced(call, call.cost_usd, call.price_source)
+        if call.price_source
+        else _Priced(call, *_price(book, call))
+        for call in unique.values()
+    ]
     rows = [_row(client, p, received_at, keep_text) for p in priced]
 
     for attempt in range(1, DEADLOCK_RETRIES + 1):
@@ -159,7 +165,7 @@ def _metadata_redacted(call: ValidCall) -> str:
     cleaned = redact_value(call.metadata)
     return (
         call.metadata_json
-        if cleaned == call.metadata
+        if cleaned is call.metadata or cleaned == call.metadata
         else json.dumps(cleaned, separators=(",", ":"))
     )
 
