@@ -221,7 +221,9 @@ def _stage_types() -> list[str]:
     # sends each value in its column's own format ("varchar(128)" as "varchar").
     fields = {f.attname: f for f in Call._meta.concrete_fields}
     return [
-        "text" if name == "metadata" else fields[name].db_type(connection).split("(")[0].strip()
+        "text"
+        if name == "metadata"
+        else (fields[name].db_type(connection) or "text").split("(")[0].strip()
         for name in CALL_COLUMNS
     ]
 

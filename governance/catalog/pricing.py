@@ -211,8 +211,12 @@ def _unit_price(prices: ModelPrice) -> UnitPrice | None:
     inp, cached, out = prices.input_mtok, prices.cache_read_mtok, prices.output_mtok
     if cached is None:
         cached = inp
-    if not all(isinstance(v, Decimal) for v in (inp, cached, out) if v is not None):
-        return None
+    if not (
+        isinstance(inp, Decimal | None)
+        and isinstance(cached, Decimal | None)
+        and isinstance(out, Decimal | None)
+    ):
+        return None  # tiered
     return UnitPrice(
         input=inp or Decimal(0), cached_input=cached or Decimal(0), output=out or Decimal(0)
     )
