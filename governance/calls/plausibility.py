@@ -35,14 +35,21 @@ def plausibility_current() -> Plausibility:
 
 
 def call_plausible(call: ValidCall, *, index: int, limits: Plausibility) -> ValidCall | Rejection:
-    """The call itself, or its rejection naming the field that is out of bounds."""
-    errors = call_implausibilities(call, limits=limits)
+    """The call itself, priced, or its rejection naming the field that is out of bounds."""
+    errors, cost, source = _checked(call, limits=limits)
     if errors:
         return Rejection(index=index, call_id=call.call_id, errors=errors)
+    call.cost_usd, call.price_source = cost, source
     return call
 
 
 def call_implausibilities(call: ValidCall, *, limits: Plausibility) -> dict[str, list[str]]:
+    return _checked(call, limits=limits)[0]
+
+
+def _checked(
+    call: ValidCall, *, limits: Plausibility
+) -> tuple[dict[str, list[str]], Decimal | None, str]:
     errors: dict[str, list[str]] = {}
     book = limits.book
     tokens = book.token_limits(model=call.model, provider=call.provider)
@@ -61,8 +68,8 @@ def call_implausibilities(call: ValidCall, *, limits: Plausibility) -> dict[str,
             f"{call.output_tokens} exceeds the output limit of {call.model} ({max_output} tokens)."
         )
     if errors:
-        return errors
-    cost, _ = book.price(
+        return errors, None, ""
+    cost, source = book.price(
         model=call.model,
         provider=call.provider,
         timestamp=call.timestamp,
@@ -77,4 +84,4 @@ def call_implausibilities(call: ValidCall, *, limits: Plausibility) -> dict[str,
             f"These tokens cost ${cost:.2f} at {call.model}'s price, over the per-call ceiling "
             f"of ${limits.max_cost_usd} (GOVERNOR_MAX_CALL_COST_USD)."
         ]
-    return errors
+    return errors, cost, source

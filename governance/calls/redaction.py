@@ -22,6 +22,7 @@ would shred the text an auditor needs to read.
 from __future__ import annotations
 
 import re
+import re._parser as sre_parse
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -159,10 +160,25 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
                 yield start, end
 
 
+@lru_cache(maxsize=1)
+def shortest_secret() -> int:
+    """No pattern matches fewer characters than this: shorter text holds no secret.
+    (Python's parser measures RE2's pattern text; 0, never skipping, if it cannot.)"""
+    widths = []
+    for pattern in detector_patterns():
+        try:
+            widths.append(sre_parse.parse(pattern.pattern.replace(r"\z", "$")).getwidth()[0])
+        except re.error:
+            return 0
+    return min(widths, default=0)
+
+
 def redact(text: str | None) -> str:
     """`text` with every secret found replaced by [REDACTED]."""
     if not text:
         return ""
+    if len(text) < shortest_secret():
+        return text
     spans = sorted(_spans(text))
     if not spans:
         return text
@@ -192,17 +208,52 @@ def _key_sensitive(name: str) -> bool:
     return _SENSITIVE_KEY.search(name) is not None
 
 
+# Metadata strings found to hold no secret (a repository, a pipeline, a job name
+# repeat from call to call): each is scanned once per process. Only strings
+# stored verbatim are remembered, so the memory keeps nothing the database does
+# not; it is bounded, and emptied when full.
+_CLEAN_VALUE_CHARS = 256
+_CLEAN_VALUES_MAX = 4096
+_clean_values: set[str] = set()
+
+
+def _clean_value_remember(text: str) -> None:
+    if len(_clean_values) >= _CLEAN_VALUES_MAX:
+        _clean_values.clear()
+    _clean_values.add(text)
+
+
+def _flat_and_clean(mapping: dict) -> bool:
+    # The common metadata, {"repo": ..., "pull_request": 812}: no container
+    # inside, no secret-named key with a value, every string short or known clean.
+    shortest = shortest_secret()
+    for name, child in mapping.items():
+        if not isinstance(name, str) or (child not in (None, "") and _key_sensitive(name)):
+            return False
+        if isinstance(child, str):
+            if len(child) >= shortest and child not in _clean_values:
+                return False
+        elif isinstance(child, dict | list):
+            return False
+    return True
+
+
 def redact_value(value: Any) -> Any:
     """A JSON value (call metadata) with secrets redacted: every string is
     redacted as text, and the whole value of a secret-named key is replaced.
     Iterative, so nesting depth costs no stack."""
+    if type(value) is dict and _flat_and_clean(value):
+        return value
     root: list[Any] = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
     while stack:
         container, key = stack.pop()
         item = container[key]
         if isinstance(item, str):
-            container[key] = redact(item)
+            if item not in _clean_values:
+                container[key] = cleaned = redact(item)
+                if cleaned is item and len(item) <= _CLEAN_VALUE_CHARS:
+                    _clean_value_remember(item)
         elif isinstance(item, dict):
             copy = dict(item)
             container[key] = copy

@@ -125,9 +125,14 @@ class CallBatch(msgspec.Struct):
 [CALL_BATCH] = openapi_refs(CallBatch)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ValidCall:
-    """A record that passed every check, with defaults filled in."""
+    """A record that passed every check, with defaults filled in.
+
+    Its price is the one thing set later, once, by the plausibility check that
+    computes it (calls.plausibility), so that ingestion does not price the
+    call a second time; an empty price_source means not priced yet.
+    """
 
     call_id: str
     timestamp: datetime
@@ -152,6 +157,8 @@ class ValidCall:
     metadata: dict[str, Any]
     metadata_json: str
     repo: str
+    cost_usd: Decimal | None = field(default=None, compare=False)
+    price_source: str = field(default="", compare=False)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import math
@@ -81,7 +82,13 @@ def calls_ingest(
     book = price_book()
     team = client.team
     keep_text = team.store_prompts
-    priced = [_Priced(call, *_price(book, call)) for call in unique.values()]
+    # Calls from an intake were priced by its plausibility check (the current book): once is enough.
+    priced = [
+        _Priced(call, call.cost_usd, call.price_source)
+        if call.price_source
+        else _Priced(call, *_price(book, call))
+        for call in unique.values()
+    ]
     rows = [_row(client, p, received_at, keep_text) for p in priced]
 
     for attempt in range(1, DEADLOCK_RETRIES + 1):
@@ -161,7 +168,7 @@ def _metadata_redacted(call: ValidCall) -> str:
     cleaned = redact_value(call.metadata)
     return (
         call.metadata_json
-        if cleaned == call.metadata
+        if cleaned is call.metadata or cleaned == call.metadata
         else json.dumps(cleaned, separators=(",", ":"))
     )
 
@@ -180,24 +187,48 @@ def _insert_calls(rows: list[tuple]) -> set[str]:
 
 
 def _insert_calls_postgres(rows: list[tuple]) -> set[str]:
-    # COPY into a per-connection temporary table (emptied at commit), then one
-    # INSERT ... SELECT whose ON CONFLICT lets the unique index decide what is new.
+    # COPY into a per-connection temporary table, then one statement that empties
+    # it into calls_call: ON CONFLICT lets the unique index decide what is new, and
     # ORDER BY call_id makes racing batches take index locks in the same order.
+    # The COPY is binary, so the server parses no text; metadata is staged as text
+    # (already JSON) and becomes jsonb on the way in.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_TMP} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
-            f"SELECT {_COLS} FROM calls_call WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
+            f"SELECT {_STAGE_COLS} FROM calls_call WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {_TMP} ({_COLS}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {_STAGE} ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_stage_types())
             for row in rows:
                 copy.write_row(row)
+        # Emptied by the same statement (not a TRUNCATE, which gives a temporary
+        # table a new file), so a second batch in one transaction starts empty.
         cursor.execute(
-            f"INSERT INTO calls_call ({_COLS}) SELECT {_COLS} FROM {_TMP} ORDER BY call_id "  # noqa: S608
+            f"WITH staged AS (DELETE FROM {_STAGE} RETURNING *) "  # noqa: S608 - constant names
+            f"INSERT INTO calls_call ({_COLS}) SELECT {_INSERT_COLS} FROM staged ORDER BY call_id "
             "ON CONFLICT (client_id, call_id) DO NOTHING RETURNING call_id"
         )
-        inserted = {r[0] for r in cursor.fetchall()}
-        cursor.execute(f"TRUNCATE {_TMP}")
-    return inserted
+        return {r[0] for r in cursor.fetchall()}
+
+
+_STAGE = "calls_ingest_stage"
+_STAGE_COLS = ", ".join(
+    "metadata::text AS metadata" if c == "metadata" else c for c in CALL_COLUMNS
+)
+_INSERT_COLS = ", ".join("metadata::jsonb" if c == "metadata" else c for c in CALL_COLUMNS)
+
+
+@functools.cache
+def _stage_types() -> list[str]:
+    # The staged columns' PostgreSQL types, in the order of the rows: binary COPY
+    # sends each value in its column's own format ("varchar(128)" as "varchar").
+    fields = {f.attname: f for f in Call._meta.concrete_fields}
+    return [
+        "text"
+        if name == "metadata"
+        else (fields[name].db_type(connection) or "text").split("(")[0].strip()
+        for name in CALL_COLUMNS
+    ]
 
 
 def _insert_calls_generic(rows: list[tuple]) -> set[str]:

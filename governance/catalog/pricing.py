@@ -21,10 +21,11 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from genai_prices import Usage, data_snapshot
+from genai_prices.types import ModelPrice
 
 MTOK = Decimal(1_000_000)
 COST_PLACES = Decimal("0.0000000001")  # Call.cost_usd has 10 decimal places
@@ -77,9 +78,14 @@ class CatalogEntry:
     max_output_tokens: int | None = None
 
     def custom_price_at(self, when: datetime) -> UnitPrice | None:
-        starts = [start for start, _ in self.custom_prices]
-        index = bisect.bisect_right(starts, when) - 1
+        if not self.custom_prices:
+            return None
+        index = bisect.bisect_right(self._starts, when) - 1
         return self.custom_prices[index][1] if index >= 0 else None
+
+    @cached_property
+    def _starts(self) -> list[datetime]:
+        return [start for start, _ in self.custom_prices]
 
 
 @dataclass(frozen=True)
@@ -182,15 +188,35 @@ def _published_model(ref: str, provider: str) -> tuple[Any, Any] | None:
 
 def published_unit_price(*, ref: str, provider: str, timestamp: datetime) -> UnitPrice | None:
     """genai-prices' flat per-MTok price of `ref` at `timestamp`, or None if unknown or tiered."""
+    fixed, unit = _fixed_unit_price(ref, provider)
+    if fixed:
+        return unit
     found = _published_model(ref, provider)
     if found is None:
         return None
-    prices = found[1].get_prices(timestamp)
+    return _unit_price(found[1].get_prices(timestamp))
+
+
+@lru_cache(maxsize=1024)
+def _fixed_unit_price(ref: str, provider: str) -> tuple[bool, UnitPrice | None]:
+    # (True, its price) for a model whose published price does not depend on the
+    # time: ingestion then reads it once per process, not once per call.
+    found = _published_model(ref, provider)
+    if found is None or not isinstance(found[1].prices, ModelPrice):
+        return False, None
+    return True, _unit_price(found[1].prices)
+
+
+def _unit_price(prices: ModelPrice) -> UnitPrice | None:
     inp, cached, out = prices.input_mtok, prices.cache_read_mtok, prices.output_mtok
     if cached is None:
         cached = inp
-    if not all(isinstance(v, Decimal) for v in (inp, cached, out) if v is not None):
-        return None
+    if not (
+        isinstance(inp, Decimal | None)
+        and isinstance(cached, Decimal | None)
+        and isinstance(out, Decimal | None)
+    ):
+        return None  # tiered
     return UnitPrice(
         input=inp or Decimal(0), cached_input=cached or Decimal(0), output=out or Decimal(0)
     )

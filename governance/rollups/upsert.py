@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
 
 from django.db import connection
 
@@ -33,22 +34,33 @@ def rollup_upsert(
         f"{c} = CASE WHEN excluded.{c} > {quoted}.{c} THEN excluded.{c} ELSE {quoted}.{c} END"
         for c in max_cols
     ]
+    # Keys hold the same types position by position, so they sort as they are.
+    ordered = sorted(cells.items(), key=lambda item: item[0])
+    tail = f" ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {', '.join(updates)}"
+    if connection.vendor == "postgresql":
+        # One array per column: the statement's text is the same for every batch
+        # (parsed once by the driver, small for the server), whatever its rows.
+        first_key, first_values = ordered[0]
+        arrays = ", ".join(f"%s::{_PG_ARRAY[type(v)]}" for v in first_key + tuple(first_values))
+        columns = list(zip(*(key + tuple(values) for key, values in ordered), strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quoted} ({', '.join(cols)}) "  # noqa: S608 - names from code
+                f"SELECT {', '.join(cols)} FROM unnest({arrays}) WITH ORDINALITY "
+                f"AS cell({', '.join(cols)}, position) ORDER BY position" + tail,
+                [list(column) for column in columns],
+            )
+        return
     # Many rows per statement: one round trip and one plan for a whole batch,
     # where executemany pays them per row. Keys are unique in `cells`, so no
     # statement touches a row twice (which ON CONFLICT refuses).
     head = f"INSERT INTO {quoted} ({', '.join(cols)}) VALUES "  # noqa: S608
-    tail = f" ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {', '.join(updates)}"
     row_sql = f"({', '.join(['%s'] * len(cols))})"
-    # Keys hold the same types position by position, so they sort as they are.
-    ordered = sorted(cells.items(), key=lambda item: item[0])
-    if connection.vendor == "postgresql":
-        rows = [key + tuple(values) for key, values in ordered]
-    else:
-        adapt = connection.ops.adapt_datetimefield_value
-        rows = [
-            tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values)
-            for key, values in ordered
-        ]
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [
+        tuple(adapt(v) if isinstance(v, datetime) else v for v in key) + tuple(values)
+        for key, values in ordered
+    ]
     per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(cols)))
     with connection.cursor() as cursor:
         for first in range(0, len(rows), per_statement):
@@ -57,3 +69,20 @@ def rollup_upsert(
                 head + ", ".join([row_sql] * len(chunk)) + tail,
                 [value for row in chunk for value in row],
             )
+
+
+# PostgreSQL array types of the values a roll-up key or measure holds.
+_PG_ARRAY = {datetime: "timestamptz[]", date: "date[]", int: "int8[]", str: "text[]"}
+
+
+@contextlib.contextmanager
+def statements_pipelined() -> Iterator[None]:
+    """On PostgreSQL, send the statements run inside without waiting for each
+    result (psycopg's pipeline mode): one round trip for all, errors raised on
+    leaving. Elsewhere, nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
