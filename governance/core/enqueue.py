@@ -8,9 +8,9 @@ run catches up once the broker is back.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
-from celery import current_app
 from celery.app.task import Task
 from django.db import transaction
 from kombu.exceptions import KombuError
@@ -37,7 +37,8 @@ def task_enqueue(task: Task | str, /, **kwargs: object) -> bool:
     so an import the other way would be a cycle.
     """
     if isinstance(task, str):
-        task = current_app.tasks[task]
+        module, _, name = task.rpartition(".")
+        task = getattr(importlib.import_module(module), name)
     if task.app.conf.task_always_eager:
         task.apply_async(kwargs=kwargs)
         return True
