@@ -103,12 +103,12 @@ def test_export_task__database_drops_during_the_export__the_retry_claims_it_and_
     from celery.exceptions import Retry
     from django.utils import timezone
 
-    from governance.dashboard import selectors, tasks
+    from governance.dashboard import services, tasks
     from tests.faults import DropsOnce
 
     job = ExportJob.objects.create(filters={"range": "30d"}, created_at=timezone.now())
-    calls_filter = DropsOnce(selectors.calls_filter)
-    monkeypatch.setattr(selectors, "calls_filter", calls_filter)
+    calls_filter = DropsOnce(services.calls_filter)
+    monkeypatch.setattr(services, "calls_filter", calls_filter)
 
     with pytest.raises(Retry) as retry:
         tasks.export_calls_csv.delay(str(job.pk))
