@@ -30,7 +30,7 @@ from governance.policies.models import (
     ReplayJob,
 )
 from governance.policies.selectors import policy_view_for, snapshot_body_build
-from governance.policies.snapshots import SNAPSHOT_GENERATION, ClientView
+from governance.policies.snapshots import SNAPSHOT_GENERATION, ClientView, memory_reset
 
 logger = logging.getLogger("governance.policies")
 
@@ -185,8 +185,12 @@ def policy_view_ensure(*, client) -> ClientView:
     view = policy_view_for(client=client)
     if view is None:
         policy_snapshot_rebuild()
+        # Another process may have stored the same snapshot a moment earlier:
+        # this rebuild then changed nothing and announced no new generation,
+        # so this process reads the stored one now, not at its next check.
+        memory_reset()
         view = policy_view_for(client=client)
-        assert view is not None  # noqa: S101 - just rebuilt
+        assert view is not None  # noqa: S101 - just rebuilt and read back
     return view
 
 

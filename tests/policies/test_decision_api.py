@@ -9,11 +9,18 @@ import pytest
 from django.utils import timezone
 
 from governance.budgets.services import budgets_evaluate
+from governance.core.freshness import canonical_json, etag_for, generation_new
 from governance.engine.context import Context
 from governance.engine.default_policy import FULL_MODEL, MINI_MODEL
 from governance.policies.models import PolicySnapshot
-from governance.policies.selectors import decision_rule, policy_decide
+from governance.policies.selectors import (
+    decision_rule,
+    policy_decide,
+    policy_view_for,
+    snapshot_body_build,
+)
 from governance.policies.services import policy_publish
+from governance.policies.snapshots import memory_reset
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.budgets.helpers import dollar_model, make_budget, spend
 
@@ -249,3 +256,23 @@ def test_decision_ids__two_decisions__unique_and_traceable_to_their_rule(policy_
     assert decision_rule(decision_id=default) == (1, None)
     assert decision_rule(decision_id="not-a-decision") is None
     assert decision_rule(decision_id="99.1.abc") is None
+
+
+def test_decide__first_requests_race_another_process_to_the_snapshot__answered_not_500(
+    policy_client, payments_client, published
+):
+    # This process looked before any snapshot was stored, and remembers "none"
+    # until its next check...
+    PolicySnapshot.objects.all().delete()
+    memory_reset()
+    assert policy_view_for(client=payments_client) is None
+    # ...while another process stores the very snapshot this one would build.
+    body = snapshot_body_build()
+    PolicySnapshot.objects.create(
+        pk=1, generation=generation_new(), etag=etag_for(canonical_json(body)), body=body
+    )
+
+    response = decide(policy_client, task_type="completion", risk="low")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["model"] == MINI_MODEL
