@@ -240,10 +240,12 @@ FROM calls_call WHERE cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4
 # UTC day, team, model and task type, with their links' calls and cost.
 QUALITY_SQL = """
 INSERT INTO quality_qualitydailyrollup (day, team_id, model, task_type, runs, total, passed, failed, errored,
-    skipped, flaky, promoted_runs, escalated_runs, linked_calls, resolved_calls, priced_calls, cost_usd_e10)
+    skipped, flaky, promoted_runs, escalated_runs, failing_runs, linked_calls, resolved_calls, priced_calls,
+    cost_usd_e10)
 SELECT (r.timestamp AT TIME ZONE 'UTC')::date, r.team_id, r.model, r.task_type, count(*), sum(r.total),
     sum(r.passed), sum(r.failed), sum(r.errored), sum(r.skipped), sum(r.flaky),
     count(*) FILTER (WHERE r.outcome = 'promoted'), count(*) FILTER (WHERE r.outcome = 'escalated'),
+    count(*) FILTER (WHERE r.failed > 0 OR r.errored > 0),
     coalesce(sum(l.linked), 0), coalesce(sum(l.resolved), 0), coalesce(sum(l.priced), 0),
     coalesce(sum(l.cost_e10), 0)
 FROM quality_suiterun r LEFT JOIN (

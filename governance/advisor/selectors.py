@@ -3,10 +3,11 @@ type estimated from ingested data only, and the recommended plan.
 
 Sources, chosen so a request does not grow with the raw data where it can
 avoid it: pass rates per model and task type from the quality daily roll-up
-(`quality.selectors.pass_rates`), calls and cost per model and task type from
-the call roll-up (`rollups.selectors.tokens_by_day_model_task`), and two
-reads of raw runs that no roll-up holds: the escalation chains (runs that name
-a `job`, in `attempt` order) and how many mini-model runs had a failing test.
+(`quality.selectors.pass_rates`, failing runs included), calls and cost per
+model and task type from the call roll-up
+(`rollups.selectors.tokens_by_day_model_task`), and one read of raw runs that
+no daily roll-up can hold, because a job's attempts span days: the escalation
+chains (runs that name a `job`, in `attempt` order), grouped by the database.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from governance.accounts.models import Team
 from governance.accounts.selectors import team_scope
@@ -29,7 +30,7 @@ from governance.catalog.selectors import models_list
 from governance.policies.selectors import policy_versions
 from governance.quality import stats
 from governance.quality.models import Outcome, SuiteRun
-from governance.quality.selectors import pass_rates
+from governance.quality.selectors import job_steps, pass_rates
 from governance.rollups.selectors import RollupFilter, tokens_by_day_model_task
 
 FULL = "full"
@@ -203,7 +204,6 @@ def task_options(
     chains, follow_up_keys = _chains(
         start=start_at, end=end_at, team_id=team_id, minis=set(full_of), fulls=set(mini_of)
     )
-    failing = _mini_failing_runs(start=start_at, end=end_at, team_id=team_id, minis=set(full_of))
 
     task_types = sorted(
         {t for (m, t) in calls if m in mini_of} | {t for (m, t) in quality if m in mini_of}
@@ -256,7 +256,7 @@ def task_options(
             ),
             _escalate_option(
                 full_q=full_q, mini_q=mini_q, mini=mini, chains=chains.get(task_type),
-                failing=failing.get((mini, task_type)), cost_full=cost_full,
+                mini_record=quality.get((mini, task_type)), cost_full=cost_full,
                 cost_mini=cost_mini, monthly_jobs=monthly_jobs, tolerance=tolerance,
             ),
         ]  # fmt: skip
@@ -346,8 +346,8 @@ def _mini_option(
 
 
 def _escalate_option(
-    *, full_q, mini_q, mini, chains: _Chains | None, failing, cost_full, cost_mini, monthly_jobs,
-    tolerance,
+    *, full_q, mini_q, mini, chains: _Chains | None, mini_record, cost_full, cost_mini,
+    monthly_jobs, tolerance,
 ) -> Option:  # fmt: skip
     if not (
         full_q.executed and mini_q.executed and cost_full is not None and cost_mini is not None
@@ -367,7 +367,9 @@ def _escalate_option(
     else:
         # Never optimistic: mini's failing runs would all escalate (upper 95 %
         # bound of that share), and the result is at best the full model's.
-        runs_failing, runs_all = failing or (0, 0)
+        runs_failing, runs_all = (
+            (mini_record.failing_runs, mini_record.runs) if mini_record is not None else (0, 0)
+        )
         rate = stats.wilson_interval(runs_failing, runs_all)[1] if runs_all else 1.0
         change = 0.0
         variance = mini_q.variance + full_q.variance
@@ -400,52 +402,27 @@ def _escalate_option(
 def _chains(
     *, start: datetime, end: datetime, team_id: int | None, minis: set[str], fulls: set[str]
 ) -> tuple[dict[str, _Chains], dict[tuple[str, str], _Counts]]:
-    """Runs of one job (client, job) in attempt order: a mini first attempt
-    with an outcome, and for an escalated one the next attempt (the redo).
-    One query over the runs that name a job."""
-    rows = SuiteRun.objects.filter(timestamp__gte=start, timestamp__lt=end).exclude(job="")
-    if team_id is not None:
-        rows = rows.filter(team_id=team_id)
-    values = rows.order_by("client_id", "job", "attempt", "timestamp", "id").values_list(
-        "client_id", "job", "model", "task_type", "outcome", "passed", "failed", "errored"
-    )
+    """Per task type, the jobs a mini model attempted first with an outcome,
+    and for an escalated one the full model's redo (the job's next attempt);
+    per full model and task type, those redo runs."""
     chains: dict[str, _Chains] = defaultdict(_Chains)
     follow_ups: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
-    previous: tuple | None = None
-    for client_id, job, model, task_type, outcome, passed, failed, errored in values.iterator(
-        chunk_size=5000
-    ):
-        executed = passed + failed + errored
-        same_job = previous is not None and previous[0] == (client_id, job)
-        if same_job and previous[1] == Outcome.ESCALATED and previous[2] in minis:  # type: ignore[index]
-            if model in fulls:
-                chain = chains[previous[3]]  # type: ignore[index]
-                chain.final.add(passed, executed)
-                chain.follow_ups.add(passed, executed)
-                follow_ups[(model, task_type)].add(passed, executed)
-        elif not same_job and model in minis and outcome:
-            chain = chains[task_type]
-            chain.first += 1
-            if outcome == Outcome.ESCALATED:
-                chain.escalated += 1
+    for step in job_steps(start=start, end=end, team_id=team_id):
+        if step.first:
+            if step.model not in minis:
+                continue
+            chain = chains[step.task_type]
+            chain.first += step.runs
+            if step.outcome == Outcome.ESCALATED:
+                chain.escalated += step.runs
             else:
-                chain.final.add(passed, executed)
-        previous = ((client_id, job), outcome, model, task_type)
+                chain.final.add(step.passed, step.executed, step.runs)
+        elif step.previous_model in minis and step.model in fulls:
+            chain = chains[step.previous_task_type or ""]
+            chain.final.add(step.passed, step.executed, step.runs)
+            chain.follow_ups.add(step.passed, step.executed, step.runs)
+            follow_ups[(step.model, step.task_type)].add(step.passed, step.executed, step.runs)
     return dict(chains), dict(follow_ups)
-
-
-def _mini_failing_runs(
-    *, start: datetime, end: datetime, team_id: int | None, minis: set[str]
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """Mini-model runs with at least one failing or erroring test, and all of
-    them, per model and task type. One aggregate query."""
-    rows = SuiteRun.objects.filter(timestamp__gte=start, timestamp__lt=end, model__in=minis)
-    if team_id is not None:
-        rows = rows.filter(team_id=team_id)
-    grouped = rows.values("model", "task_type").annotate(
-        n=Count("id"), failing=Count("id", filter=Q(failed__gt=0) | Q(errored__gt=0))
-    )
-    return {(r["model"], r["task_type"]): (r["failing"], r["n"]) for r in grouped.order_by()}
 
 
 def recommendation(

@@ -148,7 +148,7 @@ class QualityAlert(models.Model):
 # The measures of QualityDailyRollup, in the order the services add them.
 QUALITY_ROLLUP_SUMS = (
     "runs", "total", "passed", "failed", "errored", "skipped", "flaky", "promoted_runs", "escalated_runs",
-    "linked_calls", "resolved_calls", "priced_calls", "cost_usd_e10",
+    "failing_runs", "linked_calls", "resolved_calls", "priced_calls", "cost_usd_e10",
 )  # fmt: skip
 
 
@@ -177,6 +177,9 @@ class QualityDailyRollup(models.Model):
     flaky = models.BigIntegerField(default=0)
     promoted_runs = models.BigIntegerField(default=0)
     escalated_runs = models.BigIntegerField(default=0)
+    # Runs with at least one failed or errored test: how often a mini model's
+    # work would escalate if failing it sent the job to the full model.
+    failing_runs = models.BigIntegerField(default=0)
     # The runs' links: named, pointing at a logged call, at a priced one.
     linked_calls = models.BigIntegerField(default=0)
     resolved_calls = models.BigIntegerField(default=0)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncDate
 
 from governance.catalog.models import Model as CatalogModel
@@ -52,6 +53,7 @@ class PassRate:
     ci_high: float | None
     promoted_runs: int
     escalated_runs: int
+    failing_runs: int  # runs with at least one failed or errored test
     linked_calls: int
     priced_calls: int
     unpriced_calls: int
@@ -170,8 +172,11 @@ def pass_rates(
     return [_pass_rate(dict(zip(dims, key, strict=True)), sums) for key, sums in groups.items()]
 
 
-# What one group of runs sums, in the roll-up's terms.
+# What one group of runs sums, in the roll-up's terms: the runs' own counts,
+# then their links' counts and cost.
 SUMS = QUALITY_ROLLUP_SUMS
+LINK_COUNTS = ("linked_calls", "resolved_calls", "priced_calls")
+RUN_SUMS = tuple(name for name in SUMS if name not in (*LINK_COUNTS, "cost_usd_e10"))
 
 
 def _midnight(day: date) -> datetime:
@@ -232,7 +237,12 @@ def _raw_groups(
     run_fields = [GROUP_FIELDS[d] for d in dims]
     runs = _grouped(
         SuiteRun.objects.filter(_run_filter("", **filters)).annotate(
-            day=TruncDate("timestamp", tzinfo=UTC)
+            day=TruncDate("timestamp", tzinfo=UTC),
+            # Named before the sums, whose names ("failed", "errored") would
+            # otherwise stand for the columns in this condition.
+            failing=ExpressionWrapper(
+                Q(failed__gt=0) | Q(errored__gt=0), output_field=BooleanField()
+            ),
         ),
         run_fields,
         dict(
@@ -245,6 +255,7 @@ def _raw_groups(
             flaky=Sum("flaky"),
             promoted_runs=Count("id", filter=Q(outcome=Outcome.PROMOTED)),
             escalated_runs=Count("id", filter=Q(outcome=Outcome.ESCALATED)),
+            failing_runs=Count("id", filter=Q(failing=True)),
         ),
     )
     link_fields = ["run_day" if f == "day" else f"suite_run__{f}" for f in run_fields]
@@ -269,8 +280,8 @@ def _raw_groups(
             continue
         key = tuple(row[f] for f in run_fields)
         cost_row = costs.get(key, {})
-        sums = {name: row.get(name) or 0 for name in SUMS[:9]}
-        for name in ("linked_calls", "resolved_calls", "priced_calls"):
+        sums = {name: row.get(name) or 0 for name in RUN_SUMS}
+        for name in LINK_COUNTS:
             sums[name] = cost_row.get(name, 0)
         cost = cost_row.get("cost")
         sums["cost_usd_e10"] = usd_to_e10(Decimal(cost)) if cost is not None else 0
@@ -303,6 +314,7 @@ def _pass_rate(keys: dict, sums: dict) -> PassRate:
         ci_high=high,
         promoted_runs=sums["promoted_runs"],
         escalated_runs=sums["escalated_runs"],
+        failing_runs=sums["failing_runs"],
         linked_calls=sums["linked_calls"],
         priced_calls=priced,
         unpriced_calls=sums["resolved_calls"] - priced,
@@ -412,4 +424,78 @@ def quality_alerts(
             last_rate=a.last_rate,
         )
         for a in alerts[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class JobSteps:
+    """Runs of jobs (runs that name a `job`) grouped by their place in the job.
+
+    `first`: the job's first run in the period (by attempt, then time), with an
+    outcome. Otherwise a run that follows an escalated run of the same job;
+    `previous_model` and `previous_task_type` name that escalated run.
+    """
+
+    first: bool
+    model: str
+    task_type: str
+    outcome: str
+    previous_model: str | None
+    previous_task_type: str | None
+    runs: int
+    passed: int
+    executed: int
+
+
+# Each job's runs in attempt order (client and job name one job), in the
+# database: a period's runs are then read once, as a handful of groups.
+_JOB_STEPS_SQL = """
+SELECT first_in_job, model, task_type, outcome, previous_model, previous_task_type,
+    COUNT(*), SUM(passed), SUM(executed)
+FROM (
+    SELECT model, task_type, outcome, passed, passed + failed + errored AS executed,
+        ROW_NUMBER() OVER job_order = 1 AS first_in_job,
+        LAG(outcome) OVER job_order AS previous_outcome,
+        LAG(model) OVER job_order AS previous_model,
+        LAG(task_type) OVER job_order AS previous_task_type
+    FROM {table}
+    WHERE {timestamp} >= %s AND {timestamp} < %s AND job <> '' {team}
+    WINDOW job_order AS (PARTITION BY client_id, job ORDER BY attempt, {timestamp}, id)
+) steps
+WHERE (first_in_job AND outcome <> '') OR previous_outcome = %s
+GROUP BY first_in_job, model, task_type, outcome, previous_model, previous_task_type
+"""
+
+
+def job_steps(*, start: datetime, end: datetime, team_id: int | None) -> list[JobSteps]:
+    """The first runs of jobs in [start, end) and the runs that follow an
+    escalation, grouped: what escalation chains are counted from."""
+    ops = connection.ops
+    params: list = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
+    team = ""
+    if team_id is not None:
+        team = "AND team_id = %s"
+        params.append(team_id)
+    params.append(Outcome.ESCALATED.value)
+    sql = _JOB_STEPS_SQL.format(
+        table=ops.quote_name(SuiteRun._meta.db_table),
+        timestamp=ops.quote_name("timestamp"),
+        team=team,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        JobSteps(
+            first=bool(first),
+            model=model,
+            task_type=task_type,
+            outcome=outcome,
+            previous_model=previous_model,
+            previous_task_type=previous_task_type,
+            runs=runs,
+            passed=passed or 0,
+            executed=executed or 0,
+        )  # fmt: skip
+        for first, model, task_type, outcome, previous_model, previous_task_type, runs, passed, executed in rows
     ]

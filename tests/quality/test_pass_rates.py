@@ -81,6 +81,24 @@ def test_pass_rates__outcomes__promoted_and_escalated_runs_are_counted():
     assert (row.promoted_runs, row.escalated_runs) == (1, 1)
 
 
+def test_pass_rates__failing_runs__whole_days_and_a_partial_day_count_runs_with_a_failure():
+    # Runs with a failed or an errored test count once each, whatever else
+    # they hold; the advisor reads this as how often a mini model would escalate.
+    client = ClientFactory()
+    record_run(client=client, passed=3, failed=2, timestamp=NOW - timedelta(days=2))
+    record_run(client=client, passed=3, errored=1, timestamp=NOW - timedelta(days=2))
+    record_run(client=client, passed=3, skipped=4, timestamp=NOW - timedelta(days=2))
+    record_run(client=client, passed=1, failed=1, errored=1, timestamp=NOW)
+    whole_days = selectors.pass_rates(
+        group_by=["model"], start=DAY_START - timedelta(days=3), end=DAY_START
+    )
+    partial = selectors.pass_rates(
+        group_by=["model"], start=DAY_START - timedelta(days=3), end=NOW + timedelta(hours=1)
+    )
+    assert [(r.runs, r.failing_runs) for r in whole_days] == [(3, 2)]
+    assert [(r.runs, r.failing_runs) for r in partial] == [(4, 3)]
+
+
 def test_pass_rates__whole_days_any_grouping__one_roll_up_query():
     client = ClientFactory()
     for day in range(5):

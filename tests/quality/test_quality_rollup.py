@@ -46,29 +46,29 @@ def rollup_cells() -> dict[tuple, tuple]:
 
 def raw_cells() -> dict[tuple, tuple]:
     """The same sums computed from scratch, one run and one link at a time."""
-    cells: dict[tuple, list[int]] = {}
+    cells: dict[tuple, dict[str, int]] = {}
 
-    def cell(run: SuiteRun) -> list[int]:
+    def cell(run: SuiteRun) -> dict[str, int]:
         key = (run.timestamp.astimezone(UTC).date(), run.team_id, run.model, run.task_type)
-        return cells.setdefault(key, [0] * len(SUMS))
+        return cells.setdefault(key, dict.fromkeys(SUMS, 0))
 
     for run in SuiteRun.objects.all():
         acc = cell(run)
-        for i, value in enumerate(
-            (1, run.total, run.passed, run.failed, run.errored, run.skipped, run.flaky)
-        ):
-            acc[i] += value
-        acc[7] += run.outcome == "promoted"
-        acc[8] += run.outcome == "escalated"
+        acc["runs"] += 1
+        for name in ("total", "passed", "failed", "errored", "skipped", "flaky"):
+            acc[name] += getattr(run, name)
+        acc["promoted_runs"] += run.outcome == "promoted"
+        acc["escalated_runs"] += run.outcome == "escalated"
+        acc["failing_runs"] += bool(run.failed or run.errored)
     for link in SuiteRunCall.objects.select_related("suite_run", "resolved_call"):
         acc = cell(link.suite_run)
-        acc[9] += 1
+        acc["linked_calls"] += 1
         if link.resolved_call is not None:
-            acc[10] += 1
+            acc["resolved_calls"] += 1
             if link.resolved_call.cost_usd is not None:
-                acc[11] += 1
-                acc[12] += usd_to_e10(link.resolved_call.cost_usd)
-    return {key: tuple(values) for key, values in cells.items()}
+                acc["priced_calls"] += 1
+                acc["cost_usd_e10"] += usd_to_e10(link.resolved_call.cost_usd)
+    return {key: tuple(values[name] for name in SUMS) for key, values in cells.items()}
 
 
 def unpriced_call(client, call_id: str, **fields) -> Call:

@@ -5,19 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate_to, migrated_to
 
 BEFORE = [("rollups", "0001_rollups_from_calls_and_dashboard")]
 AFTER = [("rollups", "0002_call_rollup_hours_only")]
 HOUR = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 def _row(CallRollup, team, client, *, granularity, status, calls):
@@ -31,8 +24,7 @@ def _row(CallRollup, team, client, *, granularity, status, calls):
 @pytest.mark.django_db(transaction=True)
 def test_hours_only_migration__daily_and_hourly_rows__daily_ones_go_hourly_ones_gain_error_calls():
     # Given the call roll-up as it was: an hour's rows and the day's row summing them
-    old = _migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as old:
         team = old.get_model("accounts", "Team").objects.create(slug="t", name="T")
         client = old.get_model("accounts", "Client").objects.create(team=team, name="c")
         CallRollup = old.get_model("rollups", "CallRollup")
@@ -42,7 +34,7 @@ def test_hours_only_migration__daily_and_hourly_rows__daily_ones_go_hourly_ones_
         _row(CallRollup, team, client, granularity="day", status="error", calls=2)
 
         # When the migration runs
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
 
         # Then the hourly rows stay as they were, with their error calls, and the daily ones go
         rows = new.get_model("rollups", "CallRollup").objects.order_by("status")
@@ -52,7 +44,7 @@ def test_hours_only_migration__daily_and_hourly_rows__daily_ones_go_hourly_ones_
         ]
 
         # And going back restores the daily rows from the hourly ones
-        back = _migrate(BEFORE)
+        back = migrate_to(BEFORE)
         restored = back.get_model("rollups", "CallRollup").objects
         assert sorted(restored.values_list("granularity", "status", "calls")) == [
             ("day", "error", 2),
@@ -60,7 +52,3 @@ def test_hours_only_migration__daily_and_hourly_rows__daily_ones_go_hourly_ones_
             ("hour", "error", 2),
             ("hour", "ok", 3),
         ]
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -66,6 +66,8 @@ def run_cells(cells: Cells, runs, *, sign: int) -> None:
             cell["promoted_runs"] += sign
         elif run.outcome == Outcome.ESCALATED:
             cell["escalated_runs"] += sign
+        if run.failed or run.errored:
+            cell["failing_runs"] += sign
 
 
 def link_cells(cells: Cells, links, *, sign: int) -> None:
