@@ -6,7 +6,8 @@ Loads calls straight into PostgreSQL with COPY (not through the API), with a
 generated test run for every 20th call (linked to it, and one in four also to
 a call never logged), builds the roll-ups the ingestion path keeps (hourly and
 daily call roll-ups, the team-hour spend budgets read, repository roll-ups, the dashboard's daily roll-up and
-cost histogram, the quality roll-up) with one INSERT ... SELECT each, then
+cost histogram, the quality roll-up) with one INSERT ... SELECT each, counts the
+job steps per day as the beat would, then
 measures the server time of every dashboard page (Django's request
 handling, in process, median of --repeat runs after a warm-up) at the small
 size and again after growing the data to the large size. The baseline is the
@@ -260,7 +261,7 @@ GROUP BY 1, 2, 3, 4
 def rebuild_rollups(cursor) -> None:
     cursor.execute(
         "TRUNCATE calls_callrollup, calls_teamhourrollup, calls_reporollup, dashboard_costhistogramrollup, "
-        "dashboard_dailyrollup, quality_qualitydailyrollup"
+        "dashboard_dailyrollup, quality_qualitydailyrollup, quality_jobsteprollup, quality_jobstepday"
     )
     cursor.execute(ROLLUP_SQL)
     cursor.execute(TEAM_HOUR_SQL)
@@ -315,6 +316,7 @@ def main() -> None:
     from governance.accounts.services import client_create, team_create
     from governance.budgets.services import budget_save
     from governance.catalog.services import model_upsert
+    from governance.quality.services import job_steps_refresh
     from tests.accounts.factories import UserFactory
 
     full = model_upsert(name=FULL, provider="openai", tier="full", priced_as="gpt-5")
@@ -360,6 +362,8 @@ def main() -> None:
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             rebuild_rollups(cursor)
+        # What the beat's quality.refresh_job_steps does after runs arrive.
+        job_steps_refresh()
         rollup_s = time.perf_counter() - started
         loaded = size
         with connection.cursor() as cursor:

@@ -5,9 +5,10 @@ Sources, chosen so a request does not grow with the raw data where it can
 avoid it: pass rates per model and task type from the quality daily roll-up
 (`quality.selectors.pass_rates`, failing runs included), calls and cost per
 model and task type from the call roll-up
-(`rollups.selectors.tokens_by_day_model_task`), and one read of raw runs that
-no daily roll-up can hold, because a job's attempts span days: the escalation
-chains (runs that name a `job`, in `attempt` order), grouped by the database.
+(`rollups.selectors.tokens_by_day_model_task`), and the escalation chains
+from the job steps counted per day (`quality.selectors.job_steps`: runs that
+name a `job`, in `attempt` order; only days changed since the last refresh
+read raw runs).
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def task_options(
         )
     }
     chains, follow_up_keys = _chains(
-        start=start_at, end=end_at, team_id=team_id, minis=set(full_of), fulls=set(mini_of)
+        start=start, end=end, team_id=team_id, minis=set(full_of), fulls=set(mini_of)
     )
 
     task_types = sorted(
@@ -400,14 +401,14 @@ def _escalate_option(
 
 
 def _chains(
-    *, start: datetime, end: datetime, team_id: int | None, minis: set[str], fulls: set[str]
+    *, start: date, end: date, team_id: int | None, minis: set[str], fulls: set[str]
 ) -> tuple[dict[str, _Chains], dict[tuple[str, str], _Counts]]:
     """Per task type, the jobs a mini model attempted first with an outcome,
     and for an escalated one the full model's redo (the job's next attempt);
     per full model and task type, those redo runs."""
     chains: dict[str, _Chains] = defaultdict(_Chains)
     follow_ups: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
-    for step in job_steps(start=start, end=end, team_id=team_id):
+    for step in job_steps(first_day=start, last_day=end, team_id=team_id):
         if step.first:
             if step.model not in minis:
                 continue
@@ -418,7 +419,7 @@ def _chains(
             else:
                 chain.final.add(step.passed, step.executed, step.runs)
         elif step.previous_model in minis and step.model in fulls:
-            chain = chains[step.previous_task_type or ""]
+            chain = chains[step.previous_task_type]
             chain.final.add(step.passed, step.executed, step.runs)
             chain.follow_ups.add(step.passed, step.executed, step.runs)
             follow_ups[(step.model, step.task_type)].add(step.passed, step.executed, step.runs)

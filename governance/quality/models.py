@@ -197,3 +197,79 @@ class QualityDailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.team_id} {self.model}/{self.task_type or '-'}: {self.runs} runs"
+
+
+class QualityDayVersion(models.Model):
+    """How often the test runs of one UTC day (or their links) have changed.
+
+    Bumped in the transaction of every write that changes the quality
+    roll-up, so a result cached per day can tell that it is stale: it was
+    counted at an older version.
+    """
+
+    day = models.DateField(unique=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} v{self.version}"
+
+
+class JobStepDay(models.Model):
+    """A day whose job steps are counted in JobStepRollup, at that day's
+    version: a cache entry, written by `job_steps_refresh` only."""
+
+    day = models.DateField()
+    version = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "version"], name="job_step_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} v{self.version}"
+
+
+class JobStepRollup(models.Model):
+    """Runs of jobs of one UTC day, grouped by their place in the job (see
+    `quality.selectors.JobSteps`): the escalation chains the routing advisor
+    counts, without reading every run on every request.
+
+    Counted by `job_steps_refresh` from the raw runs of the day, at the day's
+    version; a job's runs are paired within their UTC day. Rows of an older
+    version are stale and left out by reads until the refresh replaces them.
+    """
+
+    day = models.DateField()
+    version = models.BigIntegerField()
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    first = models.BooleanField()
+    model = models.CharField(max_length=128)
+    task_type = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)
+    previous_model = models.CharField(max_length=128, blank=True)
+    previous_task_type = models.CharField(max_length=64, blank=True)
+    runs = models.BigIntegerField()
+    passed = models.BigIntegerField()
+    executed = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "version",
+                    "team",
+                    "first",
+                    "model",
+                    "task_type",
+                    "outcome",
+                    "previous_model",
+                    "previous_task_type",
+                ],
+                name="job_step_rollup_unique",
+            )  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model}/{self.task_type or '-'}: {self.runs} runs"

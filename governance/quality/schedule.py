@@ -13,4 +13,10 @@ SCHEDULE = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    # The days whose runs changed, counted again for the routing advisor.
+    "quality-refresh-job-steps": {
+        "task": "quality.refresh_job_steps",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
 }

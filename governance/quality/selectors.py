@@ -20,9 +20,12 @@ from governance.quality.conf import COMPARISON_ALPHA, COMPARISON_MIN_TESTS
 from governance.quality.models import (
     QUALITY_ROLLUP_SUMS,
     AlertState,
+    JobStepDay,
+    JobStepRollup,
     Outcome,
     QualityAlert,
     QualityDailyRollup,
+    QualityDayVersion,
     SuiteRun,
     SuiteRunCall,
 )
@@ -431,29 +434,33 @@ def quality_alerts(
 class JobSteps:
     """Runs of jobs (runs that name a `job`) grouped by their place in the job.
 
-    `first`: the job's first run in the period (by attempt, then time), with an
-    outcome. Otherwise a run that follows an escalated run of the same job;
-    `previous_model` and `previous_task_type` name that escalated run.
+    `first`: the job's first run of its UTC day (by attempt, then time), with
+    an outcome. Otherwise a run that follows an escalated run of the same job
+    on the same day; `previous_model` and `previous_task_type` name that
+    escalated run ("" for a first run). A job's runs are paired within their
+    UTC day, so that each day is counted once and kept (JobStepRollup).
     """
 
     first: bool
     model: str
     task_type: str
     outcome: str
-    previous_model: str | None
-    previous_task_type: str | None
+    previous_model: str
+    previous_task_type: str
     runs: int
     passed: int
     executed: int
 
 
+STEP_KEY = ("first", "model", "task_type", "outcome", "previous_model", "previous_task_type")
+
 # Each job's runs in attempt order (client and job name one job), in the
-# database: a period's runs are then read once, as a handful of groups.
+# database: a day's runs are read once, as a handful of groups.
 _JOB_STEPS_SQL = """
-SELECT first_in_job, model, task_type, outcome, previous_model, previous_task_type,
+SELECT team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type,
     COUNT(*), SUM(passed), SUM(executed)
 FROM (
-    SELECT model, task_type, outcome, passed, passed + failed + errored AS executed,
+    SELECT team_id, model, task_type, outcome, passed, passed + failed + errored AS executed,
         ROW_NUMBER() OVER job_order = 1 AS first_in_job,
         LAG(outcome) OVER job_order AS previous_outcome,
         LAG(model) OVER job_order AS previous_model,
@@ -463,15 +470,17 @@ FROM (
     WINDOW job_order AS (PARTITION BY client_id, job ORDER BY attempt, {timestamp}, id)
 ) steps
 WHERE (first_in_job AND outcome <> '') OR previous_outcome = %s
-GROUP BY first_in_job, model, task_type, outcome, previous_model, previous_task_type
+GROUP BY team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type
 """
 
 
-def job_steps(*, start: datetime, end: datetime, team_id: int | None) -> list[JobSteps]:
-    """The first runs of jobs in [start, end) and the runs that follow an
-    escalation, grouped: what escalation chains are counted from."""
+def job_steps_of_day(day: date, *, team_id: int | None = None) -> list[tuple[int, JobSteps]]:
+    """(team id, steps) of one UTC day, counted from its raw runs."""
     ops = connection.ops
-    params: list = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
+    params: list = [
+        ops.adapt_datetimefield_value(_midnight(day)),
+        ops.adapt_datetimefield_value(_midnight(day + timedelta(days=1))),
+    ]
     team = ""
     if team_id is not None:
         team = "AND team_id = %s"
@@ -486,16 +495,82 @@ def job_steps(*, start: datetime, end: datetime, team_id: int | None) -> list[Jo
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
-        JobSteps(
-            first=bool(first),
-            model=model,
-            task_type=task_type,
-            outcome=outcome,
-            previous_model=previous_model,
-            previous_task_type=previous_task_type,
-            runs=runs,
-            passed=passed or 0,
-            executed=executed or 0,
+        (
+            team,
+            JobSteps(
+                first=bool(first),
+                model=model,
+                task_type=task_type,
+                outcome=outcome,
+                previous_model=previous_model or "",
+                previous_task_type=previous_task_type or "",
+                runs=runs,
+                passed=passed or 0,
+                executed=executed or 0,
+            ),
         )  # fmt: skip
-        for first, model, task_type, outcome, previous_model, previous_task_type, runs, passed, executed in rows
+        for team, first, model, task_type, outcome, previous_model, previous_task_type, runs, passed, executed in rows
+    ]
+
+
+def day_versions(first_day: date, last_day: date) -> dict[date, int]:
+    """The version of each day in [first_day, last_day] (0: never changed)."""
+    stored = dict(
+        QualityDayVersion.objects.filter(day__gte=first_day, day__lte=last_day).values_list(
+            "day", "version"
+        )
+    )
+    days = (last_day - first_day).days + 1
+    return {d: stored.get(d, 0) for d in (first_day + timedelta(days=i) for i in range(days))}
+
+
+def job_steps_cached(first_day: date, last_day: date) -> set[tuple[date, int]]:
+    """(day, version) pairs whose job steps JobStepRollup holds."""
+    return set(
+        JobStepDay.objects.filter(day__gte=first_day, day__lte=last_day).values_list(
+            "day", "version"
+        )
+    )
+
+
+def job_steps(*, first_day: date, last_day: date, team_id: int | None) -> list[JobSteps]:
+    """The job steps of the UTC days first_day to last_day (both included):
+    what escalation chains are counted from.
+
+    Days counted at their current version come from JobStepRollup in one
+    query; the others (today, while runs arrive; a day changed since the
+    last refresh) from their raw runs, one query each.
+    """
+    versions = day_versions(first_day, last_day)
+    cached = job_steps_cached(first_day, last_day)
+    fresh = Q(pk__in=[])
+    stale = []
+    for day, version in versions.items():
+        if (day, version) in cached:
+            fresh |= Q(day=day, version=version)
+        else:
+            stale.append(day)
+    sums: dict[tuple, list[int]] = {}
+    rows = JobStepRollup.objects.filter(fresh)
+    if team_id is not None:
+        rows = rows.filter(team_id=team_id)
+    grouped = rows.values(*STEP_KEY).annotate(
+        sum_runs=Sum("runs"), sum_passed=Sum("passed"), sum_executed=Sum("executed")
+    )
+    if len(stale) < len(versions):
+        for row in grouped.order_by():
+            key = tuple(row[name] for name in STEP_KEY)
+            sums[key] = [row["sum_runs"], row["sum_passed"], row["sum_executed"]]
+    for day in stale:
+        for _, step in job_steps_of_day(day, team_id=team_id):
+            key = tuple(getattr(step, name) for name in STEP_KEY)
+            acc = sums.setdefault(key, [0, 0, 0])
+            acc[0] += step.runs
+            acc[1] += step.passed
+            acc[2] += step.executed
+    return [
+        JobSteps(
+            **dict(zip(STEP_KEY, key, strict=True)), runs=runs, passed=passed, executed=executed
+        )
+        for key, (runs, passed, executed) in sums.items()
     ]

@@ -56,6 +56,8 @@ def record_run(
     run_id: str | None = None,
     call_ids: tuple[str, ...] = (),
     outcome: str = "",
+    job: str = "",
+    attempt: int | None = None,
 ):
     """Record a run through the service, as the API would."""
     run = SuiteRunInput(
@@ -69,6 +71,8 @@ def record_run(
         errored=errored,
         skipped=skipped,
         outcome=outcome,
+        job=job,
+        attempt=attempt,
         call_ids=call_ids,
     )
     return suite_run_record(client=client, run=run).suite_run

@@ -10,6 +10,7 @@ from governance.quality.services.regressions import (
     quality_regressions_check,
 )
 from governance.quality.services.rollup import (
+    job_steps_refresh,
     quality_rollup_calls_deleted,
     quality_rollup_calls_repriced,
     quality_rollup_rebuild,
@@ -32,6 +33,7 @@ __all__ = [
     "RegressionCheckSummary",
     "SuiteRunInput",
     "SuiteRunRecorded",
+    "job_steps_refresh",
     "quality_alert_raise",
     "quality_regressions_check",
     "quality_rollup_calls_deleted",

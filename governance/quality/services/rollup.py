@@ -1,26 +1,32 @@
 """The quality roll-up (QualityDailyRollup): kept exact by every write that
-changes what it sums, and rebuilt from the raw runs."""
+changes what it sums, and rebuilt from the raw runs; and the job steps
+counted per day (JobStepRollup), refreshed for the days those writes changed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from governance.calls.models import Call
 from governance.catalog.pricing import usd_to_e10
 from governance.quality.models import (
     QUALITY_ROLLUP_SUMS,
+    JobStepDay,
+    JobStepRollup,
     Outcome,
     QualityDailyRollup,
+    QualityDayVersion,
     SuiteRun,
     SuiteRunCall,
 )
+from governance.quality.selectors import day_versions, job_steps_cached, job_steps_of_day
 from governance.rollups.upsert import rollup_upsert
 
 ROLLUP_KEY = ("day", "team_id", "model", "task_type")
@@ -120,6 +126,7 @@ def links_locked(condition: Q) -> list[LinkCost]:
 
 
 def rollup_cells_upsert(cells: Cells) -> None:
+    """Add `cells` to the quality roll-up, and mark their days changed."""
     rollup_upsert(
         table=QualityDailyRollup._meta.db_table,
         key_cols=ROLLUP_KEY,
@@ -129,6 +136,14 @@ def rollup_cells_upsert(cells: Cells) -> None:
             for key, cell in cells.items()
             if any(cell.values())
         },
+    )
+    # Every cell's day, netted to zero or not: a run replaced by one with the
+    # same counts may still have moved within its job.
+    rollup_upsert(
+        table=QualityDayVersion._meta.db_table,
+        key_cols=("day",),
+        sum_cols=("version",),
+        cells={(key[0],): [1] for key in cells},
     )
 
 
@@ -172,6 +187,9 @@ def quality_rollup_rebuild() -> int:
     counted = 0
     with transaction.atomic():
         QualityDailyRollup.objects.all().delete()
+        # The runs may have been loaded around the services, unseen by the day versions.
+        JobStepDay.objects.all().delete()
+        JobStepRollup.objects.all().delete()
         runs = SuiteRun.objects.only(
             "timestamp", "team_id", "model", "task_type", "total", "passed", "failed", "errored",
             "skipped", "flaky", "outcome",
@@ -181,4 +199,40 @@ def quality_rollup_rebuild() -> int:
             counted += 1
         link_cells(cells, _link_costs(SuiteRunCall.objects.order_by("pk")), sign=1)
         rollup_cells_upsert(cells)
+    return counted
+
+
+# How far back the refresh keeps job steps counted: the longest period the
+# advisor or a dashboard asks for.
+JOB_STEPS_DAYS = 90
+
+
+def job_steps_refresh(*, today: date | None = None, days: int = JOB_STEPS_DAYS) -> int:
+    """Count the job steps of every day of the last `days` (today included)
+    whose version has changed since they were counted; returns how many days
+    it counted. Idempotent, and safe beside writes and another refresh: a
+    day's rows are stored under the version read before counting, so a write
+    that lands meanwhile makes them stale rather than wrong, and two refreshes
+    of the same version store the same rows once.
+    """
+    last_day = today or timezone.now().astimezone(UTC).date()
+    first_day = last_day - timedelta(days=days - 1)
+    versions = day_versions(first_day, last_day)
+    cached = job_steps_cached(first_day, last_day)
+    counted = 0
+    for day, version in versions.items():
+        if (day, version) in cached:
+            continue
+        rows = [
+            JobStepRollup(day=day, version=version, team_id=team_id, **asdict(step))
+            for team_id, step in job_steps_of_day(day)
+        ]
+        with transaction.atomic():
+            JobStepRollup.objects.bulk_create(rows, ignore_conflicts=True)
+            JobStepDay.objects.bulk_create(
+                [JobStepDay(day=day, version=version)], ignore_conflicts=True
+            )
+            JobStepRollup.objects.filter(day=day, version__lt=version).delete()
+            JobStepDay.objects.filter(day=day, version__lt=version).delete()
+        counted += 1
     return counted
