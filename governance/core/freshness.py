@@ -19,7 +19,8 @@ mirror also expires, which bounds what a process dying between its commit
 and that set can leave behind.
 
 `Memo` holds one value per process and rebuilds it when the generation moves
-on, checking at most every `check_every` seconds (0: on every read).
+on, checking at most every `check_every` seconds (0: on every read), and on
+every read while nothing is stored yet.
 `HostGeneration` is for what must be checked on every request at no cost:
 the API keys the decision endpoints remember.
 """
@@ -177,8 +178,12 @@ class Memo(Generic[T]):
     def get(self) -> T:
         now = time.monotonic()
         entry = self._entry
+        # A value built while nothing was stored (generation None) is checked
+        # on every read: what another process stores next must be seen at
+        # once, not a whole interval later.
         if (
             entry is not None
+            and entry[0] is not None
             and now - self._checked_at < self._check_every
             and self._local_changes == self.generation.local_changes
         ):

@@ -31,10 +31,10 @@ def _outside_transaction(read):
 class Row:
     """A generation row, counting its reads."""
 
-    def __init__(self, value: int = 1) -> None:
+    def __init__(self, value: int | None = 1) -> None:
         self.value, self.reads = value, 0
 
-    def read(self) -> int:
+    def read(self) -> int | None:
         self.reads += 1
         return self.value
 
@@ -93,6 +93,20 @@ def test_memo__check_interval__not_checked_within_it_but_own_change_seen_at_once
     with django_capture_on_commit_callbacks(execute=True):
         generation.changed(2)  # this process made the change
     assert memo.get() == "v2"
+
+
+def test_memo__nothing_stored_yet__checked_on_every_read_despite_the_interval():
+    # A process that read before any snapshot existed sees the first one
+    # another process stores at its next read, not an interval later.
+    row = Row(None)
+    memo = Memo(Generation("t5", read=row.read), lambda g: (g, f"v{g}"), check_every=3600)
+    assert memo.get() == "vNone"
+
+    row.value = 3
+
+    assert memo.get() == "v3"
+    reads = row.reads
+    assert memo.get() == "v3" and row.reads == reads  # stored: the interval holds again
 
 
 def test_generation__shared_cache__mirror_read_and_the_row_read_once(shared_cache):
