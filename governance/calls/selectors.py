@@ -3,7 +3,9 @@ and exports read raw calls, always by an indexed range."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -62,3 +64,33 @@ def calls_in_range(*, start: datetime, end: datetime) -> QuerySet[Call]:
         )  # fmt: skip
         .order_by("pk")
     )
+
+
+def call_pks(*, client_id: int, call_ids: Iterable[str]) -> dict[str, int]:
+    """{call id: pk} of the named calls of one client that are logged."""
+    return dict(
+        Call.objects.filter(client_id=client_id, call_id__in=list(call_ids)).values_list(
+            "call_id", "pk"
+        )
+    )
+
+
+def calls_named(*, client_id, call_id) -> QuerySet[Call]:
+    """The call a (client, call id) names: values or outer references, for an
+    `Exists` in another app's query."""
+    return Call.objects.filter(client_id=client_id, call_id=call_id)
+
+
+def calls_locked(
+    *, client_ids: Iterable[int], call_ids: Iterable[str]
+) -> dict[tuple[int, str], tuple[int, Decimal | None]]:
+    """{(client id, call id): (pk, cost)} of the named calls, locked FOR
+    UPDATE in pk order until the transaction ends: their price (or
+    existence) cannot change before the caller commits what it read."""
+    return {
+        (client_id, call_id): (pk, cost)
+        for pk, client_id, call_id, cost in Call.objects.select_for_update()
+        .filter(client_id__in=set(client_ids), call_id__in=set(call_ids))
+        .order_by("pk")
+        .values_list("pk", "client_id", "call_id", "cost_usd")
+    }

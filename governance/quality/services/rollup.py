@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.calls.models import Call
 from governance.catalog.pricing import usd_to_e10
 from governance.quality.models import (
     QUALITY_ROLLUP_SUMS,
@@ -85,18 +84,6 @@ def link_cells(cells: Cells, links, *, sign: int) -> None:
             if link.cost_usd is not None:
                 cell["priced_calls"] += sign
                 cell["cost_usd_e10"] += sign * usd_to_e10(link.cost_usd)
-
-
-def calls_lock(*, client_id: int, call_ids: Sequence[str]) -> None:
-    """Lock the named calls so that their price (or existence) cannot change
-    between reading a linked cost and committing it to the roll-up."""
-    if call_ids:
-        list(
-            Call.objects.select_for_update()
-            .filter(client_id=client_id, call_id__in=list(set(call_ids)))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
 
 
 _LINK_FIELDS = (

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from governance.accounts.models import Client
 from governance.audit.services import audit_record
-from governance.calls.models import Call
+from governance.calls.selectors import call_pks, calls_locked, calls_named
 from governance.quality.models import (
     Source,
     SuiteRun,
@@ -22,7 +22,6 @@ from governance.quality.models import (
 from governance.quality.services.rollup import (
     Cells,
     LinkCost,
-    calls_lock,
     link_cells,
     links_locked,
     rollup_cells_upsert,
@@ -94,7 +93,7 @@ def suite_run_record(
     )
     # Lock order everywhere a link's cost is counted: run, then calls, then links
     # (see quality_rollup_add); the calls' prices cannot change until we commit.
-    calls_lock(client_id=client.pk, call_ids=call_ids)
+    calls_locked(client_ids=[client.pk], call_ids=call_ids)
     created = False
     if suite_run is None:
         try:
@@ -178,7 +177,7 @@ def suite_runs_import(*, client: Client, runs: Sequence[SuiteRunInput], actor=No
             "run_id", "pk"
         )
     )
-    calls_lock(client_id=client.pk, call_ids=[c for run in new for c in run.call_ids])
+    calls_locked(client_ids=[client.pk], call_ids=[c for run in new for c in run.call_ids])
     _links_create(client=client, call_ids_by_run={pks[run.run_id]: run.call_ids for run in new})
     cells: Cells = {}
     run_cells(cells, SuiteRun.objects.filter(pk__in=list(pks.values())), sign=1)
@@ -231,9 +230,7 @@ def suite_runs_batch_record(
 def _links_create(*, client: Client, call_ids_by_run: dict[int, Sequence[str]]) -> dict[str, int]:
     """Link runs to the calls they name; returns the call ids already logged, with their pks."""
     wanted = {call_id for call_ids in call_ids_by_run.values() for call_id in call_ids}
-    known = dict(
-        Call.objects.filter(client=client, call_id__in=list(wanted)).values_list("call_id", "pk")
-    )
+    known = call_pks(client_id=client.pk, call_ids=wanted)
     SuiteRunCall.objects.bulk_create(
         SuiteRunCall(
             suite_run_id=run_pk, client=client, call_id=call_id, resolved_call_id=known.get(call_id)
@@ -260,9 +257,7 @@ def suite_run_links_resolve() -> int:
 
 
 def _links_resolve() -> int:
-    matching_call = Call.objects.filter(
-        client_id=OuterRef("client_id"), call_id=OuterRef("call_id")
-    )
+    matching_call = calls_named(client_id=OuterRef("client_id"), call_id=OuterRef("call_id"))
     pending = list(
         SuiteRunCall.objects.filter(resolved_call__isnull=True)
         .filter(Exists(matching_call))
@@ -270,13 +265,7 @@ def _links_resolve() -> int:
     )
     if not pending:
         return 0
-    calls = {
-        (client_id, call_id): (pk, cost)
-        for pk, client_id, call_id, cost in Call.objects.select_for_update()
-        .filter(call_id__in={c for _, _, c in pending}, client_id__in={c for _, c, _ in pending})
-        .order_by("pk")
-        .values_list("pk", "client_id", "call_id", "cost_usd")
-    }
+    calls = calls_locked(client_ids={c for _, c, _ in pending}, call_ids={c for _, _, c in pending})
     links = list(
         SuiteRunCall.objects.select_for_update(of=("self",))
         .filter(pk__in=[pk for pk, _, _ in pending], resolved_call__isnull=True)
