@@ -59,13 +59,20 @@ def test_403__under_the_api__json_not_a_page():
     assert response["Content-Type"] == "application/json"
 
 
-def test_500__page__layout_with_the_request_id_to_quote():
-    request = RequestFactory().get("/spend/")
-    token = set_request_id("req-0123456789")
+REQUEST_ID = "req-0123456789"
+
+
+def server_error_in_request(request):
+    """The 500 answer to `request`, made while it runs as request REQUEST_ID."""
+    token = set_request_id(REQUEST_ID)
     try:
-        response = server_error(request)
+        return server_error(request)
     finally:
         reset_request_id(token)
+
+
+def test_500__page__layout_with_the_request_id_to_quote():
+    response = server_error_in_request(RequestFactory().get("/spend/"))
 
     assert response.status_code == 500
     text = response.content.decode()
@@ -74,12 +81,7 @@ def test_500__page__layout_with_the_request_id_to_quote():
 
 
 def test_500__under_the_api__json_with_the_request_id():
-    request = RequestFactory().post("/api/v1/calls")
-    token = set_request_id("req-0123456789")
-    try:
-        response = server_error(request)
-    finally:
-        reset_request_id(token)
+    response = server_error_in_request(RequestFactory().post("/api/v1/calls"))
 
     assert response.status_code == 500
     assert json.loads(response.content) == {

@@ -174,6 +174,17 @@ def _kill_and_restart_while_locked(stack: Stack) -> float:
     return time.monotonic()
 
 
+def _finished_in_bound(db: Database, table: str, job_id, restarted: float, what: str) -> dict:
+    """The job, once done: within BOUND_SECONDS of the worker's restart."""
+    wait_for(
+        lambda: _job(db, table, job_id)["status"] == "done",
+        timeout=BOUND_SECONDS,
+        what=f"{what} to finish within {BOUND_SECONDS} s of the restart",
+    )
+    assert time.monotonic() - restarted <= BOUND_SECONDS
+    return _job(db, table, job_id)
+
+
 def _job_drill(stack: Stack, table: str, job_id, *, going: int, what: str) -> tuple[dict, dict]:
     """Kill the worker while the job runs (its row locked, so the kill lands
     mid-batch), start another, and wait for the job to finish within the bound:
@@ -190,13 +201,7 @@ def _job_drill(stack: Stack, table: str, job_id, *, going: int, what: str) -> tu
         before = _job(db, table, job_id)
         restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, table, job_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"the {what} to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    return before, _job(db, table, job_id)
+    return before, _finished_in_bound(db, table, job_id, restarted, f"the {what}")
 
 
 def _rollup_mismatches(db: Database) -> list[str]:
@@ -256,13 +261,7 @@ def _reprice_drill(stack: Stack, team: str) -> None:
         before = _job(db, "calls_repricerun", run_id)
         restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "calls_repricerun", run_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"the re-pricing to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    run = _job(db, "calls_repricerun", run_id)
+    run = _finished_in_bound(db, "calls_repricerun", run_id, restarted, "the re-pricing")
     assert before["status"] in ("running", "pending") and 0 < before["done"] < 1200
     assert db.scalar("SELECT COUNT(*) FROM calls_repricerun WHERE model = %s", MINI) == 1
     assert (run["calls_repriced"], run["done"], run["total"]) == (1200, 1200, 1200)
@@ -300,13 +299,7 @@ def test_redis__worker_killed_mid_retention__every_old_call_deleted_once(redis_s
         before = _job(db, "calls_purgerun", run_id)
         restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "calls_purgerun", run_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"retention to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    run = _job(db, "calls_purgerun", run_id)
+    run = _finished_in_bound(db, "calls_purgerun", run_id, restarted, "retention")
     assert before["status"] in ("running", "pending") and 0 < before["done"] < 600
     assert db.scalar("SELECT COUNT(*) FROM calls_purgerun") == 1
     assert (run["done"], run["total"]) == (600, 600)
