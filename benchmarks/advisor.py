@@ -40,9 +40,8 @@ from urllib.parse import urlencode, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (  # noqa: E402
-    django_env,
-    fresh_database,
     manage,
+    migrated_database,
     web_server,
     write_section,
 )
@@ -216,8 +215,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20000)
     parser.add_argument("--tolerance", type=float, default=1.0)
     args = parser.parse_args()
-    env = django_env(fresh_database("governor_bench_advisor"))
-    manage(env, "migrate", "--noinput")
+    env = migrated_database("governor_bench_advisor")
     rows, latencies = [], []
     with web_server(env, workers=2) as base:
         for seed in range(1, args.seeds + 1):

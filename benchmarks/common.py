@@ -5,6 +5,7 @@ in the same run, so that figures from different machines can be compared."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -75,6 +76,29 @@ def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.check_output(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True
     )
+
+
+def migrated_database(name: str, **extra: str) -> dict[str, str]:
+    """A fresh PostgreSQL database `name`, migrated: the environment of a Governor
+    on it (`extra`: more settings, as django_env takes them)."""
+    env = django_env(fresh_database(name), **extra)
+    manage(env, "migrate", "--noinput", "-v0")
+    return env
+
+
+def ingest_arguments(doc: str, *, calls: int, batch: int) -> argparse.ArgumentParser:
+    """The options of an ingestion benchmark (`doc`: its module docstring): how
+    many calls, in batches of what size, from how many senders to how many
+    web workers."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=calls)
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    return parser
 
 
 def ingest_key(env: dict[str, str], client: str) -> str:

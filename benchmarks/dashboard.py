@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, manage, write_section  # noqa: E402
+from benchmarks.common import migrated_database, write_section  # noqa: E402
 
 TEAMS = ["payments", "platform", "search", "mobile", "data", "growth", "infra", "security"]
 CLIENTS = ["ci-runner", "ide-fleet", "release-bot", "review-bot"]
@@ -302,9 +302,7 @@ def main() -> None:
     if args.calls <= args.small:
         raise SystemExit("--calls must be larger than --small")
 
-    url = fresh_database("governor_bench_dashboard")
-    env = django_env(url)
-    manage(env, "migrate", "--noinput", "-v0")
+    env = migrated_database("governor_bench_dashboard")
     os.environ.update(env)
     import django
 

@@ -12,7 +12,6 @@ Prints calls/s for each and the ratios, and writes them into RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -28,10 +27,9 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import (  # noqa: E402
-    django_env,
-    fresh_database,
+    ingest_arguments,
     ingest_key,
-    manage,
+    migrated_database,
     web_server,
     write_section,
 )
@@ -120,19 +118,9 @@ def send_all(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--calls", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
-    args = parser.parse_args()
+    args = ingest_arguments(__doc__, calls=200_000, batch=1000).parse_args()
 
-    url = fresh_database("governor_bench_ingest")
-    env = django_env(url)
-    manage(env, "migrate", "--noinput", "-v0")
+    env = migrated_database("governor_bench_ingest")
     key = ingest_key(env, "loader")
 
     records = generate(args.calls)

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import django_env, fresh_database, manage, web_server, write_section  # noqa: E402
+from benchmarks.common import manage, migrated_database, web_server, write_section  # noqa: E402
 
 DATABASE = "gov_ops_load"
 PAGES_WANTED = [
@@ -191,13 +191,12 @@ def main() -> int:
     if not 0 < args.duration <= 900:
         parser.error("--duration must be in (0, 900] seconds")
 
-    env = django_env(
-        fresh_database(DATABASE),
+    env = migrated_database(
+        DATABASE,
         GOVERNOR_API_KEY_RATE="1000000/min",
         GOVERNOR_OFREP_RATE="1000000/min",
         LOG_LEVEL="ERROR",
     )
-    manage(env, "migrate", "--noinput", "-v", "0")
     key = (
         manage(env, "create_client", "--team", "load", "--name", "load-runner")
         .strip()

@@ -15,7 +15,6 @@ with the load average before and after, and writes them into RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -32,10 +31,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (  # noqa: E4
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue  # noqa: E402
 
 from benchmarks.common import (  # noqa: E402
-    django_env,
-    fresh_database,
+    ingest_arguments,
     ingest_key,
-    manage,
+    migrated_database,
     web_server,
     write_section,
 )
@@ -150,20 +148,11 @@ def batches(calls: list[dict], size: int, encode) -> list[bytes]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--calls", type=int, default=50_000)
-    parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3)
+    parser = ingest_arguments(__doc__, calls=50_000, batch=500)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
 
-    url = fresh_database("governor_bench_otlp")
-    env = django_env(url)
-    manage(env, "migrate", "--noinput", "-v0")
+    env = migrated_database("governor_bench_otlp")
     keys = {door: ingest_key(env, door) for door in ("json", "otlp")}
     rounds = [facts(args.calls, r + 1) for r in range(args.rounds)]
     json_bodies = [batches(calls, args.batch, json_body) for calls in rounds]

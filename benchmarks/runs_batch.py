@@ -22,14 +22,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import (  # noqa: E402
-    django_env,
-    fresh_database,
-    ingest_key,
-    manage,
-    web_server,
-    write_section,  # noqa: E402
-)
+from benchmarks.common import ingest_key, migrated_database, web_server, write_section  # noqa: E402
 
 
 def runs_and_calls(prefix: str, n: int) -> tuple[list[dict], list[dict]]:
@@ -69,8 +62,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
-    env = django_env(fresh_database("governor_bench_test_runs"))
-    manage(env, "migrate", "--noinput")
+    env = migrated_database("governor_bench_test_runs")
     single_key, batch_key = ingest_key(env, "one-by-one"), ingest_key(env, "batched")
     with web_server(env, workers=2) as base:
         parts = urlsplit(base)

@@ -33,6 +33,11 @@ class PriceSource(models.TextChoices):
     UNPRICED = "unpriced", "Unpriced (unknown model)"
 
 
+# What the hourly roll-up of calls splits them by: every field of a call a
+# routing rule can read.
+CALL_DIMENSIONS = ("team", "client", "model", "task_type", "environment", "status", "risk")
+
+
 class Call(models.Model):
     """One model call as reported by a routing client.
 

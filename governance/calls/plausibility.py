@@ -69,14 +69,7 @@ def _checked(
         )
     if errors:
         return errors, None, ""
-    cost, source = book.price(
-        model=call.model,
-        provider=call.provider,
-        timestamp=call.timestamp,
-        input_tokens=call.input_tokens,
-        cached_input_tokens=call.cached_input_tokens,
-        output_tokens=call.output_tokens,
-    )
+    cost, source = book.price_call(call)
     if cost is not None and cost > limits.max_cost_usd:
         # The cost comes from the tokens: name the larger count.
         name = "input_tokens" if call.input_tokens >= call.output_tokens else "output_tokens"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from governance.calls.models import Call
+from governance.calls.models import CALL_DIMENSIONS, Call
 
 
 def calls_list(
@@ -45,13 +45,7 @@ def calls_in_range(*, start: datetime, end: datetime) -> QuerySet[Call]:
         Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
         .only(
             "timestamp",
-            "team",
-            "client",
-            "model",
-            "task_type",
-            "environment",
-            "status",
-            "risk",
+            *CALL_DIMENSIONS,
             "input_tokens",
             "cached_input_tokens",
             "output_tokens",

@@ -86,7 +86,7 @@ def calls_ingest(
     priced = [
         _Priced(call, call.cost_usd, call.price_source)
         if call.price_source
-        else _Priced(call, *_price(book, call))
+        else _Priced(call, *book.price_call(call))
         for call in unique.values()
     ]
     rows = [_row(client, p, received_at, keep_text) for p in priced]
@@ -135,17 +135,6 @@ def _after_ingest(*, team_ids: list[int]) -> None:
 def _is_transient(exc: OperationalError) -> bool:
     text = str(exc).lower()
     return "deadlock" in text or "is locked" in text or "could not serialize" in text
-
-
-def _price(book: PriceBook, call: ValidCall | Call) -> tuple[Decimal | None, str]:
-    return book.price(
-        model=call.model,
-        provider=call.provider,
-        timestamp=call.timestamp,
-        input_tokens=call.input_tokens,
-        cached_input_tokens=call.cached_input_tokens,
-        output_tokens=call.output_tokens,
-    )
 
 
 def _row(client: Client, p: _Priced, received_at: datetime, keep_text: bool) -> tuple:
@@ -370,7 +359,7 @@ def _reprice_batch(*, book: PriceBook, model: str, after_id: int) -> tuple[int, 
     before: list[Call] = []
     costs: dict[int, tuple[Decimal | None, Decimal | None]] = {}
     for call in batch:
-        cost, source = _price(book, call)
+        cost, source = book.price_call(call)
         if cost == call.cost_usd and source == call.price_source:
             continue
         before.append(copy.copy(call))

@@ -3,18 +3,29 @@ from django.contrib import admin
 from governance.catalog.models import Model, ModelPrice
 from governance.catalog.services import model_price_add, model_upsert
 
+# A price as the admin shows it: its model, then what it charges from when.
+PRICE_FIELDS = (
+    "model",
+    "effective_from",
+    "input_per_mtok",
+    "cached_input_per_mtok",
+    "output_per_mtok",
+    "note",
+)
+
+
+def _save_through(service, request, obj, fields) -> None:
+    # The catalog's services write (and audit) models and prices; the admin's
+    # form hands them its fields, which are the services' keywords.
+    saved = service(**{name: getattr(obj, name) for name in fields}, actor=request.user)
+    obj.pk = saved.pk
+
 
 class ModelPriceInline(admin.TabularInline):
     model = ModelPrice
     extra = 0
     can_delete = False
-    readonly_fields = (
-        "effective_from",
-        "input_per_mtok",
-        "cached_input_per_mtok",
-        "output_per_mtok",
-        "note",
-    )
+    readonly_fields = PRICE_FIELDS[1:]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -37,38 +48,13 @@ class ModelAdmin(admin.ModelAdmin):
     inlines = [ModelPriceInline]
 
     def save_model(self, request, obj, form, change):
-        saved = model_upsert(
-            name=obj.name,
-            provider=obj.provider,
-            tier=obj.tier,
-            priced_as=obj.priced_as,
-            display_name=obj.display_name,
-            full_counterpart=obj.full_counterpart,
-            context_window=obj.context_window,
-            max_output_tokens=obj.max_output_tokens,
-            actor=request.user,
-        )
-        obj.pk = saved.pk
+        _save_through(model_upsert, request, obj, self.fields)
 
 
 @admin.register(ModelPrice)
 class ModelPriceAdmin(admin.ModelAdmin):
-    list_display = (
-        "model",
-        "effective_from",
-        "input_per_mtok",
-        "cached_input_per_mtok",
-        "output_per_mtok",
-        "note",
-    )
-    fields = (
-        "model",
-        "effective_from",
-        "input_per_mtok",
-        "cached_input_per_mtok",
-        "output_per_mtok",
-        "note",
-    )
+    list_display = PRICE_FIELDS
+    fields = PRICE_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         # Prices are history: a wrong price is corrected by a newer one, not edited.
@@ -77,13 +63,4 @@ class ModelPriceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        saved = model_price_add(
-            model=obj.model,
-            effective_from=obj.effective_from,
-            input_per_mtok=obj.input_per_mtok,
-            cached_input_per_mtok=obj.cached_input_per_mtok,
-            output_per_mtok=obj.output_per_mtok,
-            note=obj.note,
-            actor=request.user,
-        )
-        obj.pk = saved.pk
+        _save_through(model_price_add, request, obj, self.fields)

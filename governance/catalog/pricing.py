@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from genai_prices import Usage, data_snapshot
 from genai_prices.types import ModelPrice
@@ -88,10 +88,32 @@ class CatalogEntry:
         return [start for start, _ in self.custom_prices]
 
 
+class PricedCall(Protocol):
+    """What pricing reads of a call: a stored one, or one being checked or ingested."""
+
+    model: str
+    provider: str
+    timestamp: datetime
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+
+
 @dataclass(frozen=True)
 class PriceBook:
     version: int
     entries: dict[str, CatalogEntry] = field(default_factory=dict)
+
+    def price_call(self, call: PricedCall) -> tuple[Decimal | None, str]:
+        """(cost in USD or None, price source) for one call, from its own fields."""
+        return self.price(
+            model=call.model,
+            provider=call.provider,
+            timestamp=call.timestamp,
+            input_tokens=call.input_tokens,
+            cached_input_tokens=call.cached_input_tokens,
+            output_tokens=call.output_tokens,
+        )
 
     def price(
         self,

@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -76,7 +77,59 @@ WAITING = OpenApiResponse(
     description="Four-eyes is on: the change request that waits for approval."
 )
 STALE = OpenApiResponse(description="If-Match named a version that is no longer current.")
+# What a write to a versioned thing may answer.
+WRITTEN = {200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE}
 MAX_REPLAY_DAYS = 90
+
+
+def admin_schema(
+    operation_id: str | None,
+    responses: Any,
+    *,
+    request: Any = empty,
+    if_match: bool = False,
+    parameters: list[OpenApiParameter] | None = None,
+    description: str | None = None,
+    asks: tuple[str, dict[str, Any]] | None = None,
+    answers: tuple[str, dict[str, Any]] | None = None,
+) -> Any:
+    """The schema of one admin operation: tagged admin, with the If-Match header where
+    it writes a versioned thing, and an example of what is sent (`asks`) or of what a
+    200 answers (`answers`), each a title and a value."""
+    examples = []
+    if asks is not None:
+        examples.append(OpenApiExample(asks[0], value=asks[1], request_only=True))
+    if answers is not None:
+        examples.append(
+            OpenApiExample(answers[0], value=answers[1], response_only=True, status_codes=["200"])
+        )
+    return extend_schema(
+        tags=TAG,
+        operation_id=operation_id,
+        parameters=[IF_MATCH] if if_match else parameters,
+        request=request,
+        responses=responses,
+        description=description,
+        examples=examples or None,
+    )
+
+
+def admin_fields_schema(
+    operation_id: str, asks: tuple[str, dict[str, Any]], *, creates: bool = False
+) -> Any:
+    """A write whose body is a JSON object of the thing's fields and the reason: it
+    creates one (201), or changes some fields of a versioned one (If-Match; 202 when
+    it waits for approval)."""
+    if creates:
+        return admin_schema(
+            operation_id,
+            {201: STATE, 400: OpenApiTypes.OBJECT},
+            request=OpenApiTypes.OBJECT,
+            asks=asks,
+        )
+    return admin_schema(
+        operation_id, WRITTEN, request=OpenApiTypes.OBJECT, if_match=True, asks=asks
+    )
 
 
 def change_json(change: ChangeRequest) -> dict[str, Any]:
@@ -201,25 +254,20 @@ def _flag_answer(key: str, code: int = 200) -> Response:
 
 
 class FlagsAdminApi(AdminApiView):
-    @extend_schema(tags=TAG, operation_id="admin_flags_list", responses={200: OpenApiTypes.OBJECT})
+    @admin_schema("admin_flags_list", {200: OpenApiTypes.OBJECT})
     def get(self, request):
         flags = Flag.objects.order_by("key")
         return Response(
             {"flags": [{**flag_state(f), "version": sel.flag_version(f)} for f in flags]}
         )
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_flags_create",
-        request=OpenApiTypes.OBJECT,
-        responses={201: STATE, 400: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "A scheduled flag",
-                value={**FLAG_EXAMPLE, "reason": "pilot the mini model in office hours"},
-                request_only=True,
-            )
-        ],
+    @admin_fields_schema(
+        "admin_flags_create",
+        creates=True,
+        asks=(
+            "A scheduled flag",
+            {**FLAG_EXAMPLE, "reason": "pilot the mini model in office hours"},
+        ),
     )
     def post(self, request):
         data = self.body()
@@ -244,29 +292,19 @@ class FlagsAdminApi(AdminApiView):
 
 
 class FlagAdminApi(AdminApiView):
-    @extend_schema(tags=TAG, operation_id="admin_flag_get", responses={200: STATE})
+    @admin_schema("admin_flag_get", {200: STATE})
     def get(self, request, key: str):
         return _flag_answer(key)
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_flag_update",
-        parameters=[IF_MATCH],
-        request=OpenApiTypes.OBJECT,
-        responses={200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
-        examples=[
-            OpenApiExample(
-                "Start an hour earlier",
-                value={
-                    "schedule": {
-                        "timezone": "UTC",
-                        "windows": [{"start": "08:00", "end": "18:00"}],
-                    },
-                    "reason": "the Berlin team starts at 8",
-                },
-                request_only=True,
-            )
-        ],
+    @admin_fields_schema(
+        "admin_flag_update",
+        (
+            "Start an hour earlier",
+            {
+                "schedule": {"timezone": "UTC", "windows": [{"start": "08:00", "end": "18:00"}]},
+                "reason": "the Berlin team starts at 8",
+            },
+        ),
     )
     def patch(self, request, key: str):
         _flag_or_404(key)
@@ -282,23 +320,16 @@ class FlagAdminApi(AdminApiView):
 
 
 class FlagToggleAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_flag_toggle",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_flag_toggle",
+        {200: STATE, 202: WAITING, 412: STALE},
         request=inline_serializer(
             "AdminFlagToggle", {"enabled": serializers.BooleanField(), "reason": REASON}
         ),
-        responses={200: STATE, 202: WAITING, 412: STALE},
+        if_match=True,
         description="Turning a flag off is the kill switch: it takes effect at once even "
         "under four-eyes, and raises an alert for a second admin to review.",
-        examples=[
-            OpenApiExample(
-                "Kill switch",
-                value={"enabled": False, "reason": "mini model failing generated tests"},
-                request_only=True,
-            )
-        ],
+        asks=("Kill switch", {"enabled": False, "reason": "mini model failing generated tests"}),
     )
     def post(self, request, key: str):
         _flag_or_404(key)
@@ -312,12 +343,11 @@ class FlagToggleAdminApi(AdminApiView):
 
 
 class FlagArchiveAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_flag_archive",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_flag_archive",
+        {200: STATE, 202: WAITING, 412: STALE},
         request=inline_serializer("AdminFlagArchive", {"reason": REASON}),
-        responses={200: STATE, 202: WAITING, 412: STALE},
+        if_match=True,
     )
     def post(self, request, key: str):
         _flag_or_404(key)
@@ -341,9 +371,7 @@ def _budget_answer(pk: int, code: int = 200) -> Response:
 
 
 class BudgetsAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG, operation_id="admin_budgets_list", responses={200: OpenApiTypes.OBJECT}
-    )
+    @admin_schema("admin_budgets_list", {200: OpenApiTypes.OBJECT})
     def get(self, request):
         budgets = Budget.objects.select_related("team").order_by("team__slug", "name")
         return Response(
@@ -354,25 +382,20 @@ class BudgetsAdminApi(AdminApiView):
             }
         )
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_budgets_create",
-        request=OpenApiTypes.OBJECT,
-        responses={201: STATE, 400: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "A team's monthly budget",
-                value={
-                    "team": "payments",
-                    "name": "Monthly",
-                    "limit": "1200",
-                    "fallback_threshold_pct": "90",
-                    "reserve_pct": "5",
-                    "reason": "payments joins the pilot",
-                },
-                request_only=True,
-            )
-        ],
+    @admin_fields_schema(
+        "admin_budgets_create",
+        creates=True,
+        asks=(
+            "A team's monthly budget",
+            {
+                "team": "payments",
+                "name": "Monthly",
+                "limit": "1200",
+                "fallback_threshold_pct": "90",
+                "reserve_pct": "5",
+                "reason": "payments joins the pilot",
+            },
+        ),
     )
     def post(self, request):
         data = dict(self.body())
@@ -395,23 +418,13 @@ class BudgetsAdminApi(AdminApiView):
 
 
 class BudgetAdminApi(AdminApiView):
-    @extend_schema(tags=TAG, operation_id="admin_budget_get", responses={200: STATE})
+    @admin_schema("admin_budget_get", {200: STATE})
     def get(self, request, pk: int):
         return _budget_answer(pk)
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_budget_update",
-        parameters=[IF_MATCH],
-        request=OpenApiTypes.OBJECT,
-        responses={200: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
-        examples=[
-            OpenApiExample(
-                "Raise the limit",
-                value={"limit": "1500", "reason": "quarter-end release"},
-                request_only=True,
-            )
-        ],
+    @admin_fields_schema(
+        "admin_budget_update",
+        ("Raise the limit", {"limit": "1500", "reason": "quarter-end release"}),
     )
     def patch(self, request, pk: int):
         _budget_or_404(pk)
@@ -440,17 +453,15 @@ def _document(data: dict) -> Any:
 
 
 class PolicyAdminApi(AdminApiView):
-    @extend_schema(tags=TAG, operation_id="admin_policy_get", responses={200: STATE})
+    @admin_schema("admin_policy_get", {200: STATE})
     def get(self, request):
         return _policy_answer()
 
 
 class PolicyValidateAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_policy_validate",
-        request=inline_serializer("AdminPolicyDraft", {"document": serializers.DictField()}),
-        responses={
+    @admin_schema(
+        "admin_policy_validate",
+        {
             200: inline_serializer(
                 "AdminPolicyValidation",
                 {
@@ -459,6 +470,7 @@ class PolicyValidateAdminApi(AdminApiView):
                 },
             )
         },
+        request=inline_serializer("AdminPolicyDraft", {"document": serializers.DictField()}),
     )
     def post(self, request):
         errors = policy_check(document=_document(self.body()))
@@ -466,21 +478,17 @@ class PolicyValidateAdminApi(AdminApiView):
 
 
 class PolicyDryRunAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_policy_dry_run",
+    @admin_schema(
+        "admin_policy_dry_run",
+        {200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "A draft against a context",
-                value={
-                    "document": {"rules": [], "defaults": {"model": "gpt-5-codex"}},
-                    "context": {"task_type": "refactor", "risk": "low", "team": "payments"},
-                },
-                request_only=True,
-            )
-        ],
+        asks=(
+            "A draft against a context",
+            {
+                "document": {"rules": [], "defaults": {"model": "gpt-5-codex"}},
+                "context": {"task_type": "refactor", "risk": "low", "team": "payments"},
+            },
+        ),
     )
     def post(self, request):
         data = self.body()
@@ -517,9 +525,9 @@ def _replay_json(job) -> dict[str, Any]:
 
 
 class ReplaysAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_policy_replay_start",
+    @admin_schema(
+        "admin_policy_replay_start",
+        {202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
         request=inline_serializer(
             "AdminReplay",
             {
@@ -527,7 +535,6 @@ class ReplaysAdminApi(AdminApiView):
                 "days": serializers.IntegerField(min_value=1, max_value=MAX_REPLAY_DAYS),
             },
         ),
-        responses={202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def post(self, request):
         data = self.body()
@@ -543,9 +550,7 @@ class ReplaysAdminApi(AdminApiView):
 
 
 class ReplayAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG, operation_id="admin_policy_replay_get", responses={200: OpenApiTypes.OBJECT}
-    )
+    @admin_schema("admin_policy_replay_get", {200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         job = replay_job_get(job_id=pk)
         if job is None:
@@ -554,10 +559,9 @@ class ReplayAdminApi(AdminApiView):
 
 
 class PolicyPublishAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_policy_publish",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_policy_publish",
+        {201: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
         request=inline_serializer(
             "AdminPolicyPublish",
             {
@@ -566,7 +570,7 @@ class PolicyPublishAdminApi(AdminApiView):
                 "reason": REASON,
             },
         ),
-        responses={201: STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        if_match=True,
     )
     def post(self, request):
         data = self.body()
@@ -582,10 +586,9 @@ class PolicyPublishAdminApi(AdminApiView):
 
 
 class PolicyRollbackAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_policy_rollback",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_policy_rollback",
+        {201: STATE, 400: OpenApiTypes.OBJECT, 412: STALE},
         request=inline_serializer(
             "AdminPolicyRollback",
             {
@@ -593,7 +596,7 @@ class PolicyRollbackAdminApi(AdminApiView):
                 "reason": REASON,
             },
         ),
-        responses={201: STATE, 400: OpenApiTypes.OBJECT, 412: STALE},
+        if_match=True,
         description="An emergency path: applies at once even under four-eyes, and raises "
         "an alert for a second admin to review.",
     )
@@ -641,6 +644,18 @@ TOLERANCE_BODY = inline_serializer(
     "AdminTolerance",
     {"tolerance_pp": serializers.DecimalField(max_digits=5, decimal_places=2), "reason": REASON},
 )
+TOLERANCE_WRITTEN = {**WRITTEN, 200: TOLERANCE_STATE}
+
+
+def tolerance_set_schema(operation_id: str, whose: str, asks: tuple[str, dict[str, Any]]) -> Any:
+    return admin_schema(
+        operation_id,
+        TOLERANCE_WRITTEN,
+        request=TOLERANCE_BODY,
+        if_match=True,
+        description=f"Set {whose}. {TOLERANCE_HELP}",
+        asks=asks,
+    )
 
 
 def _team_or_404(slug: str) -> Team:
@@ -676,91 +691,70 @@ class ToleranceAdminView(AdminApiView):
 
 
 class ToleranceAdminApi(ToleranceAdminView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_tolerance_get",
-        responses={200: TOLERANCE_STATE},
+    @admin_schema(
+        "admin_tolerance_get",
+        {200: TOLERANCE_STATE},
         description="The organisation's tolerance (`version` is its version) and every "
         "team's override, each with its own version.",
-        examples=[
-            OpenApiExample(
-                "The organisation at 1.0 pp, payments at 0.5 pp",
-                value={
-                    "team": None,
-                    "tolerance_pp": "1.0",
-                    "teams": [
-                        {
-                            "team": "payments",
-                            "tolerance_pp": "0.5",
-                            "in_force_pp": "0.5",
-                            "version": '"3f1c…"',
-                        }
-                    ],
-                    "version": '"9a0b…"',
-                },
-                response_only=True,
-                status_codes=["200"],
-            )
-        ],
+        answers=(
+            "The organisation at 1.0 pp, payments at 0.5 pp",
+            {
+                "team": None,
+                "tolerance_pp": "1.0",
+                "teams": [
+                    {
+                        "team": "payments",
+                        "tolerance_pp": "0.5",
+                        "in_force_pp": "0.5",
+                        "version": '"3f1c…"',
+                    }
+                ],
+                "version": '"9a0b…"',
+            },
+        ),
     )
     def get(self, request):
         return _tolerance_answer(None)
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_tolerance_set",
-        parameters=[IF_MATCH],
-        request=TOLERANCE_BODY,
-        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
-        description=f"Set the organisation's tolerance. {TOLERANCE_HELP}",
-        examples=[
-            OpenApiExample(
-                "Trade a little more quality for savings",
-                value={"tolerance_pp": "1.5", "reason": "Q4 cost target, quality board agreed"},
-                request_only=True,
-            )
-        ],
+    @tolerance_set_schema(
+        "admin_tolerance_set",
+        "the organisation's tolerance",
+        (
+            "Trade a little more quality for savings",
+            {"tolerance_pp": "1.5", "reason": "Q4 cost target, quality board agreed"},
+        ),
     )
     def put(self, request):
         return self.tolerance_change(None, self.tolerance_given())
 
 
 class TeamToleranceAdminApi(ToleranceAdminView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_team_tolerance_get",
-        responses={200: TOLERANCE_STATE},
+    @admin_schema(
+        "admin_team_tolerance_get",
+        {200: TOLERANCE_STATE},
         description="A team's override (null when it has none) and the tolerance in force "
         "for it (`in_force_pp`: its own, else the organisation's).",
     )
     def get(self, request, slug: str):
         return _tolerance_answer(_team_or_404(slug))
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_team_tolerance_set",
-        parameters=[IF_MATCH],
-        request=TOLERANCE_BODY,
-        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
-        description=f"Set a team's override. {TOLERANCE_HELP}",
-        examples=[
-            OpenApiExample(
-                "Payments keeps quality tighter",
-                value={"tolerance_pp": "0.5", "reason": "payments code is audited"},
-                request_only=True,
-            )
-        ],
+    @tolerance_set_schema(
+        "admin_team_tolerance_set",
+        "a team's override",
+        (
+            "Payments keeps quality tighter",
+            {"tolerance_pp": "0.5", "reason": "payments code is audited"},
+        ),
     )
     def put(self, request, slug: str):
         team = _team_or_404(slug)
         return self.tolerance_change(team, self.tolerance_given())
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_team_tolerance_remove",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_team_tolerance_remove",
+        TOLERANCE_WRITTEN,
         request=inline_serializer("AdminToleranceRemove", {"reason": REASON}),
-        responses={200: TOLERANCE_STATE, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        if_match=True,
         description="Remove a team's override: the organisation's tolerance applies to it again.",
     )
     def delete(self, request, slug: str):
@@ -771,9 +765,7 @@ class TeamToleranceAdminApi(ToleranceAdminView):
 
 
 class WebhooksAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG, operation_id="admin_webhooks_list", responses={200: OpenApiTypes.OBJECT}
-    )
+    @admin_schema("admin_webhooks_list", {200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(
             {
@@ -784,9 +776,9 @@ class WebhooksAdminApi(AdminApiView):
             }
         )
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_webhooks_create",
+    @admin_schema(
+        "admin_webhooks_create",
+        {201: STATE, 400: OpenApiTypes.OBJECT},
         request=inline_serializer(
             "AdminWebhook",
             {
@@ -796,18 +788,14 @@ class WebhooksAdminApi(AdminApiView):
                 "reason": REASON,
             },
         ),
-        responses={201: STATE, 400: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "Change requests to the review channel",
-                value={
-                    "url": "https://hooks.example.com/governor",
-                    "events": ["change.*"],
-                    "reason": "reviewers follow change requests",
-                },
-                request_only=True,
-            )
-        ],
+        asks=(
+            "Change requests to the review channel",
+            {
+                "url": "https://hooks.example.com/governor",
+                "events": ["change.*"],
+                "reason": "reviewers follow change requests",
+            },
+        ),
     )
     def post(self, request):
         data = self.body()
@@ -828,14 +816,13 @@ class WebhooksAdminApi(AdminApiView):
 
 
 class WebhookAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_webhook_set_active",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_webhook_set_active",
+        {200: STATE, 412: STALE},
         request=inline_serializer(
             "AdminWebhookActive", {"is_active": serializers.BooleanField(), "reason": REASON}
         ),
-        responses={200: STATE, 412: STALE},
+        if_match=True,
     )
     def patch(self, request, pk: int):
         is_active = self.body().get("is_active")
@@ -857,10 +844,9 @@ class WebhookAdminApi(AdminApiView):
 
 
 class ConfigAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_config_export",
-        responses={200: OpenApiResponse(description="The configuration document in force.")},
+    @admin_schema(
+        "admin_config_export",
+        {200: OpenApiResponse(description="The configuration document in force.")},
     )
     def get(self, request):
         response = Response(sel.config_export())
@@ -869,38 +855,32 @@ class ConfigAdminApi(AdminApiView):
 
 
 class ConfigDiffAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_config_diff",
+    @admin_schema(
+        "admin_config_diff",
+        {200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
         request=inline_serializer("AdminConfigDocument", {"document": serializers.DictField()}),
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "What a document would change",
-                value={
-                    "changes": [
-                        "flag peak-hours: schedule 09:00-18:00 (UTC) → 08:00-18:00 (UTC)",
-                        "budget payments/Monthly: limit 1000 → 1200",
-                    ]
-                },
-                response_only=True,
-                status_codes=["200"],
-            )
-        ],
+        answers=(
+            "What a document would change",
+            {
+                "changes": [
+                    "flag peak-hours: schedule 09:00-18:00 (UTC) → 08:00-18:00 (UTC)",
+                    "budget payments/Monthly: limit 1000 → 1200",
+                ]
+            },
+        ),
     )
     def post(self, request):
         return Response({"changes": config_diff(document=self.body().get("document"))})
 
 
 class ConfigApplyAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_config_apply",
-        parameters=[IF_MATCH],
+    @admin_schema(
+        "admin_config_apply",
+        {200: OpenApiTypes.OBJECT, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
         request=inline_serializer(
             "AdminConfigApply", {"document": serializers.DictField(), "reason": REASON}
         ),
-        responses={200: OpenApiTypes.OBJECT, 202: WAITING, 400: OpenApiTypes.OBJECT, 412: STALE},
+        if_match=True,
         description="All or nothing: a field the document gets wrong is named in a 400 and "
         "nothing is applied. Applying the same document again changes and records nothing.",
     )
@@ -928,11 +908,10 @@ def _change_or_404(pk: int) -> ChangeRequest:
 
 
 class ChangesAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_changes_list",
+    @admin_schema(
+        "admin_changes_list",
+        {200: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("status", str, required=False)],
-        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         changes = ChangeRequest.objects.all()
@@ -943,7 +922,7 @@ class ChangesAdminApi(AdminApiView):
 
 
 class ChangeAdminApi(AdminApiView):
-    @extend_schema(tags=TAG, operation_id="admin_change_get", responses={200: OpenApiTypes.OBJECT})
+    @admin_schema("admin_change_get", {200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         return Response(change_json(_change_or_404(pk)))
 
@@ -951,10 +930,10 @@ class ChangeAdminApi(AdminApiView):
 class ChangeDecisionAdminApi(AdminApiView):
     decision = ""
 
-    @extend_schema(
-        tags=TAG,
+    @admin_schema(
+        None,
+        {200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
         request=inline_serializer("AdminChangeDecision", {"reason": REASON}),
-        responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
         description="approve: another admin applies the change (the author cannot); a change "
         "whose target changed since becomes stale (409). reject: with a reason. review: "
         "an emergency change, after the fact.",
@@ -978,19 +957,16 @@ class ChangeDecisionAdminApi(AdminApiView):
 
 
 class ChangeControlAdminApi(AdminApiView):
-    @extend_schema(
-        tags=TAG, operation_id="admin_change_control_get", responses={200: OpenApiTypes.OBJECT}
-    )
+    @admin_schema("admin_change_control_get", {200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response({"four_eyes": sel.four_eyes_on()})
 
-    @extend_schema(
-        tags=TAG,
-        operation_id="admin_change_control_set",
+    @admin_schema(
+        "admin_change_control_set",
+        {200: OpenApiTypes.OBJECT},
         request=inline_serializer(
             "AdminChangeControl", {"four_eyes": serializers.BooleanField(), "reason": REASON}
         ),
-        responses={200: OpenApiTypes.OBJECT},
     )
     def put(self, request):
         on = self.body().get("four_eyes")

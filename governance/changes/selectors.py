@@ -17,24 +17,12 @@ from governance.changes.models import ChangeControl, ChangeRequest, ChangeStatus
 from governance.changes.wording import ORGANISATION
 from governance.core.freshness import canonical_json, etag_for
 from governance.flags.models import Flag
-from governance.flags.services import flag_state
+from governance.flags.services import META_FIELDS, SPEC_FIELDS, flag_state
 from governance.policies.selectors import policy_current
 
 # The document's fields of a flag: its spec and metadata, without its key
 # (the document's key) and its archive mark (archived flags are left out).
-FLAG_FIELDS = (
-    "type",
-    "enabled",
-    "variants",
-    "default_variant",
-    "off_variant",
-    "rules",
-    "rollout",
-    "schedule",
-    "description",
-    "owner",
-    "expires_at",
-)
+FLAG_FIELDS = (*SPEC_FIELDS, *META_FIELDS)
 DOCUMENT_FORMAT = 1
 
 

@@ -22,7 +22,7 @@ from governance.accounts.models import Team
 from governance.advisor.services import tolerance_parse, tolerance_remove, tolerance_set
 from governance.audit.services import actor_label_for, audit_record_and_notify, webhooks_dispatch
 from governance.budgets.models import Budget
-from governance.budgets.services import budget_save
+from governance.budgets.services import EDITABLE_FIELDS, budget_save
 from governance.changes.models import ChangeControl, ChangeKind, ChangeRequest, ChangeStatus
 from governance.changes.selectors import (
     DOCUMENT_FORMAT,
@@ -51,6 +51,7 @@ from governance.core.freshness import etag_matches
 from governance.engine.flag_spec import FlagSpecError, flag_spec_from_dict
 from governance.flags.models import Flag
 from governance.flags.services import (
+    SPEC_FIELDS,
     flag_archive,
     flag_create,
     flag_state,
@@ -69,15 +70,8 @@ from governance.policies.services import (
 logger = logging.getLogger("governance.changes")
 
 DECIMAL_FIELDS = ("limit", "fallback_threshold_pct", "reserve_pct")
-BUDGET_FIELDS = (
-    "unit",
-    "limit",
-    "period",
-    "timezone",
-    "fallback_threshold_pct",
-    "reserve_pct",
-    "hard_limit",
-)
+# What a budget's admin may set besides its name (named last in an error).
+BUDGET_FIELDS = tuple(f for f in EDITABLE_FIELDS if f != "name")
 
 
 class ChangeRefused(FieldError):
@@ -178,7 +172,7 @@ def _flag_document(key: str, values: Any, current: dict[str, Any] | None) -> dic
     merged = {**(current or {}), **_json_safe(given)}
     try:
         spec = flag_spec_from_dict(
-            {"key": key, **{f: merged.get(f) for f in FLAG_FIELDS[:8]}}
+            {"key": key, **{f: merged.get(f) for f in SPEC_FIELDS}}
         ).to_dict()
     except FlagSpecError as exc:
         raise FieldError(prefix + exc.field, exc.message) from None
@@ -596,9 +590,11 @@ def change_make(
         diff = spec.describe(payload)
         label = actor_label_for(actor)
         user = actor if getattr(actor, "is_authenticated", False) and hasattr(actor, "pk") else None
-        if control.four_eyes and needs_approval and not emergency and diff:
-            _rehearse(spec, payload, actor, reason)
-            change = ChangeRequest.objects.create(
+
+        def file_request(**decision: Any) -> ChangeRequest:
+            # A request that waits for approval, or the record of an emergency; its
+            # target is named when it is filed (after an emergency is applied).
+            return ChangeRequest.objects.create(
                 kind=kind,
                 target=spec.target(payload),
                 payload=payload,
@@ -607,7 +603,12 @@ def change_make(
                 reason=reason,
                 author=user,
                 author_label=label,
+                **decision,
             )
+
+        if control.four_eyes and needs_approval and not emergency and diff:
+            _rehearse(spec, payload, actor, reason)
+            change = file_request()
             _announce(change, action="change.requested", actor=actor, reason=reason)
             logger.info("change.requested", extra={"change_id": change.pk, "kind": kind})
             return Outcome(request=change, changes=tuple(diff))
@@ -615,15 +616,7 @@ def change_make(
         if not (control.four_eyes and emergency and diff):
             return Outcome(result=result, changes=tuple(diff))
         now = timezone.now()
-        change = ChangeRequest.objects.create(
-            kind=kind,
-            target=spec.target(payload),
-            payload=payload,
-            base_version=current,
-            diff=diff,
-            reason=reason,
-            author=user,
-            author_label=label,
+        change = file_request(
             status=ChangeStatus.APPLIED,
             emergency=True,
             decided_by_label=label,

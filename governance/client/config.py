@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from governance.client.command import Console, subcommand
 from governance.client.http import GovernorError, Transport
 
 PATH = "/api/v1/admin/config"
@@ -82,29 +81,20 @@ def _read(path: str, stdin: TextIO) -> Any:
         return json.loads(source.read())
 
 
+@subcommand
 def run(
-    args: argparse.Namespace,
-    *,
-    environ: dict[str, str] | None = None,
-    transport_factory: Callable[..., Transport] = Transport,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
+    args: argparse.Namespace, console: Console, transport_factory: Callable[..., Transport]
 ) -> int:
-    env = os.environ if environ is None else environ
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+    out, err = console.out, console.err
     name = f"governor config {args.action}"
-    url, key = env.get("GOVERNOR_URL", "").strip(), env.get("GOVERNOR_API_KEY", "").strip()
-    if not url or not key:
-        print(
-            f"{name}: set GOVERNOR_URL and GOVERNOR_API_KEY (an API key with the 'admin' scope)",
-            file=err,
-        )
+    governor = console.governor(command=name, scope="admin")
+    if governor is None:
         return EXIT_USAGE
+    url, key = governor
     document = None
     if args.action != "export":
         try:
-            document = _read(args.document, stdin or sys.stdin)
+            document = _read(args.document, console.stdin)
         except OSError as exc:
             print(f"{name}: cannot read {args.document!r}: {exc.strerror or exc}", file=err)
             return EXIT_USAGE

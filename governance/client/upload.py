@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import urllib.parse
 from collections.abc import Callable
 from typing import TextIO
 
+from governance.client.command import Console, subcommand
 from governance.client.http import GovernorError, Transport
 
 PATH = "/api/v1/test-runs"
@@ -82,32 +82,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+@subcommand
 def run(
-    args: argparse.Namespace,
-    *,
-    environ: dict[str, str] | None = None,
-    transport_factory: Callable[..., Transport] = Transport,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
+    args: argparse.Namespace, console: Console, transport_factory: Callable[..., Transport]
 ) -> int:
-    env = os.environ if environ is None else environ
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    url, key = env.get("GOVERNOR_URL", "").strip(), env.get("GOVERNOR_API_KEY", "").strip()
-    if not url or not key:
-        missing = " and ".join(
-            name for name, value in (("GOVERNOR_URL", url), ("GOVERNOR_API_KEY", key)) if not value
-        )
-        print(
-            f"governor upload-junit: set {missing} (Governor's address and an API key with the 'ingest' scope)",
-            file=err,
-        )
+    out, err = console.out, console.err
+    governor = console.governor(command="governor upload-junit", scope="ingest")
+    if governor is None:
         return EXIT_USAGE
+    url, key = governor
     reports = list(args.report)
     bodies = []
     for path in reports:
         try:
-            bodies.append(_read_report(path, stdin or sys.stdin))
+            bodies.append(_read_report(path, console.stdin))
         except OSError as exc:
             print(
                 f"governor upload-junit: cannot read the report {path!r}: {exc.strerror or exc}",

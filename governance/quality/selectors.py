@@ -17,6 +17,7 @@ from governance.catalog.models import Tier
 from governance.catalog.pricing import e10_to_usd, usd_to_e10
 from governance.quality import stats
 from governance.quality.conf import COMPARISON_ALPHA, COMPARISON_MIN_TESTS
+from governance.quality.junit import JUnitCounts
 from governance.quality.models import (
     QUALITY_ROLLUP_SUMS,
     AlertState,
@@ -36,20 +37,15 @@ MONEY_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
-class PassRate:
-    """Pass rate and cost of one group of test runs; a dimension not grouped by is None."""
+class PassRate(JUnitCounts):
+    """Pass rate and cost of one group of test runs: the runs' test counts summed,
+    and what they make; a dimension not grouped by is None."""
 
     model: str | None
     task_type: str | None
     team: str | None
     day: date | None
     runs: int
-    total: int
-    passed: int
-    failed: int
-    errored: int
-    skipped: int
-    flaky: int
     executed: int
     pass_rate: float | None
     ci_low: float | None

@@ -3,6 +3,8 @@ the selectors of this app. The tables keep the names they had in calls and dashb
 
 from django.db import models
 
+from governance.calls.models import CALL_DIMENSIONS
+
 
 class CallMeasures(models.Model):
     """What every per-call roll-up sums, one column per measure; the names in
@@ -66,16 +68,7 @@ class CallRollup(CallDimensions, CallMeasures):
         db_table = "calls_callrollup"
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "bucket",
-                    "team",
-                    "client",
-                    "model",
-                    "task_type",
-                    "environment",
-                    "status",
-                    "risk",
-                ],
+                fields=["bucket", *CALL_DIMENSIONS],
                 name="call_rollup_unique_key",
             )
         ]

@@ -15,9 +15,9 @@ from tests.flags.factories import make_flag
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_changes_page__second_admin_in_a_browser__approves_a_pending_change(
-    chromium, live_server, admin_user
-):
+@pytest.fixture
+def pending_toggle(admin_user):
+    """Four-eyes on, and alice-admin has asked to turn the flag mini-flows on."""
     four_eyes_set(on=True, actor=admin_user, reason="payments moves real money")
     make_flag(key="mini-flows", enabled=False)
     change_make(
@@ -26,6 +26,10 @@ def test_changes_page__second_admin_in_a_browser__approves_a_pending_change(
         actor=admin_user,
         reason="pilot starts",
     )
+
+
+@pytest.mark.usefixtures("pending_toggle")
+def test_changes_page__second_admin_in_a_browser__approves_a_pending_change(chromium, live_server):
     bob = UserFactory(username="bob-in-browser", role="admin")
     page, errors = sign_in(chromium, live_server.url, bob.username, then="/changes/")
 
@@ -44,15 +48,8 @@ def test_changes_page__second_admin_in_a_browser__approves_a_pending_change(
     assert errors == []
 
 
-def test_changes_page__manager__reads_the_diff_without_buttons(chromium, live_server, admin_user):
-    four_eyes_set(on=True, actor=admin_user, reason="payments moves real money")
-    make_flag(key="mini-flows", enabled=False)
-    change_make(
-        kind=ChangeKind.FLAG_TOGGLE,
-        payload={"key": "mini-flows", "enabled": True},
-        actor=admin_user,
-        reason="pilot starts",
-    )
+@pytest.mark.usefixtures("pending_toggle")
+def test_changes_page__manager__reads_the_diff_without_buttons(chromium, live_server):
     manager = UserFactory(username="mia-in-browser", role="manager")
     page, errors = sign_in(chromium, live_server.url, manager.username, then="/changes/")
 

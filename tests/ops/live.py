@@ -319,41 +319,21 @@ class Stack:
             lambda: self.status("/healthz") == 200, timeout=60, what="the web server to answer"
         )
 
+    def _spawn_celery(self, name: str, *options: str) -> None:
+        argv = [sys.executable, "-m", "celery", "-A", "governance", "--quiet", name]
+        self._spawn(name, [*argv, "--loglevel=INFO", *options])
+
     def start_worker(self) -> None:
-        self._spawn(
+        self._spawn_celery(
             "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "governance",
-                "--quiet",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         )
 
     def start_beat(self) -> None:
-        schedule = self.workdir / "celerybeat-schedule"
-        self._spawn(
-            "beat",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "governance",
-                "--quiet",
-                "beat",
-                "--loglevel=INFO",
-                f"--schedule={schedule}",
-            ],
-        )
+        self._spawn_celery("beat", f"--schedule={self.workdir / 'celerybeat-schedule'}")
 
     def kill(self, name: str) -> None:
         """SIGKILL the process and its children: no graceful shutdown."""

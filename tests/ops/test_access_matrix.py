@@ -24,15 +24,7 @@ from governance.budgets.services import budget_save
 from governance.calls.models import Call
 from tests.accounts.factories import ClientFactory, TeamFactory
 from tests.calls.factories import call_record, post_calls
-from tests.calls.otlp.builders import (
-    codex_completion,
-    genai_chat,
-    log_record,
-    logs_request,
-    otlp_json,
-    span,
-    traces_request,
-)
+from tests.calls.otlp import builders as otlp
 from tests.flags.factories import make_flag
 from tests.routes import url_routes
 
@@ -78,11 +70,11 @@ def _calls_body() -> bytes:
 
 
 def _otlp_logs_body() -> bytes:
-    return otlp_json(logs_request([log_record(codex_completion())]))
+    return otlp.otlp_json(otlp.logs_request([otlp.log_record(otlp.codex_completion())]))
 
 
 def _otlp_traces_body() -> bytes:
-    return otlp_json(traces_request([span(genai_chat())]))
+    return otlp.otlp_json(otlp.traces_request([otlp.span(otlp.genai_chat())]))
 
 
 def _test_run_body() -> bytes:

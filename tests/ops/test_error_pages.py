@@ -14,16 +14,24 @@ from governance.ops.views import permission_denied, server_error
 pytestmark = pytest.mark.django_db
 
 
-def test_404__missing_page__site_layout_the_path_and_a_way_back(client, manager_user):
-    client.force_login(manager_user)
+def site_error_page(client, user, path: str, status: int) -> str:
+    """What `user` reads at `path`: a `status` page in the site's layout, with a way back."""
+    client.force_login(user)
 
-    response = client.get("/no-such-page/")
+    response = client.get(path)
 
-    assert response.status_code == 404
+    assert response.status_code == status
     text = response.content.decode()
-    assert 'class="topbar"' in text and "governor.css" in text
-    assert "/no-such-page/" in text
+    assert 'class="topbar"' in text
     assert '<a href="/">Back to the overview</a>' in text
+    return text
+
+
+def test_404__missing_page__site_layout_the_path_and_a_way_back(client, manager_user):
+    text = site_error_page(client, manager_user, "/no-such-page/", 404)
+
+    assert "governor.css" in text
+    assert "/no-such-page/" in text
 
 
 def test_404__missing_flag__says_which(client, manager_user):
@@ -36,15 +44,10 @@ def test_404__missing_flag__says_which(client, manager_user):
 
 
 def test_403__manager_opens_an_admin_page__layout_reason_and_a_way_back(client, manager_user):
-    client.force_login(manager_user)
+    text = site_error_page(client, manager_user, "/budgets/new", 403)
 
-    response = client.get("/budgets/new")
-
-    assert response.status_code == 403
-    text = response.content.decode()
-    assert 'class="topbar"' in text and 'id="error-403"' in text
+    assert 'id="error-403"' in text
     assert "Only Governor admins may open this page." in text
-    assert '<a href="/">Back to the overview</a>' in text
 
 
 def test_403__under_the_api__json_not_a_page():
@@ -56,13 +59,20 @@ def test_403__under_the_api__json_not_a_page():
     assert response["Content-Type"] == "application/json"
 
 
-def test_500__page__layout_with_the_request_id_to_quote():
-    request = RequestFactory().get("/spend/")
-    token = set_request_id("req-0123456789")
+REQUEST_ID = "req-0123456789"
+
+
+def server_error_in_request(request):
+    """The 500 answer to `request`, made while it runs as request REQUEST_ID."""
+    token = set_request_id(REQUEST_ID)
     try:
-        response = server_error(request)
+        return server_error(request)
     finally:
         reset_request_id(token)
+
+
+def test_500__page__layout_with_the_request_id_to_quote():
+    response = server_error_in_request(RequestFactory().get("/spend/"))
 
     assert response.status_code == 500
     text = response.content.decode()
@@ -71,12 +81,7 @@ def test_500__page__layout_with_the_request_id_to_quote():
 
 
 def test_500__under_the_api__json_with_the_request_id():
-    request = RequestFactory().post("/api/v1/calls")
-    token = set_request_id("req-0123456789")
-    try:
-        response = server_error(request)
-    finally:
-        reset_request_id(token)
+    response = server_error_in_request(RequestFactory().post("/api/v1/calls"))
 
     assert response.status_code == 500
     assert json.loads(response.content) == {

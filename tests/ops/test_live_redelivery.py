@@ -174,6 +174,36 @@ def _kill_and_restart_while_locked(stack: Stack) -> float:
     return time.monotonic()
 
 
+def _finished_in_bound(db: Database, table: str, job_id, restarted: float, what: str) -> dict:
+    """The job, once done: within BOUND_SECONDS of the worker's restart."""
+    wait_for(
+        lambda: _job(db, table, job_id)["status"] == "done",
+        timeout=BOUND_SECONDS,
+        what=f"{what} to finish within {BOUND_SECONDS} s of the restart",
+    )
+    assert time.monotonic() - restarted <= BOUND_SECONDS
+    return _job(db, table, job_id)
+
+
+def _job_drill(stack: Stack, table: str, job_id, *, going: int, what: str) -> tuple[dict, dict]:
+    """Kill the worker while the job runs (its row locked, so the kill lands
+    mid-batch), start another, and wait for the job to finish within the bound:
+    (the job as the kill found it, the job done)."""
+    db = Database(stack.database_url)
+    wait_for(
+        lambda: _job(db, table, job_id)["done"] >= going,
+        timeout=60,
+        interval=0.01,
+        what=f"the {what} to get going",
+    )
+    locked = f"SELECT id FROM {table} WHERE id = %s"  # noqa: S608 - test constant
+    with row_locked(db, locked, job_id):
+        before = _job(db, table, job_id)
+        restarted = _kill_and_restart_while_locked(stack)
+
+    return before, _finished_in_bound(db, table, job_id, restarted, f"the {what}")
+
+
 def _rollup_mismatches(db: Database) -> list[str]:
     """Every roll-up against the sum of the stored calls it aggregates."""
     checks = {
@@ -231,13 +261,7 @@ def _reprice_drill(stack: Stack, team: str) -> None:
         before = _job(db, "calls_repricerun", run_id)
         restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "calls_repricerun", run_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"the re-pricing to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    run = _job(db, "calls_repricerun", run_id)
+    run = _finished_in_bound(db, "calls_repricerun", run_id, restarted, "the re-pricing")
     assert before["status"] in ("running", "pending") and 0 < before["done"] < 1200
     assert db.scalar("SELECT COUNT(*) FROM calls_repricerun WHERE model = %s", MINI) == 1
     assert (run["calls_repriced"], run["done"], run["total"]) == (1200, 1200, 1200)
@@ -275,13 +299,7 @@ def test_redis__worker_killed_mid_retention__every_old_call_deleted_once(redis_s
         before = _job(db, "calls_purgerun", run_id)
         restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "calls_purgerun", run_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"retention to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    run = _job(db, "calls_purgerun", run_id)
+    run = _finished_in_bound(db, "calls_purgerun", run_id, restarted, "retention")
     assert before["status"] in ("running", "pending") and 0 < before["done"] < 600
     assert db.scalar("SELECT COUNT(*) FROM calls_purgerun") == 1
     assert (run["done"], run["total"]) == (600, 600)
@@ -298,23 +316,9 @@ def test_redis__worker_killed_mid_export__every_row_written_once(redis_stack):
     db = Database(stack.database_url)
     stack.manage("shell", "-c", SEED.format(team="export", model=MINI, count=800, age_days=3))
     job_id = stack.manage("shell", "-c", EXPORT).strip().splitlines()[-1]
-    wait_for(
-        lambda: _job(db, "dashboard_exportjob", job_id)["done"] >= 120,
-        timeout=60,
-        interval=0.01,
-        what="the export to get going",
-    )
-    with row_locked(db, "SELECT id FROM dashboard_exportjob WHERE id = %s", job_id):
-        before = _job(db, "dashboard_exportjob", job_id)
-        restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "dashboard_exportjob", job_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"the export to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    job = _job(db, "dashboard_exportjob", job_id)
+    before, job = _job_drill(stack, "dashboard_exportjob", job_id, going=120, what="export")
+
     assert before["status"] in ("running", "pending") and before["done"] < job["total"]
     with (stack.workdir / "exports" / job["file_name"]).open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -330,23 +334,9 @@ def test_redis__worker_killed_mid_replay__replays_every_day_once(redis_stack):
     stack = redis_stack
     db = Database(stack.database_url)
     job_id = stack.manage("shell", "-c", REPLAY).strip().splitlines()[-1]
-    wait_for(
-        lambda: _job(db, "policies_replayjob", job_id)["done"] >= 5,
-        timeout=60,
-        interval=0.01,
-        what="the replay to get going",
-    )
-    with row_locked(db, "SELECT id FROM policies_replayjob WHERE id = %s", job_id):
-        before = _job(db, "policies_replayjob", job_id)
-        restarted = _kill_and_restart_while_locked(stack)
 
-    wait_for(
-        lambda: _job(db, "policies_replayjob", job_id)["status"] == "done",
-        timeout=BOUND_SECONDS,
-        what=f"the replay to finish within {BOUND_SECONDS} s of the restart",
-    )
-    assert time.monotonic() - restarted <= BOUND_SECONDS
-    job = _job(db, "policies_replayjob", job_id)
+    before, job = _job_drill(stack, "policies_replayjob", job_id, going=5, what="replay")
+
     assert before["status"] in ("running", "pending") and before["done"] < 90
     assert db.scalar("SELECT COUNT(*) FROM policies_replayjob") == 1
     assert (job["done"], job["total"]) == (90, 90)
