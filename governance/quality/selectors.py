@@ -9,8 +9,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 
 from governance.catalog.models import Model as CatalogModel
 from governance.catalog.models import Tier
@@ -450,48 +460,75 @@ class JobSteps:
 
 STEP_KEY = ("first", "model", "task_type", "outcome", "previous_model", "previous_task_type")
 
-# Each job's runs in attempt order (client and job name one job), in the
-# database: a day's runs are read once, as a handful of groups.
+# Each job's runs of a day in attempt order (client and job name one job), in
+# the database: the runs of the days asked for are read once, as a handful of
+# groups per day.
 _JOB_STEPS_SQL = """
-SELECT team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type,
+SELECT day, team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type,
     COUNT(*), SUM(passed), SUM(executed)
 FROM (
-    SELECT team_id, model, task_type, outcome, passed, passed + failed + errored AS executed,
+    SELECT {day} AS day, team_id, model, task_type, outcome, passed,
+        passed + failed + errored AS executed,
         ROW_NUMBER() OVER job_order = 1 AS first_in_job,
         LAG(outcome) OVER job_order AS previous_outcome,
         LAG(model) OVER job_order AS previous_model,
         LAG(task_type) OVER job_order AS previous_task_type
     FROM {table}
-    WHERE {timestamp} >= %s AND {timestamp} < %s AND job <> '' {team}
-    WINDOW job_order AS (PARTITION BY client_id, job ORDER BY attempt, {timestamp}, id)
+    WHERE ({spans}) AND job <> '' {team}
+    WINDOW job_order AS (PARTITION BY client_id, job, {day} ORDER BY attempt, {timestamp}, id)
 ) steps
 WHERE (first_in_job AND outcome <> '') OR previous_outcome = %s
-GROUP BY team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type
+GROUP BY day, team_id, first_in_job, model, task_type, outcome, previous_model, previous_task_type
 """
 
 
-def job_steps_of_day(day: date, *, team_id: int | None = None) -> list[tuple[int, JobSteps]]:
-    """(team id, steps) of one UTC day, counted from its raw runs."""
+def _spans(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as [first, after-last) runs of consecutive days."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], day + timedelta(days=1))
+        else:
+            spans.append((day, day + timedelta(days=1)))
+    return spans
+
+
+def job_steps_of_days(
+    days: list[date], *, team_id: int | None = None
+) -> list[tuple[date, int, JobSteps]]:
+    """(day, team id, steps) of the given UTC days, counted from their raw
+    runs in one query."""
+    if not days:
+        return []
     ops = connection.ops
-    params: list = [
-        ops.adapt_datetimefield_value(_midnight(day)),
-        ops.adapt_datetimefield_value(_midnight(day + timedelta(days=1))),
-    ]
+    timestamp = ops.quote_name("timestamp")
+    day_sql, day_params = ops.datetime_cast_date_sql(timestamp, (), "UTC")
+    span_params: list = []
+    for first, after in _spans(days):
+        span_params += [
+            ops.adapt_datetimefield_value(_midnight(first)),
+            ops.adapt_datetimefield_value(_midnight(after)),
+        ]
     team = ""
+    team_params: list = []
     if team_id is not None:
-        team = "AND team_id = %s"
-        params.append(team_id)
-    params.append(Outcome.ESCALATED.value)
+        team, team_params = "AND team_id = %s", [team_id]
     sql = _JOB_STEPS_SQL.format(
         table=ops.quote_name(SuiteRun._meta.db_table),
-        timestamp=ops.quote_name("timestamp"),
+        timestamp=timestamp,
+        day=day_sql,
+        spans=" OR ".join([f"({timestamp} >= %s AND {timestamp} < %s)"] * (len(span_params) // 2)),
         team=team,
     )
+    params = [
+        *day_params, *span_params, *team_params, *day_params, Outcome.ESCALATED.value,
+    ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
         (
+            day if isinstance(day, date) else date.fromisoformat(day),
             team,
             JobSteps(
                 first=bool(first),
@@ -505,7 +542,7 @@ def job_steps_of_day(day: date, *, team_id: int | None = None) -> list[tuple[int
                 executed=executed or 0,
             ),
         )  # fmt: skip
-        for team, first, model, task_type, outcome, previous_model, previous_task_type, runs, passed, executed in rows
+        for day, team, first, model, task_type, outcome, previous_model, previous_task_type, runs, passed, executed in rows
     ]
 
 
@@ -521,11 +558,14 @@ def day_versions(first_day: date, last_day: date) -> dict[date, int]:
 
 
 def job_steps_cached(first_day: date, last_day: date) -> set[tuple[date, int]]:
-    """(day, version) pairs whose job steps JobStepRollup holds."""
+    """(day, version) of the days in [first_day, last_day] whose job steps
+    JobStepRollup holds at the day's current version."""
+    current = QualityDayVersion.objects.filter(day=OuterRef("day")).values("version")[:1]
     return set(
-        JobStepDay.objects.filter(day__gte=first_day, day__lte=last_day).values_list(
-            "day", "version"
-        )
+        JobStepDay.objects.filter(day__gte=first_day, day__lte=last_day)
+        .annotate(current=Coalesce(Subquery(current), Value(0)))
+        .filter(version=F("current"))
+        .values_list("day", "version")
     )
 
 
@@ -533,37 +573,34 @@ def job_steps(*, first_day: date, last_day: date, team_id: int | None) -> list[J
     """The job steps of the UTC days first_day to last_day (both included):
     what escalation chains are counted from.
 
-    Days counted at their current version come from JobStepRollup in one
-    query; the others (today, while runs arrive; a day changed since the
-    last refresh) from their raw runs, one query each.
+    One query finds the days counted at their current version, one reads
+    their rows from JobStepRollup, one counts the others (today, while runs
+    arrive; a day changed since the last refresh) from their raw runs.
     """
-    versions = day_versions(first_day, last_day)
     cached = job_steps_cached(first_day, last_day)
-    fresh = Q(pk__in=[])
-    stale = []
-    for day, version in versions.items():
-        if (day, version) in cached:
-            fresh |= Q(day=day, version=version)
-        else:
-            stale.append(day)
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    counted = {day for day, _ in cached}
+    stale = [day for day in days if day not in counted]
     sums: dict[tuple, list[int]] = {}
-    rows = JobStepRollup.objects.filter(fresh)
-    if team_id is not None:
-        rows = rows.filter(team_id=team_id)
-    grouped = rows.values(*STEP_KEY).annotate(
-        sum_runs=Sum("runs"), sum_passed=Sum("passed"), sum_executed=Sum("executed")
-    )
-    if len(stale) < len(versions):
+    if cached:
+        fresh = Q(pk__in=[])
+        for day, version in cached:
+            fresh |= Q(day=day, version=version)
+        rows = JobStepRollup.objects.filter(fresh)
+        if team_id is not None:
+            rows = rows.filter(team_id=team_id)
+        grouped = rows.values(*STEP_KEY).annotate(
+            sum_runs=Sum("runs"), sum_passed=Sum("passed"), sum_executed=Sum("executed")
+        )
         for row in grouped.order_by():
             key = tuple(row[name] for name in STEP_KEY)
             sums[key] = [row["sum_runs"], row["sum_passed"], row["sum_executed"]]
-    for day in stale:
-        for _, step in job_steps_of_day(day, team_id=team_id):
-            key = tuple(getattr(step, name) for name in STEP_KEY)
-            acc = sums.setdefault(key, [0, 0, 0])
-            acc[0] += step.runs
-            acc[1] += step.passed
-            acc[2] += step.executed
+    for _, _, step in job_steps_of_days(stale, team_id=team_id):
+        key = tuple(getattr(step, name) for name in STEP_KEY)
+        acc = sums.setdefault(key, [0, 0, 0])
+        acc[0] += step.runs
+        acc[1] += step.passed
+        acc[2] += step.executed
     return [
         JobSteps(
             **dict(zip(STEP_KEY, key, strict=True)), runs=runs, passed=passed, executed=executed

@@ -241,7 +241,7 @@ def test_plotly_js__served_by_the_app_itself(client):
         # catalog models, price book freshness (catalog version), roll-up
         # tokens; the mini vs full comparison: quality roll-up, catalog; the
         # advisor's plan: tolerance, catalog, call roll-up, quality roll-up,
-        # the runs that name a job, failing mini runs per task type.
+        # the days whose job steps are counted, the runs of the others.
         ("/savings/", 3 + 3 + 3 + 2 + 6),
         # pass rates per day and per model (the quality roll-up each), the
         # comparison (quality roll-up, catalog), open alerts.

@@ -82,8 +82,8 @@ def test_job_steps__refreshed_days__same_answer_without_reading_raw_runs(month):
 
     with CaptureQueriesContext(connection) as queries:
         assert steps() == EXPECTED
-    # Day versions, counted days, their rows: no day read from the raw runs.
-    assert len(queries) == 3
+    # The days counted at their current version, their rows: no raw runs.
+    assert len(queries) == 2
     assert not any("quality_suiterun" in q["sql"] for q in queries.captured_queries)
     assert steps(team_id=payments.team_id) == {
         (True, MINI, "escalated", ""): (2, 4, 20),
@@ -111,17 +111,14 @@ def test_job_steps__write_lands_while_a_day_is_counted__the_day_stays_stale_not_
     month, monkeypatch
 ):
     payments, _ = month
-    count_day = rollup_services.job_steps_of_day
-    late = []
+    count_days = rollup_services.job_steps_of_days
 
-    def count_then_write(day, **kwargs):
-        counted = count_day(day, **kwargs)
-        if day == TODAY - timedelta(days=3) and not late:
-            late.append(day)
-            promoted_job(payments, "late", days_ago=3)
+    def count_then_write(days, **kwargs):
+        counted = count_days(days, **kwargs)
+        promoted_job(payments, "late", days_ago=3)
         return counted
 
-    monkeypatch.setattr(rollup_services, "job_steps_of_day", count_then_write)
+    monkeypatch.setattr(rollup_services, "job_steps_of_days", count_then_write)
     job_steps_refresh(today=TODAY, days=7)
 
     # The day was stored at the version read before the late run: it is read raw.

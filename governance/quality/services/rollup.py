@@ -25,7 +25,7 @@ from governance.quality.models import (
     SuiteRun,
     SuiteRunCall,
 )
-from governance.quality.selectors import day_versions, job_steps_cached, job_steps_of_day
+from governance.quality.selectors import day_versions, job_steps_cached, job_steps_of_days
 from governance.rollups.upsert import rollup_upsert
 
 ROLLUP_KEY = ("day", "team_id", "model", "task_type")
@@ -206,20 +206,22 @@ def job_steps_refresh(*, today: date | None = None, days: int = JOB_STEPS_DAYS) 
     first_day = last_day - timedelta(days=days - 1)
     versions = day_versions(first_day, last_day)
     cached = job_steps_cached(first_day, last_day)
-    counted = 0
-    for day, version in versions.items():
-        if (day, version) in cached:
-            continue
-        rows = [
-            JobStepRollup(day=day, version=version, team_id=team_id, **asdict(step))
-            for team_id, step in job_steps_of_day(day)
-        ]
-        with transaction.atomic():
-            JobStepRollup.objects.bulk_create(rows, ignore_conflicts=True)
-            JobStepDay.objects.bulk_create(
-                [JobStepDay(day=day, version=version)], ignore_conflicts=True
-            )
-            JobStepRollup.objects.filter(day=day, version__lt=version).delete()
-            JobStepDay.objects.filter(day=day, version__lt=version).delete()
-        counted += 1
-    return counted
+    stale = {day: version for day, version in versions.items() if (day, version) not in cached}
+    if not stale:
+        return 0
+    rows = [
+        JobStepRollup(day=day, version=stale[day], team_id=team_id, **asdict(step))
+        for day, team_id, step in job_steps_of_days(list(stale))
+    ]
+    older = Q(pk__in=[])
+    for day, version in stale.items():
+        older |= Q(day=day, version__lt=version)
+    with transaction.atomic():
+        JobStepRollup.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        JobStepDay.objects.bulk_create(
+            [JobStepDay(day=day, version=version) for day, version in stale.items()],
+            ignore_conflicts=True,
+        )
+        JobStepRollup.objects.filter(older).delete()
+        JobStepDay.objects.filter(older).delete()
+    return len(stale)
