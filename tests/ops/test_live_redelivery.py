@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,23 +186,43 @@ def _finished_in_bound(db: Database, table: str, job_id, restarted: float, what:
     return _job(db, table, job_id)
 
 
-def _job_drill(stack: Stack, table: str, job_id, *, going: int, what: str) -> tuple[dict, dict]:
-    """Kill the worker while the job runs (its row locked, so the kill lands
-    mid-batch), start another, and wait for the job to finish within the bound:
-    (the job as the kill found it, the job done)."""
-    db = Database(stack.database_url)
-    wait_for(
-        lambda: _job(db, table, job_id)["done"] >= going,
-        timeout=60,
-        interval=0.01,
-        what=f"the {what} to get going",
-    )
-    locked = f"SELECT id FROM {table} WHERE id = %s"  # noqa: S608 - test constant
-    with row_locked(db, locked, job_id):
-        before = _job(db, table, job_id)
-        restarted = _kill_and_restart_while_locked(stack)
+def _job_drill(
+    stack: Stack, table: str, create: str, *, going: int, what: str
+) -> tuple[dict, dict]:
+    """Start the job (the shell snippet `create`), kill the worker while it
+    runs (its row locked, so the kill lands mid-batch), start another, and
+    wait for the job to finish within the bound: (the job as the kill found
+    it, the job done).
 
-    return before, _finished_in_bound(db, table, job_id, restarted, f"the {what}")
+    The job is created while the test already looks at its table, under the
+    lock and on one connection, every few milliseconds: a short job cannot
+    finish between being seen under way and being locked, nor while the shell
+    that created it is still exiting."""
+    db = Database(stack.database_url)
+    created: list[str] = []
+    creating = threading.Thread(
+        target=lambda: created.append(stack.manage("shell", "-c", create)), daemon=True
+    )
+    deadline = time.monotonic() + 60
+    with psycopg.connect(db.url.replace("postgres://", "postgresql://", 1)) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        creating.start()
+        while True:
+            with conn.transaction():
+                before = conn.execute(f"SELECT * FROM {table} FOR UPDATE").fetchone()  # noqa: S608 - test constant
+                if before is not None:
+                    assert before["status"] != "done", (
+                        f"the {what} finished before the drill could lock it under way"
+                    )
+                    if before["done"] >= going:
+                        restarted = _kill_and_restart_while_locked(stack)
+                        break
+            assert time.monotonic() < deadline, f"the {what} did not get going within 60 s"
+            time.sleep(0.002)
+    creating.join(timeout=60)
+    assert created and created[0].strip().splitlines()[-1] == str(before["id"])
+
+    return before, _finished_in_bound(db, table, before["id"], restarted, f"the {what}")
 
 
 def _rollup_mismatches(db: Database) -> list[str]:
@@ -315,9 +336,7 @@ def test_redis__worker_killed_mid_export__every_row_written_once(redis_stack):
     stack = redis_stack
     db = Database(stack.database_url)
     stack.manage("shell", "-c", SEED.format(team="export", model=MINI, count=800, age_days=3))
-    job_id = stack.manage("shell", "-c", EXPORT).strip().splitlines()[-1]
-
-    before, job = _job_drill(stack, "dashboard_exportjob", job_id, going=120, what="export")
+    before, job = _job_drill(stack, "dashboard_exportjob", EXPORT, going=120, what="export")
 
     assert before["status"] in ("running", "pending") and before["done"] < job["total"]
     with (stack.workdir / "exports" / job["file_name"]).open(newline="") as fh:
@@ -333,9 +352,7 @@ def test_redis__worker_killed_mid_export__every_row_written_once(redis_stack):
 def test_redis__worker_killed_mid_replay__replays_every_day_once(redis_stack):
     stack = redis_stack
     db = Database(stack.database_url)
-    job_id = stack.manage("shell", "-c", REPLAY).strip().splitlines()[-1]
-
-    before, job = _job_drill(stack, "policies_replayjob", job_id, going=5, what="replay")
+    before, job = _job_drill(stack, "policies_replayjob", REPLAY, going=5, what="replay")
 
     assert before["status"] in ("running", "pending") and before["done"] < 90
     assert db.scalar("SELECT COUNT(*) FROM policies_replayjob") == 1
