@@ -26,6 +26,13 @@ Everything is read from the environment, checked like the settings are:
                           (default 1024; 0 = no limit)
     WEB_GRACEFUL_TIMEOUT  seconds a stopping worker gets to finish its requests
                           (default 20)
+    WEB_SWITCH_INTERVAL_MS how long a Python thread runs before a thread waiting
+                          for the GIL gets it (default 0.5; Python's own is 5).
+                          A decision waits for the GIL after each of its
+                          reads; behind an ingested batch's Python work, 5 ms
+                          each time made it ten times slower under mixed load
+                          (benchmarks/load.py). Set in this process before the
+                          workers are forked, so they inherit it.
     LOG_LEVEL, LOG_FORMAT as for the application: the server's own lines are
                           JSON (or plain) like every other line
 
@@ -39,7 +46,7 @@ from __future__ import annotations
 import os
 import sys
 
-from governance.core.env import ConfigurationError, env_int, env_str
+from governance.core.env import ConfigurationError, env_float, env_int, env_str
 from governance.ops.logconfig import logging_config, logging_format
 
 DEFAULT_TARGET = "governance.wsgi:application"
@@ -91,12 +98,19 @@ def server_options() -> dict:
     }
 
 
+def switch_interval() -> float:
+    """Seconds a Python thread runs before a waiting one gets the GIL."""
+    return env_float("WEB_SWITCH_INTERVAL_MS", 0.5, minimum=0.05, maximum=100.0) / 1000
+
+
 def main(argv: list[str] | None = None) -> None:
     from granian.server import Server
 
     args = sys.argv[1:] if argv is None else argv
     target = args[0] if args else DEFAULT_TARGET
-    Server(target, **server_options()).serve()
+    options = server_options()
+    sys.setswitchinterval(switch_interval())
+    Server(target, **options).serve()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import logging.config
 import pytest
 
 from governance.core.env import ConfigurationError
-from governance.ops.serve import server_options
+from governance.ops.serve import server_options, switch_interval
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def clean_env(monkeypatch):
         "WEB_WORKER_LIFETIME",
         "WEB_WORKER_MAX_RSS_MB",
         "WEB_GRACEFUL_TIMEOUT",
+        "WEB_SWITCH_INTERVAL_MS",
         "LOG_LEVEL",
         "LOG_FORMAT",
     ):
@@ -85,6 +86,16 @@ def test_serve__nonsense_setting__refused_naming_the_variable(clean_env, name, v
 
     with pytest.raises(ConfigurationError, match=named):
         server_options()
+
+
+def test_serve__gil_switch_interval__half_a_millisecond_unless_set(clean_env):
+    # A decision waiting for the GIL behind an ingested batch waits this long.
+    assert switch_interval() == 0.0005
+    clean_env.setenv("WEB_SWITCH_INTERVAL_MS", "2")
+    assert switch_interval() == 0.002
+    clean_env.setenv("WEB_SWITCH_INTERVAL_MS", "0")
+    with pytest.raises(ConfigurationError, match="WEB_SWITCH_INTERVAL_MS"):
+        switch_interval()
 
 
 def test_serve__server_log_lines__are_json_like_the_application_s(clean_env):
