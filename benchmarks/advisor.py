@@ -271,7 +271,8 @@ with the workload's true parameters against a brute-force oracle that knows them
 Target (>= 0.9 of the oracle's saving, true loss within the tolerance, on every seed): {"met" if ok else "NOT met"}.
 Worst share {min(r["share"] for r in rows):.3f}. GET /api/v1/recommendations, median of 5 per seed:
 {statistics.median(latencies) * 1000:.0f} ms (max {max(latencies) * 1000:.0f} ms) over a month of
-one team's data (the call roll-up, the quality roll-up, and the runs that name a job).
+one team's data (the call roll-up, the quality roll-up, and the job steps, here all read from
+the raw runs of the month since no refresh has counted them yet).
 """
     write_section("Routing advisor (benchmarks/advisor.py)", body)
     print(body)

@@ -191,7 +191,8 @@ def main() -> None:
         f"| (a) raw psycopg COPY of the same rows (physical limit) | {copy_rate:,.0f} | 1.00 |",
         f"| (b) Django bulk_create of the same rows | {bulk_rate:,.0f} | {bulk_rate / copy_rate:.2f} |",
         "",
-        f"End to end vs bulk_create: {http_rate / bulk_rate:.2f}x. Targets: >= 20,000 calls/s end to end and >= 0.3 of raw COPY.",
+        f"End to end vs bulk_create: {http_rate / bulk_rate:.2f}x. Targets: >= 20,000 calls/s end to end and >= 0.5 "
+        f"of raw COPY: {'met' if http_rate >= 20_000 and http_rate / copy_rate >= 0.5 else 'NOT met'}.",
     ]
     print("\n".join(lines))
     if not args.no_write:
