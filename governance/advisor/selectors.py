@@ -20,8 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
-
 from governance.accounts.models import Team
 from governance.accounts.selectors import team_scope
 from governance.advisor.models import DEFAULT_TOLERANCE_PP, ORG_SCOPE, QualityTolerance
@@ -30,8 +28,8 @@ from governance.catalog.models import Tier
 from governance.catalog.selectors import models_list
 from governance.policies.selectors import policy_versions
 from governance.quality import stats
-from governance.quality.models import Outcome, SuiteRun
-from governance.quality.selectors import job_steps, pass_rates
+from governance.quality.models import Outcome
+from governance.quality.selectors import final_runs, job_steps, pass_rates
 from governance.rollups.selectors import RollupFilter, tokens_by_day_model_task
 
 FULL = "full"
@@ -539,23 +537,15 @@ def plan_realised(*, plan, now: datetime) -> Realised:
     scaled to 30 days."""
     moved = {t: c for t, c in plan.choices.items() if c["option"] != FULL}
     since = plan.published_at
-    runs = SuiteRun.objects.filter(
-        timestamp__gte=since, timestamp__lt=now, task_type__in=list(moved)
-    ).exclude(outcome=Outcome.ESCALATED)
-    if plan.team_id is not None:
-        runs = runs.filter(team_id=plan.team_id)
-    rows = runs.values("task_type", "model", "team_id").annotate(
-        n=Count("id"), p=Sum("passed"), f=Sum("failed"), e=Sum("errored")
-    )
     per_task: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # passed, executed, mini runs
     per_team: dict[int, int] = defaultdict(int)
-    for r in rows.order_by():
-        acc = per_task[r["task_type"]]
-        acc[0] += r["p"]
-        acc[1] += r["p"] + r["f"] + r["e"]
-        if r["model"] == moved[r["task_type"]]["mini"]:
-            acc[2] += r["n"]
-        per_team[r["team_id"]] += r["n"]
+    for r in final_runs(start=since, end=now, task_types=list(moved), team_id=plan.team_id):
+        acc = per_task[r.task_type]
+        acc[0] += r.passed
+        acc[1] += r.executed
+        if r.model == moved[r.task_type]["mini"]:
+            acc[2] += r.runs
+        per_team[r.team_id] += r.runs
     days = max((now - since).total_seconds() / 86400, 1 / 24)
     change, weights, worst, worst_change = 0.0, 0.0, "", math.inf
     passed = executed = base_passed = base_executed = 0

@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from governance.budgets.models import Budget, BudgetState, Unit
 from governance.budgets.periods import PeriodBounds, period_bounds
-from governance.calls.models import Call
+from governance.calls.selectors import calls_cost, calls_tokens
 from governance.catalog.pricing import e10_to_usd
 from governance.rollups.selectors import team_hours
 
@@ -118,15 +118,9 @@ def budget_spend_from_calls(*, budget: Budget, bounds: PeriodBounds) -> Decimal:
     a request path). Calls are taken per UTC hour the way the roll-ups bucket
     them, so the two agree exactly in every zone."""
     start, end = _ceil_hour(bounds.start), _ceil_hour(bounds.end)
-    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
-    if budget.team_id is not None:
-        calls = calls.filter(team_id=budget.team_id)
     if budget.unit == Unit.TOKENS:
-        return Decimal(
-            calls.aggregate(total=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["total"]
-        )
-    # Summed here, not in SQL: SQLite adds decimals as floats, and this is the exact reference.
-    return sum((c for c in calls.values_list("cost_usd", flat=True) if c is not None), ZERO)
+        return Decimal(calls_tokens(start=start, end=end, team_id=budget.team_id))
+    return calls_cost(start=start, end=end, team_id=budget.team_id)
 
 
 def _ceil_hour(moment: datetime) -> datetime:

@@ -4,12 +4,14 @@ and exports read raw calls, always by an indexed range."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from governance.calls.models import CALL_DIMENSIONS, Call
+from governance.calls.models import CALL_DIMENSIONS, Call, Status
 
 
 def calls_list(
@@ -36,6 +38,68 @@ def calls_list(
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("team", "client").order_by("-timestamp", "-id")
+
+
+def calls_tokens(*, start: datetime, end: datetime, team_id: int | None) -> int:
+    """Input plus output tokens of the calls with start <= timestamp < end."""
+    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+    if team_id is not None:
+        calls = calls.filter(team_id=team_id)
+    return calls.aggregate(total=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["total"]
+
+
+def calls_cost(*, start: datetime, end: datetime, team_id: int | None) -> Decimal:
+    """The exact cost of the priced calls with start <= timestamp < end,
+    summed here: SQLite would add the decimals as floats."""
+    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+    if team_id is not None:
+        calls = calls.filter(team_id=team_id)
+    return sum((c for c in calls.values_list("cost_usd", flat=True) if c is not None), Decimal(0))
+
+
+@dataclass(frozen=True)
+class CallOutcomes:
+    """How the calls of one model and team in a window ended, with their latencies."""
+
+    model: str
+    team_id: int
+    calls: int
+    errors: int
+    timeouts: int
+    latencies: list[int]
+
+
+def call_outcomes(*, since: datetime, until: datetime, models: list[str]) -> list[CallOutcomes]:
+    """Calls of `models` with since <= timestamp <= until, per model and team:
+    two queries, the counts and every reported latency (for percentiles)."""
+    calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until, model__in=models)
+    rows = calls.values("model", "team_id").annotate(
+        n=Count("id"),
+        errors=Count("id", filter=Q(status=Status.ERROR)),
+        timeouts=Count("id", filter=Q(status=Status.TIMEOUT)),
+    )
+    latencies: dict[tuple[str, int], list[int]] = {}
+    for model, team_id, latency in calls.filter(latency_ms__isnull=False).values_list(
+        "model", "team_id", "latency_ms"
+    ):
+        if latency is not None:  # filtered out above; for the type checker
+            latencies.setdefault((model, team_id), []).append(latency)
+    return [
+        CallOutcomes(
+            model=r["model"],
+            team_id=r["team_id"],
+            calls=r["n"],
+            errors=r["errors"],
+            timeouts=r["timeouts"],
+            latencies=latencies.get((r["model"], r["team_id"]), []),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def calls_all() -> QuerySet[Call]:
+    """Every stored call, unordered: the start of a filtered read (exports)."""
+    return Call.objects.all()
 
 
 def calls_in_range(*, start: datetime, end: datetime) -> QuerySet[Call]:

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from governance.audit.services import audit_record, audit_record_and_notify
-from governance.calls.models import Call, Status
+from governance.calls.selectors import call_outcomes
 from governance.catalog.selectors import model_tiers
 from governance.core.freshness import canonical_json, etag_for, generation_new
 from governance.core.jobs import job_enqueue_on_commit, job_work
@@ -237,30 +237,16 @@ class WindowStats:
 
 
 def _window_stats(*, since: datetime, until: datetime, models: list[str]) -> WindowStats:
-    calls = Call.objects.filter(timestamp__gte=since, timestamp__lte=until, model__in=models)
-    rows = calls.values("model", "team_id").annotate(
-        n=Count("id"),
-        errors=Count("id", filter=Q(status=Status.ERROR)),
-        timeouts=Count("id", filter=Q(status=Status.TIMEOUT)),
-    )
-    latencies: dict[tuple[str, int], list[int]] = {}
-    for model, team_id, latency in calls.filter(latency_ms__isnull=False).values_list(
-        "model", "team_id", "latency_ms"
-    ):
-        if latency is not None:  # filtered out above; for the type checker
-            latencies.setdefault((model, team_id), []).append(latency)
     org_counts: dict[str, list[int]] = {}
     org_latencies: dict[str, list[int]] = {}
     teams: dict[tuple[str, int], HealthStats] = {}
-    for row in rows:
-        key = (row["model"], row["team_id"])
-        counts = (row["n"], row["errors"], row["timeouts"])
-        team_latencies = latencies.get(key, [])
-        total = org_counts.setdefault(row["model"], [0, 0, 0])
+    for row in call_outcomes(since=since, until=until, models=models):
+        counts = (row.calls, row.errors, row.timeouts)
+        total = org_counts.setdefault(row.model, [0, 0, 0])
         for i, value in enumerate(counts):
             total[i] += value
-        org_latencies.setdefault(row["model"], []).extend(team_latencies)
-        teams[key] = _stats_of(counts=counts, latencies=list(team_latencies))
+        org_latencies.setdefault(row.model, []).extend(row.latencies)
+        teams[(row.model, row.team_id)] = _stats_of(counts=counts, latencies=list(row.latencies))
     org = {
         model: _stats_of(counts=(c[0], c[1], c[2]), latencies=org_latencies[model])
         for model, c in org_counts.items()

@@ -22,9 +22,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from governance.catalog.models import Model as CatalogModel
 from governance.catalog.models import Tier
 from governance.catalog.pricing import e10_to_usd, usd_to_e10
+from governance.catalog.selectors import models_list
 from governance.quality import stats
 from governance.quality.conf import COMPARISON_ALPHA, COMPARISON_MIN_TESTS
 from governance.quality.junit import JUnitCounts
@@ -344,7 +344,7 @@ def model_comparisons(
             group_by=("model", "task_type"), start=start, end=end, team_id=team_id
         )
     }
-    catalog = list(CatalogModel.objects.select_related("full_counterpart").order_by("name"))
+    catalog = models_list()
     full_names = [m.name for m in catalog if m.tier == Tier.FULL]
     task_types = sorted({task for _, task in by_series})
     comparisons = []
@@ -606,4 +606,44 @@ def job_steps(*, first_day: date, last_day: date, team_id: int | None) -> list[J
             **dict(zip(STEP_KEY, key, strict=True)), runs=runs, passed=passed, executed=executed
         )
         for key, (runs, passed, executed) in sums.items()
+    ]
+
+
+@dataclass(frozen=True)
+class FinalRuns:
+    """Runs that were a job's last word (all but escalated ones) of one task
+    type, model and team."""
+
+    task_type: str
+    model: str
+    team_id: int
+    runs: int
+    passed: int
+    executed: int
+
+
+def final_runs(
+    *, start: datetime, end: datetime, task_types: Sequence[str], team_id: int | None
+) -> list[FinalRuns]:
+    """Runs in [start, end) of `task_types` whose outcome is not "escalated"
+    (an escalated attempt is replaced by its redo), per task type, model and
+    team: one aggregate query."""
+    runs = SuiteRun.objects.filter(
+        timestamp__gte=start, timestamp__lt=end, task_type__in=list(task_types)
+    ).exclude(outcome=Outcome.ESCALATED)
+    if team_id is not None:
+        runs = runs.filter(team_id=team_id)
+    rows = runs.values("task_type", "model", "team_id").annotate(
+        n=Count("id"), p=Sum("passed"), f=Sum("failed"), e=Sum("errored")
+    )
+    return [
+        FinalRuns(
+            task_type=r["task_type"],
+            model=r["model"],
+            team_id=r["team_id"],
+            runs=r["n"],
+            passed=r["p"],
+            executed=r["p"] + r["f"] + r["e"],
+        )  # fmt: skip
+        for r in rows.order_by()
     ]

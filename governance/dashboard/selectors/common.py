@@ -9,8 +9,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from governance.accounts.models import Team
-from governance.calls.models import Call, Environment
-from governance.catalog.models import Model
+from governance.calls.models import Environment
+from governance.calls.selectors import calls_all
+from governance.catalog.selectors import model_tiers
 from governance.rollups.selectors import (
     RollupFilter,
     daily_rollups,
@@ -24,7 +25,7 @@ MICRO_USD = Decimal("0.000001")
 
 def calls_filter(*, filters: RollupFilter) -> QuerySet:
     """Raw calls matching the filter: for exports only, never for a page."""
-    return dimensions_filter(filters=filters, queryset=Call.objects.all(), time_field="timestamp")
+    return dimensions_filter(filters=filters, queryset=calls_all(), time_field="timestamp")
 
 
 # ---------------------------------------------------------------- filter bar
@@ -43,7 +44,7 @@ def filter_options(*, filters: RollupFilter) -> FilterOptions:
     task types seen in the range's daily roll-ups (index on bucket)."""
 
     teams = list(Team.objects.order_by("slug").values_list("slug", "name"))
-    models = list(Model.objects.order_by("name").values_list("name", flat=True))
+    models = sorted(model_tiers())
     task_types = sorted(
         t
         for t in daily_rollups()

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db.models import Max, Q, Sum
 
-from governance.catalog.models import Model
 from governance.catalog.pricing import e10_to_usd
+from governance.catalog.selectors import model_tiers
 from governance.dashboard.selectors.common import MICRO_USD
 from governance.rollups.histogram import bin_estimate, percentile_bin
 from governance.rollups.selectors import (
@@ -154,9 +154,7 @@ def spend_by_model(*, filters: RollupFilter) -> list[ModelSpend]:
         )
         .order_by("model")
     )
-    tiers = dict(
-        Model.objects.filter(name__in=[r["model"] for r in rows]).values_list("name", "tier")
-    )
+    tiers = model_tiers()
     result = [
         ModelSpend(
             model=r["model"],
