@@ -40,20 +40,21 @@ def calls_list(
     return qs.select_related("team", "client").order_by("-timestamp", "-id")
 
 
+def _calls_between(*, start: datetime, end: datetime, team_id: int | None) -> QuerySet[Call]:
+    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
+    return calls if team_id is None else calls.filter(team_id=team_id)
+
+
 def calls_tokens(*, start: datetime, end: datetime, team_id: int | None) -> int:
     """Input plus output tokens of the calls with start <= timestamp < end."""
-    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
-    if team_id is not None:
-        calls = calls.filter(team_id=team_id)
+    calls = _calls_between(start=start, end=end, team_id=team_id)
     return calls.aggregate(total=Coalesce(Sum(F("input_tokens") + F("output_tokens")), 0))["total"]
 
 
 def calls_cost(*, start: datetime, end: datetime, team_id: int | None) -> Decimal:
     """The exact cost of the priced calls with start <= timestamp < end,
     summed here: SQLite would add the decimals as floats."""
-    calls = Call.objects.filter(timestamp__gte=start, timestamp__lt=end)
-    if team_id is not None:
-        calls = calls.filter(team_id=team_id)
+    calls = _calls_between(start=start, end=end, team_id=team_id)
     return sum((c for c in calls.values_list("cost_usd", flat=True) if c is not None), Decimal(0))
 
 

@@ -546,6 +546,10 @@ def job_steps_of_days(
     ]
 
 
+def _days(first_day: date, last_day: date) -> list[date]:
+    return [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+
+
 def day_versions(first_day: date, last_day: date) -> dict[date, int]:
     """The version of each day in [first_day, last_day] (0: never changed)."""
     stored = dict(
@@ -553,20 +557,24 @@ def day_versions(first_day: date, last_day: date) -> dict[date, int]:
             "day", "version"
         )
     )
-    days = (last_day - first_day).days + 1
-    return {d: stored.get(d, 0) for d in (first_day + timedelta(days=i) for i in range(days))}
+    return {day: stored.get(day, 0) for day in _days(first_day, last_day)}
+
+
+def _at_current_version(rows, first_day: date, last_day: date):
+    """`rows` (day, version) of [first_day, last_day] counted at their day's current version."""
+    current = QualityDayVersion.objects.filter(day=OuterRef("day")).values("version")[:1]
+    return (
+        rows.filter(day__gte=first_day, day__lte=last_day)
+        .annotate(current=Coalesce(Subquery(current), Value(0)))
+        .filter(version=F("current"))
+    )
 
 
 def job_steps_cached(first_day: date, last_day: date) -> set[tuple[date, int]]:
     """(day, version) of the days in [first_day, last_day] whose job steps
     JobStepRollup holds at the day's current version."""
-    current = QualityDayVersion.objects.filter(day=OuterRef("day")).values("version")[:1]
-    return set(
-        JobStepDay.objects.filter(day__gte=first_day, day__lte=last_day)
-        .annotate(current=Coalesce(Subquery(current), Value(0)))
-        .filter(version=F("current"))
-        .values_list("day", "version")
-    )
+    counted = _at_current_version(JobStepDay.objects.all(), first_day, last_day)
+    return set(counted.values_list("day", "version"))
 
 
 def job_steps(*, first_day: date, last_day: date, team_id: int | None) -> list[JobSteps]:
@@ -577,16 +585,13 @@ def job_steps(*, first_day: date, last_day: date, team_id: int | None) -> list[J
     their rows from JobStepRollup, one counts the others (today, while runs
     arrive; a day changed since the last refresh) from their raw runs.
     """
-    cached = job_steps_cached(first_day, last_day)
-    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    counted = {day for day, _ in cached}
-    stale = [day for day in days if day not in counted]
+    counted = {day for day, _ in job_steps_cached(first_day, last_day)}
+    stale = [day for day in _days(first_day, last_day) if day not in counted]
     sums: dict[tuple, list[int]] = {}
-    if cached:
-        fresh = Q(pk__in=[])
-        for day, version in cached:
-            fresh |= Q(day=day, version=version)
-        rows = JobStepRollup.objects.filter(fresh)
+    if counted:
+        # Stored with their day's marker in one transaction: rows at the
+        # current version are those of the counted days.
+        rows = _at_current_version(JobStepRollup.objects.all(), first_day, last_day)
         if team_id is not None:
             rows = rows.filter(team_id=team_id)
         grouped = rows.values(*STEP_KEY).annotate(
